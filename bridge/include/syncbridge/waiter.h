@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SYNCBRIDGE_WAITER_H
+#define SYNCBRIDGE_WAITER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <syncbridge/dmabuf.h>
+
+struct sb_sync_file;
+struct sb_syncobj;
+
+/*
+ * "Tell me when these fences are done", without blocking: the waiter gathers fences in any of
+ * the three forms (sync_file, a dma-buf's implicit fences, a syncobj point) behind one fd that
+ * any event loop can poll for readability. When it is readable, call sb_waiter_dispatch().
+ */
+struct sb_waiter;
+
+/*
+ * Called from sb_waiter_dispatch() once every fence is done. status is 0, or a negative errno:
+ * the first error a fence signalled with, or why the wait failed. The callback may destroy the
+ * waiter.
+ */
+typedef void (*sb_waiter_func_t)(struct sb_waiter *waiter, int status, void *data);
+
+enum sb_wait_flags {
+	/* Use the fallback even where the kernel has the ioctl (tests, benchmarks). */
+	SB_WAIT_FORCE_FALLBACK = 1 << 0,
+	/* Syncobj: wait for the point's fence to be submitted, not signalled. */
+	SB_WAIT_AVAILABLE = 1 << 1,
+};
+
+struct sb_waiter *sb_waiter_create(sb_waiter_func_t done, void *data);
+/* Cancels a wait in progress: closes every fd, never calls done. */
+void sb_waiter_destroy(struct sb_waiter *waiter);
+
+/* Takes ownership of sync_file: destroyed on failure too. */
+int sb_waiter_add_sync_file(struct sb_waiter *waiter, struct sb_sync_file *sync_file);
+
+/*
+ * Waits for what an access of the given kind must wait for now: a DMA_BUF_IOCTL_EXPORT_SYNC_FILE
+ * snapshot (returns 1: exact), or where the kernel lacks it (or SB_WAIT_FORCE_FALLBACK), a poll on
+ * a duplicate of the dma-buf fd (returns 0: not exact, fences added later delay it too). The
+ * caller keeps dmabuf_fd.
+ */
+int sb_waiter_add_dmabuf(struct sb_waiter *waiter, int dmabuf_fd, enum sb_access access,
+			 uint32_t flags);
+
+/*
+ * Waits for a syncobj point to signal (or, with SB_WAIT_AVAILABLE, to be submitted). Uses
+ * DRM_IOCTL_SYNCOBJ_EVENTFD; where it is missing (or SB_WAIT_FORCE_FALLBACK), checks the point on
+ * a backing-off timer until its fence is submitted, then waits on that fence as a sync_file.
+ * The syncobj is borrowed: it must outlive the waiter.
+ */
+int sb_waiter_add_syncobj_point(struct sb_waiter *waiter, const struct sb_syncobj *syncobj,
+				uint64_t point, uint32_t flags);
+
+/* SYNC_IOC_SET_DEADLINE on every sync_file waited on; 0 if at least one took it, -1 (ENOTTY...) if none. */
+int sb_waiter_set_deadline(struct sb_waiter *waiter, uint64_t deadline_ns);
+
+/* The fd to poll for readability (an epoll fd owned by the waiter). */
+int sb_waiter_get_fd(const struct sb_waiter *waiter);
+/* Fences not yet done. 0 right after the adds means: nothing to wait for. */
+int sb_waiter_pending(const struct sb_waiter *waiter);
+bool sb_waiter_is_done(const struct sb_waiter *waiter);
+
+/*
+ * Never blocks. Collects what is done; when nothing remains pending, calls done (once) and
+ * returns 1. Returns 0 while fences are pending, -1 if the wait failed (done is then called with
+ * the error). The waiter must not be used after a callback that destroyed it.
+ */
+int sb_waiter_dispatch(struct sb_waiter *waiter);
+
+#endif

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* The DRM character device major (include/drm/drm.h, not in the uapi headers). */
+#define DRM_MAJOR_NUMBER 226
+
+void sb_close_keep_errno(int fd)
+{
+	int saved = errno;
+
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+}
+
+int sb_dup_cloexec(int fd)
+{
+	if (fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
+int sb_fd_link(int fd, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t len;
+
+	/* fcntl tells a closed fd (EBADF) apart from a /proc that is not mounted. */
+	if (fd < 0 || fcntl(fd, F_GETFD) < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	len = readlink(path, buf, size - 1);
+	if (len < 0)
+		return -1;
+	buf[len] = '\0';
+	return 0;
+}
+
+bool sb_str_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* A DRM device node: a character device of the DRM major (include/drm/drm.h: 226). */
+int sb_check_drm_fd(int drm_fd)
+{
+	struct stat st;
+
+	if (drm_fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (fstat(drm_fd, &st) < 0)
+		return -1;
+	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != DRM_MAJOR_NUMBER) {
+		sb_log(SB_DEBUG, "fd %d is not a DRM device", drm_fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages syncbridge needs, only those missing: apt-get runs only when
+# something is missing, so a set-up machine starts in a second.
+#   scripts/deps.sh           build + host tests
+#   scripts/deps.sh --vm      also what the kernel build and the VM tests need
+set -euo pipefail
+
+packages=(
+	git ca-certificates python3
+	gcc libc6-dev pkg-config meson ninja-build clang-format
+	libdrm-dev
+)
+vm_packages=(
+	linux-source-6.12 xz-utils make flex bison bc libelf-dev libssl-dev cpio
+	qemu-system-x86 busybox-static
+)
+
+if [ "${1:-}" = "--vm" ]; then
+	packages+=("${vm_packages[@]}")
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+echo "deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages and not root: run as root, or install them: ${missing[*]}" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2
+apt-get install -y -q --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Every test: host tests in build/ and build-asan/ (ASan + UBSan), then the VM tests on the
+# project's own kernel. Ends with one line counting them all: "total: N passed, N failed, N skipped".
+#   scripts/test.sh            everything
+#   scripts/test.sh --host     host tests only (no kernel build, no VM)
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+host_only=false
+[ "${1:-}" = "--host" ] && host_only=true
+
+if $host_only; then
+	scripts/deps.sh || exit 1
+else
+	scripts/deps.sh --vm || exit 1
+fi
+scripts/build.sh || exit 1
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+
+status=0
+meson test -C build --suite host --suite style --print-errorlogs || status=1
+meson test -C build-asan --suite host --print-errorlogs || status=1
+
+tap_files=()
+if ! $host_only && [ -x tests/vm/run ]; then
+	mkdir -p build/vm
+	tests/vm/run --log-dir build/vm $(cat tests/vm/tests.list | sed "s|^|$root/|" | grep -v '^#') \
+		| tee build/vm/tap.txt || status=1
+	tap_files+=(build/vm/tap.txt)
+fi
+
+python3 tests/summary.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
+	"${tap_files[@]}" || status=1
+exit $status
