@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: MIT
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <wlr/render/dmabuf.h>
+#include <wlr/types/wlr_buffer.h>
+#include <wlr/types/wlr_surface.h>
+#include <wlr/util/addon.h>
+#include <wlr/util/log.h>
+
+#include <syncbridge/waiter.h>
+
+#include "commit_gate.h"
+
+struct sb_commit_gate {
+	struct wl_event_loop *loop;
+	struct wl_protocol_logger *logger;
+	enum sb_implicit_mode mode;
+	struct wl_list surfaces; /* gate_surface.link */
+	int pending;
+	bool fallback_logged;
+};
+
+/* A surface with held commits, attached to the wlr_surface so that it dies with it. */
+struct gate_surface {
+	struct sb_commit_gate *gate;
+	struct wlr_surface *surface;
+	struct wlr_addon addon;
+	struct wl_list waits; /* gate_wait.link, oldest first */
+	struct wl_list link;
+};
+
+/* One held commit. */
+struct gate_wait {
+	struct gate_surface *gs;
+	struct sb_waiter *waiter;
+	struct wl_event_source *source;
+	uint32_t seq;
+	int planes;
+	bool exact;
+	struct timespec start;
+	struct wl_list link;
+};
+
+static void gate_wait_destroy(struct gate_wait *wait)
+{
+	wait->gs->gate->pending--;
+	wl_event_source_remove(wait->source);
+	sb_waiter_destroy(wait->waiter);
+	wl_list_remove(&wait->link);
+	free(wait);
+}
+
+static void gate_surface_destroy(struct gate_surface *gs)
+{
+	struct gate_wait *wait, *tmp;
+
+	/* The surface is going away: its held states go with it, nothing is unlocked. */
+	wl_list_for_each_safe(wait, tmp, &gs->waits, link)
+		gate_wait_destroy(wait);
+	wlr_addon_finish(&gs->addon);
+	wl_list_remove(&gs->link);
+	free(gs);
+}
+
+static void gate_surface_addon_destroy(struct wlr_addon *addon)
+{
+	struct gate_surface *gs = wl_container_of(addon, gs, addon);
+
+	gate_surface_destroy(gs);
+}
+
+static const struct wlr_addon_interface gate_surface_addon_impl = {
+	.name = "syncbridge_commit_gate",
+	.destroy = gate_surface_addon_destroy,
+};
+
+static struct gate_surface *gate_surface_get(struct sb_commit_gate *gate,
+					     struct wlr_surface *surface)
+{
+	struct wlr_addon *addon = wlr_addon_find(&surface->addons, gate, &gate_surface_addon_impl);
+	struct gate_surface *gs;
+
+	if (addon)
+		return wl_container_of(addon, gs, addon);
+	gs = calloc(1, sizeof(*gs));
+	if (!gs)
+		return NULL;
+	gs->gate = gate;
+	gs->surface = surface;
+	wl_list_init(&gs->waits);
+	wlr_addon_init(&gs->addon, &surface->addons, gate, &gate_surface_addon_impl);
+	wl_list_insert(&gate->surfaces, &gs->link);
+	return gs;
+}
+
+static double elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
+{
+	struct gate_wait *wait = data;
+	struct wlr_surface *surface = wait->gs->surface;
+	uint32_t seq = wait->seq;
+
+	wlr_log(WLR_DEBUG, "surface %p: commit %u released after %.3f ms (%d plane%s, %s%s)",
+		(void *)surface, seq, elapsed_ms(&wait->start), wait->planes,
+		wait->planes == 1 ? "" : "s", wait->exact ? "snapshot" : "poll",
+		status < 0 ? ", a fence signalled an error" : "");
+	gate_wait_destroy(wait);
+	/* Cached states apply in commit order: a later one waits for the earlier ones. */
+	wlr_surface_unlock_cached(surface, seq);
+}
+
+static int gate_wait_readable(int fd, uint32_t mask, void *data)
+{
+	struct gate_wait *wait = data;
+
+	/* May call gate_wait_done(), which frees wait. */
+	sb_waiter_dispatch(wait->waiter);
+	return 0;
+}
+
+/* Adds the fences of every plane; returns planes added, or -1. */
+static int add_planes(struct sb_commit_gate *gate, struct gate_wait *wait,
+		      const struct wlr_dmabuf_attributes *attribs)
+{
+	uint32_t flags = gate->mode == SB_IMPLICIT_POLL ? SB_WAIT_FORCE_FALLBACK : 0;
+
+	wait->exact = true;
+	for (int i = 0; i < attribs->n_planes; i++) {
+		int ret;
+
+		/* Planes of one buffer usually share one dma-buf: wait on it once. */
+		if (i > 0 && attribs->fd[i] == attribs->fd[i - 1])
+			continue;
+		ret = sb_waiter_add_dmabuf(wait->waiter, attribs->fd[i], SB_ACCESS_READ, flags);
+		if (ret < 0)
+			return -1;
+		if (ret == 0)
+			wait->exact = false;
+		wait->planes++;
+	}
+	if (!wait->exact && gate->mode == SB_IMPLICIT_SNAPSHOT && !gate->fallback_logged) {
+		wlr_log(WLR_INFO, "the kernel has no DMA_BUF_IOCTL_EXPORT_SYNC_FILE: "
+				  "commits wait on poll(dma-buf), later fences can delay them");
+		gate->fallback_logged = true;
+	}
+	return wait->planes;
+}
+
+static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface)
+{
+	struct wlr_dmabuf_attributes attribs;
+	struct gate_surface *gs;
+	struct gate_wait *wait;
+
+	if (!(surface->pending.committed & WLR_SURFACE_STATE_BUFFER) || !surface->pending.buffer)
+		return;
+	/* Only dma-bufs carry implicit fences; wl_shm buffers are ready when committed. */
+	if (!wlr_buffer_get_dmabuf(surface->pending.buffer, &attribs))
+		return;
+	gs = gate_surface_get(gate, surface);
+	wait = calloc(1, sizeof(*wait));
+	if (!gs || !wait)
+		goto err_alloc;
+	wait->gs = gs;
+	clock_gettime(CLOCK_MONOTONIC, &wait->start);
+	wait->waiter = sb_waiter_create(gate_wait_done, wait);
+	if (!wait->waiter)
+		goto err_alloc;
+	if (add_planes(gate, wait, &attribs) < 0) {
+		/* Not a reason to hold the surface forever: apply it as a plain compositor would. */
+		wlr_log_errno(WLR_ERROR, "surface %p: cannot take the buffer's fences",
+			      (void *)surface);
+		goto err_waiter;
+	}
+	if (sb_waiter_is_done(wait->waiter)) {
+		wlr_log(WLR_DEBUG, "surface %p: commit applied at once (fences signalled)",
+			(void *)surface);
+		goto err_waiter;
+	}
+	wait->source = wl_event_loop_add_fd(gate->loop, sb_waiter_get_fd(wait->waiter),
+					    WL_EVENT_READABLE, gate_wait_readable, wait);
+	if (!wait->source)
+		goto err_waiter;
+	wait->seq = wlr_surface_lock_pending(surface);
+	wl_list_insert(gs->waits.prev, &wait->link);
+	gate->pending++;
+	wlr_log(WLR_DEBUG, "surface %p: commit %u held (%d plane%s, %s)", (void *)surface,
+		wait->seq, wait->planes, wait->planes == 1 ? "" : "s",
+		wait->exact ? "snapshot" : "poll");
+	return;
+
+err_waiter:
+	sb_waiter_destroy(wait->waiter);
+	free(wait);
+	return;
+err_alloc:
+	wlr_log(WLR_ERROR, "surface %p: out of memory, commit not held", (void *)surface);
+	free(wait);
+}
+
+/*
+ * libwayland calls protocol loggers after a request is decoded and before its handler runs
+ * (wl_client_connection_data). wlroots 0.15 has no signal at that point, and the lock must be
+ * taken before wlr_surface's commit handler moves the pending state: this is that point.
+ */
+static void gate_logger(void *data, enum wl_protocol_logger_type type,
+			const struct wl_protocol_logger_message *message)
+{
+	struct sb_commit_gate *gate = data;
+
+	if (type != WL_PROTOCOL_LOGGER_REQUEST || strcmp(message->message->name, "commit") != 0 ||
+	    strcmp(wl_resource_get_class(message->resource), "wl_surface") != 0)
+		return;
+	gate_commit(gate, wlr_surface_from_resource(message->resource));
+}
+
+struct sb_commit_gate *commit_gate_create(struct wl_display *display, enum sb_implicit_mode mode)
+{
+	struct sb_commit_gate *gate = calloc(1, sizeof(*gate));
+
+	if (!gate)
+		return NULL;
+	gate->loop = wl_display_get_event_loop(display);
+	gate->mode = mode;
+	wl_list_init(&gate->surfaces);
+	if (mode != SB_IMPLICIT_NONE) {
+		gate->logger = wl_display_add_protocol_logger(display, gate_logger, gate);
+		if (!gate->logger) {
+			free(gate);
+			return NULL;
+		}
+	}
+	return gate;
+}
+
+void commit_gate_destroy(struct sb_commit_gate *gate)
+{
+	struct gate_surface *gs, *tmp;
+
+	if (!gate)
+		return;
+	wl_list_for_each_safe(gs, tmp, &gate->surfaces, link)
+		gate_surface_destroy(gs);
+	if (gate->logger)
+		wl_protocol_logger_destroy(gate->logger);
+	free(gate);
+}
+
+int commit_gate_pending(const struct sb_commit_gate *gate)
+{
+	return gate->pending;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SB_LINUX_DMABUF_V1_H
+#define SB_LINUX_DMABUF_V1_H
+
+#include <stdbool.h>
+#include <wayland-server-core.h>
+
+struct wlr_buffer;
+
+/*
+ * zwp_linux_dmabuf_v1 (version 4, with feedback) for the pixman renderer, which wlroots 0.15's
+ * own implementation cannot serve (it offers only the renderer's dma-buf texture formats, and
+ * pixman has none). Buffers are linear XRGB8888/ARGB8888 dma-bufs that the compositor reads
+ * through mmap, bracketed by DMA_BUF_IOCTL_SYNC.
+ */
+struct sb_linux_dmabuf_v1;
+
+struct sb_linux_dmabuf_v1 *sb_linux_dmabuf_v1_create(struct wl_display *display);
+
+/* The dma-buf behind a buffer of ours, or NULL if it is another kind of wlr_buffer. */
+bool sb_dmabuf_buffer_is(struct wlr_buffer *buffer);
+/*
+ * DMA_BUF_IOCTL_SYNC around a CPU read of the buffer: wlroots 0.15's pixman renderer keeps the
+ * mapping from texture creation and reads it while rendering, so the output brackets each frame.
+ */
+void sb_dmabuf_buffer_begin_cpu_read(struct wlr_buffer *buffer);
+void sb_dmabuf_buffer_end_cpu_read(struct wlr_buffer *buffer);
+
+#endif

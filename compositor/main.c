@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: MIT
+/*
+ * syncbridge: a Wayland compositor that bridges explicit and implicit GPU synchronization.
+ * main.c owns the server object and wires the pieces together, in layer order.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <wlr/backend.h>
+#include <wlr/backend/headless.h>
+#include <wlr/backend/wayland.h>
+#include <wlr/backend/x11.h>
+#include <wlr/render/allocator.h>
+#include <wlr/render/wlr_renderer.h>
+#include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_data_device.h>
+#include <wlr/types/wlr_output_layout.h>
+#include <wlr/types/wlr_presentation_time.h>
+#include <wlr/types/wlr_scene.h>
+#include <wlr/types/wlr_screencopy_v1.h>
+#include <wlr/types/wlr_viewporter.h>
+#include <wlr/types/wlr_xdg_output_v1.h>
+#include <wlr/types/wlr_xdg_shell.h>
+#include <wlr/util/log.h>
+
+#include <syncbridge/log.h>
+#include <syncbridge/probe.h>
+
+#include "commit_gate.h"
+#include "linux_dmabuf_v1.h"
+#include "server.h"
+
+static const char usage[] =
+	"usage: syncbridge [options]\n"
+	"  -c, --config FILE        weston.ini-style configuration (default: "
+	"$XDG_CONFIG_HOME/syncbridge.ini)\n"
+	"      --backend NAME       auto, headless, wayland, x11 or drm\n"
+	"      --renderer NAME      auto, pixman or gles2\n"
+	"      --output-size WxH    size of the (first) output\n"
+	"      --scale S            scale of the outputs\n"
+	"      --refresh HZ         refresh rate of the outputs\n"
+	"      --implicit MODE      snapshot, poll or none: how dma-buf commits wait\n"
+	"      --socket NAME        the Wayland socket (default: the first free wayland-N)\n"
+	"      --screenshot FILE    write a PNG of the output on SIGUSR1, else before exiting\n"
+	"      --exec CMD           run CMD (sh -c) as a client; exit with its status\n"
+	"      --probe              print what the kernel offers for sync, and exit\n"
+	"  -d, --debug              debug logs (one line per gated commit)\n"
+	"  -h, --help               this text\n";
+
+/* The bridge logs through wlroots' logger, so that -d covers both. */
+static void bridge_log(enum sb_log_importance importance, const char *fmt, va_list args)
+{
+	_wlr_vlog((enum wlr_log_importance)importance, fmt, args);
+}
+
+static bool drm_device_present(void)
+{
+	return access("/dev/dri/card0", F_OK) == 0;
+}
+
+static struct wlr_backend *create_backend(struct sb_server *server)
+{
+	enum sb_backend_kind kind = server->config.backend;
+
+	if (kind == SB_BACKEND_AUTO) {
+		/* Nested inside a parent display if there is one; DRM on a seat; else headless. */
+		if (getenv("WAYLAND_DISPLAY"))
+			kind = SB_BACKEND_WAYLAND;
+		else if (getenv("DISPLAY"))
+			kind = SB_BACKEND_X11;
+		else if (drm_device_present())
+			kind = SB_BACKEND_DRM;
+		else
+			kind = SB_BACKEND_HEADLESS;
+	}
+	switch (kind) {
+	case SB_BACKEND_WAYLAND:
+		wlr_log(WLR_INFO, "backend: wayland (nested in %s)", getenv("WAYLAND_DISPLAY"));
+		return wlr_wl_backend_create(server->display, NULL);
+	case SB_BACKEND_X11:
+		wlr_log(WLR_INFO, "backend: x11 (nested in %s)", getenv("DISPLAY"));
+		return wlr_x11_backend_create(server->display, NULL);
+	case SB_BACKEND_DRM:
+		wlr_log(WLR_INFO, "backend: drm, through libseat");
+		setenv("WLR_BACKENDS", "drm,libinput", 1);
+		return wlr_backend_autocreate(server->display);
+	case SB_BACKEND_HEADLESS:
+	case SB_BACKEND_AUTO:
+		break;
+	}
+	wlr_log(WLR_INFO, "backend: headless");
+	return wlr_headless_backend_create(server->display);
+}
+
+/* Nested and headless backends make outputs on request: one per [output] section, or one. */
+static void add_outputs(struct sb_server *server)
+{
+	size_t n = server->config.n_outputs ? server->config.n_outputs : 1;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct sb_output_config *oc =
+			server->config.n_outputs ? &server->config.outputs[i] : NULL;
+		int width = oc && oc->width > 0 ? oc->width : 1280;
+		int height = oc && oc->height > 0 ? oc->height : 720;
+
+		if (wlr_backend_is_headless(server->backend))
+			wlr_headless_add_output(server->backend, (unsigned int)width,
+						(unsigned int)height);
+		else if (wlr_backend_is_wl(server->backend))
+			wlr_wl_output_create(server->backend);
+		else if (wlr_backend_is_x11(server->backend))
+			wlr_x11_output_create(server->backend);
+	}
+}
+
+static struct wlr_renderer *create_renderer(struct sb_server *server)
+{
+	if (server->config.renderer == SB_RENDERER_PIXMAN)
+		setenv("WLR_RENDERER", "pixman", 1);
+	else if (server->config.renderer == SB_RENDERER_GLES2)
+		setenv("WLR_RENDERER", "gles2", 1);
+	/* auto: GLES2 where a DRM render node can run it, pixman otherwise. */
+	return wlr_renderer_autocreate(server->backend);
+}
+
+static bool create_globals(struct sb_server *server)
+{
+	struct wl_display *display = server->display;
+
+	if (!wlr_renderer_init_wl_display(server->renderer, display))
+		return false;
+	server->compositor = wlr_compositor_create(display, server->renderer);
+	server->output_layout = wlr_output_layout_create();
+	server->scene = wlr_scene_create();
+	server->xdg_shell = wlr_xdg_shell_create(display);
+	server->presentation = wlr_presentation_create(display, server->backend);
+	if (!server->compositor || !server->output_layout || !server->scene || !server->xdg_shell ||
+	    !server->presentation)
+		return false;
+	/* The pixman renderer offers no dma-buf formats: linux-dmabuf is served here instead. */
+	if (!wlr_renderer_get_dmabuf_texture_formats(server->renderer) &&
+	    !sb_linux_dmabuf_v1_create(display))
+		return false;
+	/* wlroots 0.15's wlr_compositor also serves wl_subcompositor. */
+	if (!wlr_data_device_manager_create(display) || !wlr_viewporter_create(display) ||
+	    !wlr_xdg_output_manager_v1_create(display, server->output_layout) ||
+	    !wlr_screencopy_manager_v1_create(display))
+		return false;
+	wlr_scene_attach_output_layout(server->scene, server->output_layout);
+	wlr_scene_set_presentation(server->scene, server->presentation);
+	server->new_xdg_surface.notify = server_new_xdg_surface;
+	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
+	return seat_init(server);
+}
+
+static int handle_terminate(int signal, void *data)
+{
+	struct sb_server *server = data;
+
+	wlr_log(WLR_INFO, "signal %d: exiting", signal);
+	wl_display_terminate(server->display);
+	return 0;
+}
+
+static int handle_usr1(int signal, void *data)
+{
+	struct sb_server *server = data;
+
+	if (server->screenshot_path && screenshot_write_png(server, server->screenshot_path))
+		server->screenshot_taken = true;
+	return 0;
+}
+
+static int handle_child(int signal, void *data)
+{
+	struct sb_server *server = data;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid != server->exec_pid)
+			continue;
+		server->exit_status =
+			WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		wlr_log(WLR_INFO, "--exec client exited with status %d", server->exit_status);
+		server->exec_pid = 0;
+		wl_display_terminate(server->display);
+	}
+	return 0;
+}
+
+static bool spawn(struct sb_server *server, const char *command)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		wlr_log_errno(WLR_ERROR, "--exec: fork failed");
+		return false;
+	}
+	if (pid == 0) {
+		sigset_t set;
+
+		/* wl_event_loop_add_signal blocked these in the parent; the client starts clean. */
+		sigemptyset(&set);
+		sigprocmask(SIG_SETMASK, &set, NULL);
+		execl("/bin/sh", "/bin/sh", "-c", command, (char *)NULL);
+		_exit(127);
+	}
+	server->exec_pid = pid;
+	return true;
+}
+
+enum long_option {
+	OPT_BACKEND = 256,
+	OPT_RENDERER,
+	OPT_OUTPUT_SIZE,
+	OPT_SCALE,
+	OPT_REFRESH,
+	OPT_IMPLICIT,
+	OPT_SOCKET,
+	OPT_SCREENSHOT,
+	OPT_EXEC,
+	OPT_PROBE,
+};
+
+/* A command-line option that overrides a configuration key: the same checks apply. */
+struct override {
+	int option;
+	const char *section, *key;
+};
+
+static const struct override overrides[] = {
+	{OPT_BACKEND, "core", "backend"},    {OPT_RENDERER, "core", "renderer"},
+	{OPT_OUTPUT_SIZE, "output", "size"}, {OPT_SCALE, "output", "scale"},
+	{OPT_REFRESH, "output", "refresh"},  {OPT_IMPLICIT, "sync", "implicit"},
+};
+
+int main(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"debug", no_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{"backend", required_argument, NULL, OPT_BACKEND},
+		{"renderer", required_argument, NULL, OPT_RENDERER},
+		{"output-size", required_argument, NULL, OPT_OUTPUT_SIZE},
+		{"scale", required_argument, NULL, OPT_SCALE},
+		{"refresh", required_argument, NULL, OPT_REFRESH},
+		{"implicit", required_argument, NULL, OPT_IMPLICIT},
+		{"socket", required_argument, NULL, OPT_SOCKET},
+		{"screenshot", required_argument, NULL, OPT_SCREENSHOT},
+		{"exec", required_argument, NULL, OPT_EXEC},
+		{"probe", no_argument, NULL, OPT_PROBE},
+		{0},
+	};
+	struct sb_server server = {.exit_status = 0};
+	const char *config_path = NULL, *socket = NULL, *exec_command = NULL;
+	const char *override_values[sizeof(overrides) / sizeof(overrides[0])] = {0};
+	char path_buf[4096], err[512];
+	bool debug = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "c:dh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case OPT_SOCKET:
+			socket = optarg;
+			break;
+		case OPT_SCREENSHOT:
+			server.screenshot_path = optarg;
+			break;
+		case OPT_EXEC:
+			exec_command = optarg;
+			break;
+		case OPT_PROBE:
+			sb_log_init(SB_ERROR, NULL);
+			printf("%d capabilities found\n", sb_probe_report(stdout));
+			return 0;
+		default: {
+			size_t i;
+
+			for (i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++) {
+				if (overrides[i].option == opt)
+					break;
+			}
+			if (i == sizeof(overrides) / sizeof(overrides[0])) {
+				fputs(usage, stderr);
+				return 2;
+			}
+			override_values[i] = optarg;
+		}
+		}
+	}
+	if (optind < argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	wlr_log_init(debug ? WLR_DEBUG : WLR_INFO, NULL);
+	sb_log_init(debug ? SB_DEBUG : SB_INFO, bridge_log);
+
+	sb_config_init_defaults(&server.config);
+	if (!config_path) {
+		config_path = sb_config_default_path(path_buf, sizeof(path_buf));
+		if (config_path && access(config_path, F_OK) != 0)
+			config_path = NULL;
+	}
+	if (config_path &&
+	    sb_config_parse_file(&server.config, config_path, err, sizeof(err)) < 0) {
+		wlr_log(WLR_ERROR, "%s", err);
+		fprintf(stderr, "syncbridge: %s\n", err);
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++) {
+		if (override_values[i] &&
+		    sb_config_set(&server.config, overrides[i].section, overrides[i].key,
+				  override_values[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "syncbridge: %s\n", err);
+			sb_config_finish(&server.config);
+			return 2;
+		}
+	}
+
+	wl_list_init(&server.outputs);
+	wl_list_init(&server.views);
+	server.display = wl_display_create();
+	server.loop = wl_display_get_event_loop(server.display);
+	server.backend = create_backend(&server);
+	if (!server.backend) {
+		wlr_log(WLR_ERROR, "no backend could start (try --backend headless)");
+		goto err_display;
+	}
+	server.renderer = create_renderer(&server);
+	server.allocator =
+		server.renderer ? wlr_allocator_autocreate(server.backend, server.renderer) : NULL;
+	if (!server.renderer || !server.allocator) {
+		wlr_log(WLR_ERROR, "no renderer or allocator for this backend");
+		goto err_backend;
+	}
+	if (!create_globals(&server)) {
+		wlr_log(WLR_ERROR, "cannot create the protocol globals");
+		goto err_backend;
+	}
+	server.gate = commit_gate_create(server.display, server.config.sync.implicit);
+	if (!server.gate)
+		goto err_backend;
+	server.new_output.notify = server_new_output;
+	wl_signal_add(&server.backend->events.new_output, &server.new_output);
+
+	if (socket ? wl_display_add_socket(server.display, socket) < 0
+		   : !(socket = wl_display_add_socket_auto(server.display))) {
+		wlr_log_errno(WLR_ERROR, "cannot create the Wayland socket");
+		goto err_gate;
+	}
+	if (!wlr_backend_start(server.backend)) {
+		wlr_log(WLR_ERROR, "cannot start the backend");
+		goto err_gate;
+	}
+	add_outputs(&server);
+	setenv("WAYLAND_DISPLAY", socket, 1);
+	wlr_log(WLR_INFO, "running on WAYLAND_DISPLAY=%s", socket);
+
+	wl_event_loop_add_signal(server.loop, SIGTERM, handle_terminate, &server);
+	wl_event_loop_add_signal(server.loop, SIGINT, handle_terminate, &server);
+	wl_event_loop_add_signal(server.loop, SIGUSR1, handle_usr1, &server);
+	wl_event_loop_add_signal(server.loop, SIGCHLD, handle_child, &server);
+	if (exec_command && !spawn(&server, exec_command))
+		goto err_gate;
+
+	wl_display_run(server.display);
+
+	/* At exit, unless SIGUSR1 already took one (the clients may be gone by now). */
+	if (server.screenshot_path && !server.screenshot_taken &&
+	    !screenshot_write_png(&server, server.screenshot_path) && server.exit_status == 0)
+		server.exit_status = 1;
+	if (server.exec_pid > 0)
+		kill(server.exec_pid, SIGTERM);
+	wl_display_destroy_clients(server.display);
+	commit_gate_destroy(server.gate);
+	wlr_backend_destroy(server.backend);
+	wl_display_destroy(server.display);
+	wlr_scene_node_destroy(&server.scene->node);
+	wlr_output_layout_destroy(server.output_layout);
+	wlr_allocator_destroy(server.allocator);
+	wlr_renderer_destroy(server.renderer);
+	sb_config_finish(&server.config);
+	return server.exit_status;
+
+err_gate:
+	commit_gate_destroy(server.gate);
+err_backend:
+	wlr_backend_destroy(server.backend);
+err_display:
+	wl_display_destroy(server.display);
+	sb_config_finish(&server.config);
+	return 1;
+}

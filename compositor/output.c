@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+/* Outputs: configured from [output] sections, rendered through the scene, one frame at a time. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <wlr/backend.h>
+#include <wlr/render/allocator.h>
+#include <wlr/types/wlr_buffer.h>
+#include <wlr/types/wlr_output.h>
+#include <wlr/types/wlr_output_layout.h>
+#include <wlr/types/wlr_scene.h>
+#include <wlr/util/log.h>
+
+#include "linux_dmabuf_v1.h"
+#include "server.h"
+
+struct sb_output {
+	struct wl_list link; /* sb_server.outputs */
+	struct sb_server *server;
+	struct wlr_output *wlr_output;
+	struct wl_listener frame;
+	struct wl_listener destroy;
+};
+
+static void surface_cpu_read(struct wlr_surface *surface, int sx, int sy, void *data)
+{
+	bool begin = *(bool *)data;
+	struct wlr_buffer *source = surface->buffer ? surface->buffer->source : NULL;
+
+	if (!sb_dmabuf_buffer_is(source))
+		return;
+	if (begin)
+		sb_dmabuf_buffer_begin_cpu_read(source);
+	else
+		sb_dmabuf_buffer_end_cpu_read(source);
+}
+
+static void output_frame(struct wl_listener *listener, void *data)
+{
+	struct sb_output *output = wl_container_of(listener, output, frame);
+	struct wlr_scene_output *scene_output =
+		wlr_scene_get_scene_output(output->server->scene, output->wlr_output);
+	struct timespec now;
+	bool begin = true;
+
+	if (!scene_output)
+		return;
+	/* The pixman renderer reads client dma-bufs while it composes: bracket the frame. */
+	wlr_scene_output_for_each_surface(scene_output, surface_cpu_read, &begin);
+	wlr_scene_output_commit(scene_output);
+	begin = false;
+	wlr_scene_output_for_each_surface(scene_output, surface_cpu_read, &begin);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	wlr_scene_output_send_frame_done(scene_output, &now);
+}
+
+static void output_destroy(struct wl_listener *listener, void *data)
+{
+	struct sb_output *output = wl_container_of(listener, output, destroy);
+
+	wl_list_remove(&output->frame.link);
+	wl_list_remove(&output->destroy.link);
+	wl_list_remove(&output->link);
+	free(output);
+}
+
+static void output_apply_config(struct wlr_output *wlr_output, const struct sb_output_config *oc)
+{
+	struct wlr_output_mode *mode = wlr_output_preferred_mode(wlr_output);
+
+	wlr_output_enable(wlr_output, !oc || oc->enabled);
+	if (oc && oc->width > 0 && oc->height > 0) {
+		struct wlr_output_mode *m, *best = NULL;
+
+		/* A listed mode of that size (and refresh, if given), else a custom mode. */
+		wl_list_for_each(m, &wlr_output->modes, link) {
+			if (m->width == oc->width && m->height == oc->height &&
+			    (oc->refresh_mhz == 0 || m->refresh == oc->refresh_mhz))
+				best = m;
+		}
+		if (best)
+			wlr_output_set_mode(wlr_output, best);
+		else
+			wlr_output_set_custom_mode(wlr_output, oc->width, oc->height,
+						   oc->refresh_mhz);
+	} else if (mode) {
+		wlr_output_set_mode(wlr_output, mode);
+	}
+	if (oc) {
+		wlr_output_set_scale(wlr_output, (float)oc->scale);
+		wlr_output_set_transform(wlr_output, oc->transform);
+	}
+}
+
+void server_new_output(struct wl_listener *listener, void *data)
+{
+	struct sb_server *server = wl_container_of(listener, server, new_output);
+	struct wlr_output *wlr_output = data;
+	const struct sb_output_config *oc =
+		sb_config_find_output(&server->config, wlr_output->name);
+	struct sb_output *output;
+
+	if (!wlr_output_init_render(wlr_output, server->allocator, server->renderer)) {
+		wlr_log(WLR_ERROR, "output %s: cannot render to it", wlr_output->name);
+		return;
+	}
+	output_apply_config(wlr_output, oc);
+	if (!wlr_output_commit(wlr_output)) {
+		wlr_log(WLR_ERROR, "output %s: the configured mode was refused", wlr_output->name);
+		return;
+	}
+	output = calloc(1, sizeof(*output));
+	if (!output) {
+		wlr_log(WLR_ERROR, "output %s: out of memory", wlr_output->name);
+		return;
+	}
+	output->server = server;
+	output->wlr_output = wlr_output;
+	output->frame.notify = output_frame;
+	wl_signal_add(&wlr_output->events.frame, &output->frame);
+	output->destroy.notify = output_destroy;
+	wl_signal_add(&wlr_output->events.destroy, &output->destroy);
+	wl_list_insert(server->outputs.prev, &output->link);
+	wlr_output_layout_add_auto(server->output_layout, wlr_output);
+	wlr_output_create_global(wlr_output);
+	wlr_log(WLR_INFO, "output %s: %dx%d@%.3fHz scale %.2f", wlr_output->name, wlr_output->width,
+		wlr_output->height, wlr_output->refresh / 1000.0, wlr_output->scale);
+}
+
+struct wlr_output *server_primary_output(struct sb_server *server)
+{
+	struct sb_output *output;
+
+	wl_list_for_each(output, &server->outputs, link) {
+		if (output->wlr_output->enabled)
+			return output->wlr_output;
+	}
+	return NULL;
+}

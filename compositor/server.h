@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SB_SERVER_H
+#define SB_SERVER_H
+
+#include <stdbool.h>
+#include <wayland-server-core.h>
+
+#include "config.h"
+
+struct sb_commit_gate;
+
+/* The whole compositor, owned by main.c; handlers find it through wl_container_of. */
+struct sb_server {
+	struct wl_display *display;
+	struct wl_event_loop *loop;
+	struct sb_config config;
+
+	struct wlr_backend *backend;
+	struct wlr_renderer *renderer;
+	struct wlr_allocator *allocator;
+	struct wlr_scene *scene;
+	struct wlr_output_layout *output_layout;
+	struct wlr_compositor *compositor;
+	struct wlr_presentation *presentation;
+	struct wlr_xdg_shell *xdg_shell;
+	struct wlr_seat *seat;
+	struct sb_commit_gate *gate;
+
+	struct wl_list outputs; /* sb_output.link */
+	struct wl_list views;	/* sb_view.link, top first */
+	int next_view_x, next_view_y;
+
+	struct wl_listener new_output;
+	struct wl_listener new_xdg_surface;
+	struct wl_listener new_input;
+	struct wl_listener new_virtual_keyboard;
+	struct wl_listener new_virtual_pointer;
+
+	const char *screenshot_path;
+	bool screenshot_taken;
+	pid_t exec_pid;
+	int exit_status;
+};
+
+/* output.c */
+void server_new_output(struct wl_listener *listener, void *data);
+struct wlr_output *server_primary_output(struct sb_server *server);
+
+/* xdg_shell.c */
+void server_new_xdg_surface(struct wl_listener *listener, void *data);
+
+/* seat.c */
+bool seat_init(struct sb_server *server);
+void seat_focus_surface(struct sb_server *server, struct wlr_surface *surface);
+
+/* screenshot.c: renders the scene on the primary output into a PNG file. */
+bool screenshot_write_png(struct sb_server *server, const char *path);
+
+#endif
