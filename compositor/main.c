@@ -262,6 +262,7 @@ int main(int argc, char *argv[])
 	struct sb_server server = {.exit_status = 0};
 	const char *config_path = NULL, *socket = NULL, *exec_command = NULL;
 	const char *override_values[sizeof(overrides) / sizeof(overrides[0])] = {0};
+	struct wl_event_source *signals[4] = {0};
 	char path_buf[4096], err[512];
 	bool debug = false;
 	int opt;
@@ -373,12 +374,12 @@ int main(int argc, char *argv[])
 	setenv("WAYLAND_DISPLAY", socket, 1);
 	wlr_log(WLR_INFO, "running on WAYLAND_DISPLAY=%s", socket);
 
-	wl_event_loop_add_signal(server.loop, SIGTERM, handle_terminate, &server);
-	wl_event_loop_add_signal(server.loop, SIGINT, handle_terminate, &server);
-	wl_event_loop_add_signal(server.loop, SIGUSR1, handle_usr1, &server);
-	wl_event_loop_add_signal(server.loop, SIGCHLD, handle_child, &server);
+	signals[0] = wl_event_loop_add_signal(server.loop, SIGTERM, handle_terminate, &server);
+	signals[1] = wl_event_loop_add_signal(server.loop, SIGINT, handle_terminate, &server);
+	signals[2] = wl_event_loop_add_signal(server.loop, SIGUSR1, handle_usr1, &server);
+	signals[3] = wl_event_loop_add_signal(server.loop, SIGCHLD, handle_child, &server);
 	if (exec_command && !spawn(&server, exec_command))
-		goto err_gate;
+		goto err_signals;
 
 	wl_display_run(server.display);
 
@@ -389,8 +390,11 @@ int main(int argc, char *argv[])
 	if (server.exec_pid > 0)
 		kill(server.exec_pid, SIGTERM);
 	wl_display_destroy_clients(server.display);
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		if (signals[i])
+			wl_event_source_remove(signals[i]);
 	commit_gate_destroy(server.gate);
-	wlr_backend_destroy(server.backend);
+	/* As tinywl: the display's destruction takes the backend and its outputs with it. */
 	wl_display_destroy(server.display);
 	wlr_scene_node_destroy(&server.scene->node);
 	wlr_output_layout_destroy(server.output_layout);
@@ -399,6 +403,10 @@ int main(int argc, char *argv[])
 	sb_config_finish(&server.config);
 	return server.exit_status;
 
+err_signals:
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		if (signals[i])
+			wl_event_source_remove(signals[i]);
 err_gate:
 	commit_gate_destroy(server.gate);
 err_backend:

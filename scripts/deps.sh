@@ -9,6 +9,8 @@ packages=(
 	git ca-certificates python3
 	gcc libc6-dev pkg-config meson ninja-build clang-format
 	libdrm-dev
+	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev libpixman-1-dev libpng-dev
+	weston wayland-utils
 )
 vm_packages=(
 	linux-source-6.12 xz-utils make flex bison bc libelf-dev libssl-dev cpio
