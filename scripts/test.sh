@@ -18,6 +18,7 @@ fi
 scripts/build.sh || exit 1
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
 status=0
@@ -25,11 +26,17 @@ meson test -C build --suite host --suite style --print-errorlogs || status=1
 meson test -C build-asan --suite host --print-errorlogs || status=1
 
 tap_files=()
-if ! $host_only && [ -x tests/vm/run ]; then
-	mkdir -p build/vm
-	tests/vm/run --log-dir build/vm $(cat tests/vm/tests.list | sed "s|^|$root/|" | grep -v '^#') \
-		| tee build/vm/tap.txt || status=1
-	tap_files+=(build/vm/tap.txt)
+if ! $host_only; then
+	# The project's kernel (built or cached by kernel/build.sh) in QEMU; the guest sees this
+	# checkout read-only at the same path. One boot per build dir.
+	mkdir -p build/vm build-asan/vm
+	tests/vm/run --log-dir build/vm --list tests/vm/default.list \
+		--list build/tests/vm/guest-tests.list >build/vm/tap.txt || status=1
+	cat build/vm/tap.txt
+	tests/vm/run --log-dir build-asan/vm --env "UBSAN_OPTIONS=$UBSAN_OPTIONS" \
+		--list build-asan/tests/vm/guest-tests.list >build-asan/vm/tap.txt || status=1
+	cat build-asan/vm/tap.txt
+	tap_files+=(build/vm/tap.txt build-asan/vm/tap.txt)
 fi
 
 python3 tests/summary.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
