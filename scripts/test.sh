@@ -36,7 +36,10 @@ if ! $host_only; then
 	tests/vm/run --log-dir build-asan/vm --env "UBSAN_OPTIONS=$UBSAN_OPTIONS" \
 		--list build-asan/tests/vm/guest-tests.list >build-asan/vm/tap.txt || status=1
 	cat build-asan/vm/tap.txt
-	tap_files+=(build/vm/tap.txt build-asan/vm/tap.txt)
+	# And the harness fails runs that must fail: a broken, a hung and a splatting guest test.
+	tests/vm/harness_test.sh build/vm/harness >build/vm/harness.tap || status=1
+	cat build/vm/harness.tap
+	tap_files+=(build/vm/tap.txt build-asan/vm/tap.txt build/vm/harness.tap)
 fi
 
 python3 tests/summary.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
