@@ -38,6 +38,8 @@ struct sb_dmabuf_buffer {
 	struct wlr_dmabuf_attributes attribs; /* owns the fd */
 	void *map;
 	size_t map_size;
+	int cpu_access; /* nesting of CPU read brackets */
+	bool synced;	/* the outermost bracket took DMA_BUF_IOCTL_SYNC */
 	struct wl_listener release;
 };
 
@@ -63,11 +65,36 @@ bool sb_dmabuf_buffer_is(struct wlr_buffer *buffer)
 	return buffer && buffer->impl == &buffer_impl;
 }
 
-static void dmabuf_sync(struct sb_dmabuf_buffer *buffer, __u64 flags)
+/*
+ * DMA_BUF_IOCTL_SYNC brackets CPU reads for cache coherency, but SYNC_START also waits, with no
+ * timeout, for every write fence the buffer has *now* (dma_buf_begin_cpu_access). The gate has
+ * already waited for the fences that were there at commit; a writer the client added later must
+ * not stall the compositor. So the bracket is taken only when no writer is pending, and the
+ * matching SYNC_END only if the START was taken.
+ */
+static void dmabuf_cpu_read_begin(struct sb_dmabuf_buffer *buffer)
 {
-	struct dma_buf_sync sync = {.flags = flags | DMA_BUF_SYNC_READ};
+	struct dma_buf_sync sync = {.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ};
 
-	/* Cache maintenance for the CPU read; it never waits for fences (the gate did). */
+	if (buffer->cpu_access++ > 0)
+		return;
+	buffer->synced = sb_dmabuf_is_idle(buffer->attribs.fd[0], SB_ACCESS_READ) == 1;
+	if (!buffer->synced) {
+		wlr_log(WLR_DEBUG, "dma-buf %p: a later writer is pending, read without SYNC_START",
+			(void *)buffer);
+		return;
+	}
+	while (ioctl(buffer->attribs.fd[0], DMA_BUF_IOCTL_SYNC, &sync) < 0 &&
+	       (errno == EINTR || errno == EAGAIN))
+		;
+}
+
+static void dmabuf_cpu_read_end(struct sb_dmabuf_buffer *buffer)
+{
+	struct dma_buf_sync sync = {.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ};
+
+	if (buffer->cpu_access == 0 || --buffer->cpu_access > 0 || !buffer->synced)
+		return;
 	while (ioctl(buffer->attribs.fd[0], DMA_BUF_IOCTL_SYNC, &sync) < 0 &&
 	       (errno == EINTR || errno == EAGAIN))
 		;
@@ -75,12 +102,12 @@ static void dmabuf_sync(struct sb_dmabuf_buffer *buffer, __u64 flags)
 
 void sb_dmabuf_buffer_begin_cpu_read(struct wlr_buffer *buffer)
 {
-	dmabuf_sync(buffer_from_wlr(buffer), DMA_BUF_SYNC_START);
+	dmabuf_cpu_read_begin(buffer_from_wlr(buffer));
 }
 
 void sb_dmabuf_buffer_end_cpu_read(struct wlr_buffer *buffer)
 {
-	dmabuf_sync(buffer_from_wlr(buffer), DMA_BUF_SYNC_END);
+	dmabuf_cpu_read_end(buffer_from_wlr(buffer));
 }
 
 static void buffer_destroy(struct wlr_buffer *wlr_buffer)
@@ -109,7 +136,7 @@ static bool buffer_begin_data_ptr_access(struct wlr_buffer *wlr_buffer, uint32_t
 	/* Client buffers are mapped read-only: the compositor never writes them. */
 	if (flags & WLR_BUFFER_DATA_PTR_ACCESS_WRITE)
 		return false;
-	dmabuf_sync(buffer, DMA_BUF_SYNC_START);
+	dmabuf_cpu_read_begin(buffer);
 	*data = (uint8_t *)buffer->map + buffer->attribs.offset[0];
 	*format = buffer->attribs.format;
 	*stride = buffer->attribs.stride[0];
@@ -118,7 +145,7 @@ static bool buffer_begin_data_ptr_access(struct wlr_buffer *wlr_buffer, uint32_t
 
 static void buffer_end_data_ptr_access(struct wlr_buffer *wlr_buffer)
 {
-	dmabuf_sync(buffer_from_wlr(wlr_buffer), DMA_BUF_SYNC_END);
+	dmabuf_cpu_read_end(buffer_from_wlr(wlr_buffer));
 }
 
 static const struct wlr_buffer_impl buffer_impl = {
