@@ -361,16 +361,17 @@ int main(int argc, char *argv[])
 	server.new_output.notify = server_new_output;
 	wl_signal_add(&server.backend->events.new_output, &server.new_output);
 
-	if (socket ? wl_display_add_socket(server.display, socket) < 0
-		   : !(socket = wl_display_add_socket_auto(server.display))) {
-		wlr_log_errno(WLR_ERROR, "cannot create the Wayland socket");
-		goto err_gate;
-	}
 	if (!wlr_backend_start(server.backend)) {
 		wlr_log(WLR_ERROR, "cannot start the backend");
 		goto err_gate;
 	}
 	add_outputs(&server);
+	/* Last: a client that finds the socket finds the outputs too. */
+	if (socket ? wl_display_add_socket(server.display, socket) < 0
+		   : !(socket = wl_display_add_socket_auto(server.display))) {
+		wlr_log_errno(WLR_ERROR, "cannot create the Wayland socket");
+		goto err_gate;
+	}
 	setenv("WAYLAND_DISPLAY", socket, 1);
 	wlr_log(WLR_INFO, "running on WAYLAND_DISPLAY=%s", socket);
 

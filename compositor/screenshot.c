@@ -2,6 +2,7 @@
 /* Screenshots: the scene rendered on the primary output into a buffer of our own, to PNG. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <drm_fourcc.h>
 #include <png.h>
@@ -16,16 +17,20 @@
 
 #include "server.h"
 
+/* Written to PATH.tmp and renamed, so that a reader never sees half a file. */
 static bool write_png(const char *path, const uint32_t *pixels, int width, int height,
 		      uint32_t stride)
 {
+	char tmp[4096];
 	png_structp png = NULL;
 	png_infop info = NULL;
 	/* volatile: both are read after libpng's longjmp on error. */
 	png_bytep volatile row = NULL;
 	volatile bool ok = false;
-	FILE *file = fopen(path, "wbe");
+	FILE *file;
 
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	file = fopen(tmp, "wbe");
 	if (!file) {
 		wlr_log_errno(WLR_ERROR, "screenshot: cannot create %s", path);
 		return false;
@@ -61,6 +66,12 @@ out:
 	free(row);
 	if (fclose(file) != 0)
 		ok = false;
+	if (ok && rename(tmp, path) < 0) {
+		wlr_log_errno(WLR_ERROR, "screenshot: cannot rename %s to %s", tmp, path);
+		ok = false;
+	}
+	if (!ok)
+		unlink(tmp);
 	return ok;
 }
 
