@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guest: syncbridge's implicit-sync commit gate, seen from real Wayland clients with udmabuf
+ * buffers and sw_sync fences. Each test starts its own compositor (headless, pixman).
+ *   gate_test /path/to/syncbridge
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <drm_fourcc.h>
+
+#include <syncbridge/dmabuf.h>
+#include <syncbridge/sync_file.h>
+
+#include "kdev.h"
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
+#include "tap.h"
+#include "wl_client.h"
+
+#define RED 0xff0000
+#define GREEN 0x00ff00
+#define BLUE 0x0000ff
+#define SIZE 64
+/* The first toplevel sits at the output's origin: this pixel is inside it. */
+#define PX 10
+#define PY 10
+/* How long "not yet" is watched for: many frames at 60 Hz, even under emulation. */
+#define HELD_MS 300
+#define SOON_MS 5000
+
+static const char *syncbridge;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct fixture {
+	struct sb_compositor comp;
+	struct sb_client *client;
+	struct sb_window *window;
+	int timeline;
+};
+
+static bool setup(struct sb_test_ctx *t, struct fixture *f, const char *const *extra)
+{
+	*f = (struct fixture){.timeline = sb_sw_timeline_create()};
+	if (!expect(t, f->timeline >= 0) ||
+	    !expect(t, sb_compositor_start(&f->comp, syncbridge, extra)))
+		return false;
+	f->client = sb_client_connect(&f->comp);
+	if (!expect(t, f->client != NULL))
+		return false;
+	f->window = sb_window_create(f->client);
+	return expect(t, f->window != NULL);
+}
+
+static void teardown(struct sb_test_ctx *t, struct fixture *f)
+{
+	sb_window_destroy(f->window);
+	sb_client_destroy(f->client);
+	if (f->comp.pid > 0)
+		expect(t, sb_compositor_stop(&f->comp) == 0);
+	if (f->timeline >= 0)
+		close(f->timeline);
+}
+
+/* A sw_sync fence at value on timeline, added to the buffer as a writer (implicit sync). */
+static bool add_write_fence(struct sb_buffer *buffer, int timeline, uint32_t value)
+{
+	struct sb_sync_file *fence = sb_sync_file_import(sb_sw_fence_create(timeline, value));
+	bool ok = fence && sb_dmabuf_import_sync_file(sb_buffer_dmabuf_fd(buffer), fence,
+						      SB_ACCESS_WRITE) == 0;
+
+	sb_sync_file_destroy(fence);
+	return ok;
+}
+
+static bool show(struct sb_test_ctx *t, struct fixture *f, struct sb_buffer *buffer)
+{
+	bool done = false;
+
+	sb_window_commit(f->window, buffer, &done);
+	return expect(t, sb_client_wait(f->client, &done, SOON_MS));
+}
+
+static void commit_waits_for_unsignalled_fence(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct sb_buffer *red = NULL, *blue = NULL;
+	bool done = false;
+
+	if (!setup(t, &f, NULL))
+		goto out;
+	red = sb_buffer_create(f.client, SIZE, SIZE, RED);
+	blue = sb_buffer_create(f.client, SIZE, SIZE, BLUE);
+	if (!expect(t, red && blue) || !show(t, &f, red))
+		goto out;
+	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	expect(t, add_write_fence(blue, f.timeline, 1));
+	sb_window_commit(f.window, blue, &done);
+	/* Held: no frame for the new state, and the old content stays on screen. */
+	expect(t, !sb_client_wait(f.client, &done, HELD_MS));
+	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
+	expect(t, sb_client_wait(f.client, &done, SOON_MS));
+	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
+out:
+	sb_buffer_destroy(red);
+	sb_buffer_destroy(blue);
+	teardown(t, &f);
+}
+
+/* Fence A before the commit, fence B (a later writer) after it; A signals, B does not. */
+static bool later_write_delays_commit(struct sb_test_ctx *t, const char *mode)
+{
+	const char *const extra[] = {"--implicit", mode, NULL};
+	struct fixture f;
+	struct sb_buffer *blue = NULL;
+	int later = sb_sw_timeline_create();
+	bool done = false, delayed = false;
+
+	if (!setup(t, &f, extra))
+		goto out;
+	blue = sb_buffer_create(f.client, SIZE, SIZE, BLUE);
+	if (!expect(t, blue && add_write_fence(blue, f.timeline, 1)))
+		goto out;
+	sb_window_commit(f.window, blue, &done);
+	/* The compositor has handled the commit before B exists. */
+	expect(t, sb_client_roundtrip(f.client));
+	expect(t, add_write_fence(blue, later, 1));
+	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
+	delayed = !sb_client_wait(f.client, &done, 1000);
+	expect(t, sb_sw_timeline_inc(later, 1) == 0);
+	expect(t, sb_client_wait(f.client, &done, SOON_MS));
+	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
+out:
+	sb_buffer_destroy(blue);
+	teardown(t, &f);
+	close(later);
+	return delayed;
+}
+
+static void implicit_snapshot_ignores_later_writes(struct sb_test_ctx *t)
+{
+	expect(t, !later_write_delays_commit(t, "snapshot"));
+}
+
+static void poll_mode_waits_for_later_writes_too(struct sb_test_ctx *t)
+{
+	/* The benchmark's baseline, and what a kernel without EXPORT_SYNC_FILE gets. */
+	expect(t, later_write_delays_commit(t, "poll"));
+}
+
+static void none_mode_does_not_wait(struct sb_test_ctx *t)
+{
+	const char *const extra[] = {"--implicit", "none", NULL};
+	struct fixture f;
+	struct sb_buffer *blue = NULL;
+	bool done = false;
+
+	if (!setup(t, &f, extra))
+		goto out;
+	blue = sb_buffer_create(f.client, SIZE, SIZE, BLUE);
+	expect(t, blue && add_write_fence(blue, f.timeline, 1));
+	sb_window_commit(f.window, blue, &done);
+	expect(t, sb_client_wait(f.client, &done, SOON_MS));
+	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
+out:
+	sb_buffer_destroy(blue);
+	teardown(t, &f);
+}
+
+/* Frames a client gets in ms milliseconds, committing on every frame callback. */
+static int frames_in(struct sb_client *client, struct sb_window *window, struct sb_buffer *buf,
+		     int ms)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+	int frames = 0;
+
+	while (now_ms() < end) {
+		bool done = false;
+
+		sb_window_commit(window, buf, &done);
+		if (!sb_client_wait(client, &done, 1000))
+			break;
+		frames++;
+	}
+	return frames;
+}
+
+static void other_clients_unaffected_by_hung_fence(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct sb_client *other = NULL;
+	struct sb_window *other_window = NULL;
+	struct sb_buffer *hung = NULL, *green = NULL;
+	int baseline, during;
+
+	if (!setup(t, &f, NULL))
+		goto out;
+	other = sb_client_connect(&f.comp);
+	other_window = other ? sb_window_create(other) : NULL;
+	green = other ? sb_buffer_create(other, SIZE, SIZE, GREEN) : NULL;
+	hung = sb_buffer_create(f.client, SIZE, SIZE, RED);
+	if (!expect(t, other_window && green && hung))
+		goto out;
+	baseline = frames_in(other, other_window, green, 1000);
+	/* Client 1 commits a buffer whose fence never signals. */
+	expect(t, add_write_fence(hung, f.timeline, 1));
+	sb_window_commit(f.window, hung, NULL);
+	expect(t, sb_client_roundtrip(f.client));
+	during = frames_in(other, other_window, green, 1000);
+	sb_diag("other client: %d frames/s alone, %d while client 1's fence hangs", baseline,
+		during);
+	expect(t, baseline > 10);
+	expect(t, during * 10 >= baseline * 8);
+out:
+	sb_buffer_destroy(green);
+	sb_window_destroy(other_window);
+	sb_client_destroy(other);
+	sb_buffer_destroy(hung);
+	teardown(t, &f);
+}
+
+/* In a child process: connect, commit a buffer whose fence never signals, say so, and die. */
+static void vanishing_client(struct sb_compositor *comp, int timeline, int ready_fd)
+{
+	struct sb_client *client = sb_client_connect(comp);
+	struct sb_window *window = client ? sb_window_create(client) : NULL;
+	struct sb_buffer *hung = window ? sb_buffer_create(client, SIZE, SIZE, RED) : NULL;
+	char ok = hung && add_write_fence(hung, timeline, 1);
+
+	if (ok) {
+		sb_window_commit(window, hung, NULL);
+		ok = sb_client_roundtrip(client);
+	}
+	if (write(ready_fd, &ok, 1) != 1)
+		_exit(1);
+	pause();
+	_exit(0);
+}
+
+static void client_disconnect_mid_wait_frees_everything(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct sb_buffer *red = NULL;
+	int baseline, held = -1, after = -1, pipe_fds[2] = {-1, -1};
+	char ok = 0;
+	pid_t child;
+	uint64_t end;
+
+	if (!setup(t, &f, NULL) || !expect(t, pipe2(pipe_fds, O_CLOEXEC) == 0))
+		goto out;
+	baseline = sb_compositor_fd_count(&f.comp);
+	child = fork();
+	if (child == 0)
+		vanishing_client(&f.comp, f.timeline, pipe_fds[1]);
+	expect(t, child > 0 && read(pipe_fds[0], &ok, 1) == 1 && ok);
+	held = sb_compositor_fd_count(&f.comp);
+	/* The client dies mid-wait, destroying nothing: the kernel closes its socket. */
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	end = now_ms() + SOON_MS;
+	while (now_ms() < end && (after = sb_compositor_fd_count(&f.comp)) != baseline)
+		usleep(20000);
+	sb_diag("compositor fds: %d before, %d while the commit was held, %d after the client died",
+		baseline, held, after);
+	expect(t, held > baseline);
+	expect(t, after == baseline);
+	/* And it keeps serving. */
+	red = sb_buffer_create(f.client, SIZE, SIZE, RED);
+	expect(t, red && show(t, &f, red));
+	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+out:
+	sb_buffer_destroy(red);
+	teardown(t, &f);
+	if (pipe_fds[0] >= 0) {
+		close(pipe_fds[0]);
+		close(pipe_fds[1]);
+	}
+}
+
+static void commits_apply_in_order(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct sb_buffer *red = NULL, *green = NULL, *blue = NULL;
+	int second = sb_sw_timeline_create();
+	bool first_done = false, second_done = false;
+
+	if (!setup(t, &f, NULL))
+		goto out;
+	red = sb_buffer_create(f.client, SIZE, SIZE, RED);
+	green = sb_buffer_create(f.client, SIZE, SIZE, GREEN);
+	blue = sb_buffer_create(f.client, SIZE, SIZE, BLUE);
+	if (!expect(t, red && green && blue) || !show(t, &f, red))
+		goto out;
+	expect(t, add_write_fence(green, f.timeline, 1));
+	expect(t, add_write_fence(blue, second, 1));
+	sb_window_commit(f.window, green, &first_done);
+	sb_window_commit(f.window, blue, &second_done);
+	/* The second commit's fence signals first: it still waits for the first commit. */
+	expect(t, sb_sw_timeline_inc(second, 1) == 0);
+	expect(t, !sb_client_wait(f.client, &second_done, HELD_MS));
+	expect(t, !first_done);
+	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
+	expect(t, sb_client_wait(f.client, &second_done, SOON_MS));
+	expect(t, first_done);
+	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
+out:
+	sb_buffer_destroy(red);
+	sb_buffer_destroy(green);
+	sb_buffer_destroy(blue);
+	teardown(t, &f);
+	close(second);
+}
+
+static void subsurface_sync_waits_for_parent(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct sb_window *sub = NULL;
+	struct sb_buffer *red = NULL, *blue = NULL, *green = NULL;
+	bool done = false;
+
+	if (!setup(t, &f, NULL))
+		goto out;
+	red = sb_buffer_create(f.client, SIZE, SIZE, RED);
+	blue = sb_buffer_create(f.client, SIZE, SIZE, BLUE);
+	green = sb_buffer_create(f.client, 16, 16, GREEN);
+	sub = sb_subsurface_create(f.client, f.window, 16, 16);
+	if (!expect(t, red && blue && green && sub) || !show(t, &f, red))
+		goto out;
+	/* A synchronized sub-surface's state waits for its parent's commit... */
+	sb_window_commit(sub, green, NULL);
+	expect(t, add_write_fence(blue, f.timeline, 1));
+	/* ...and the parent's commit waits for its fence. */
+	sb_window_commit(f.window, blue, &done);
+	expect(t, !sb_client_wait(f.client, &done, HELD_MS));
+	expect(t, sb_compositor_pixel(&f.comp, 20, 20) == RED);
+	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
+	expect(t, sb_client_wait(f.client, &done, SOON_MS));
+	expect(t, sb_compositor_pixel(&f.comp, 20, 20) == GREEN);
+	expect(t, sb_compositor_pixel(&f.comp, 5, 5) == BLUE);
+out:
+	sb_window_destroy(sub);
+	sb_buffer_destroy(red);
+	sb_buffer_destroy(blue);
+	sb_buffer_destroy(green);
+	teardown(t, &f);
+}
+
+/* A client that sends one bad buffer: returns the protocol error it died of. */
+static uint32_t bad_buffer_error(struct sb_test_ctx *t, struct sb_compositor *comp, int fd,
+				 uint32_t format, uint32_t stride, const char **iface)
+{
+	struct sb_client *client = sb_client_connect(comp);
+	uint32_t code;
+
+	if (!expect(t, client != NULL))
+		return 0;
+	sb_client_create_immed(client, fd, SIZE, SIZE, format, stride);
+	sb_client_wait(client, NULL, 2000);
+	code = sb_client_error(client, iface);
+	sb_client_destroy(client);
+	return code;
+}
+
+static void unreadable_dmabuf_gets_protocol_error(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct sb_buffer *red = NULL;
+	const char *iface = "";
+	int memfd = memfd_create("not-a-dmabuf", MFD_CLOEXEC);
+	int small = sb_udmabuf_create(4096), good = sb_udmabuf_create(SIZE * SIZE * 4);
+
+	if (!expect(t, memfd >= 0 && small >= 0 && good >= 0) ||
+	    !expect(t, ftruncate(memfd, SIZE * SIZE * 4) == 0) || !setup(t, &f, NULL))
+		goto out;
+	expect(t, bad_buffer_error(t, &f.comp, memfd, DRM_FORMAT_XRGB8888, SIZE * 4, &iface) ==
+			  ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_WL_BUFFER);
+	expect(t, strcmp(iface, "zwp_linux_buffer_params_v1") == 0);
+	expect(t, bad_buffer_error(t, &f.comp, good, DRM_FORMAT_NV12, SIZE * 4, &iface) ==
+			  ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT);
+	expect(t, bad_buffer_error(t, &f.comp, small, DRM_FORMAT_XRGB8888, SIZE * 4, &iface) ==
+			  ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS);
+	/* The compositor and its first client carry on. */
+	red = sb_buffer_create(f.client, SIZE, SIZE, RED);
+	expect(t, red && show(t, &f, red));
+	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+out:
+	sb_buffer_destroy(red);
+	teardown(t, &f);
+	if (memfd >= 0)
+		close(memfd);
+	if (small >= 0)
+		close(small);
+	if (good >= 0)
+		close(good);
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct sb_test tests[] = {
+		SB_TEST(commit_waits_for_unsignalled_fence),
+		SB_TEST(implicit_snapshot_ignores_later_writes),
+		SB_TEST(poll_mode_waits_for_later_writes_too),
+		SB_TEST(none_mode_does_not_wait),
+		SB_TEST(other_clients_unaffected_by_hung_fence),
+		SB_TEST(client_disconnect_mid_wait_frees_everything),
+		SB_TEST(commits_apply_in_order),
+		SB_TEST(subsurface_sync_waits_for_parent),
+		SB_TEST(unreadable_dmabuf_gets_protocol_error),
+	};
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s SYNCBRIDGE\n", argv[0]);
+		return 2;
+	}
+	syncbridge = argv[1];
+	return sb_test_main(tests, sizeof(tests) / sizeof(tests[0]));
+}
