@@ -10,7 +10,7 @@ packages=(
 	gcc libc6-dev pkg-config meson ninja-build clang-format
 	libdrm-dev
 	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev libpixman-1-dev libpng-dev
-	weston wayland-utils
+	weston wayland-utils python3-matplotlib
 )
 vm_packages=(
 	linux-source-6.12 xz-utils make flex bison bc libelf-dev libssl-dev cpio
