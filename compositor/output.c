@@ -5,6 +5,8 @@
 #include <time.h>
 
 #include <wlr/backend.h>
+#include <wlr/backend/headless.h>
+#include <wlr/interfaces/wlr_output.h>
 #include <wlr/render/allocator.h>
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/types/wlr_output.h>
@@ -48,7 +50,25 @@ static void output_frame(struct wl_listener *listener, void *data)
 		return;
 	/* The pixman renderer reads client dma-bufs while it composes: bracket the frame. */
 	wlr_scene_output_for_each_surface(scene_output, surface_cpu_read, &begin);
-	wlr_scene_output_commit(scene_output);
+	if (wlr_scene_output_commit(scene_output) && wlr_output_is_headless(output->wlr_output)) {
+		/*
+		 * wlroots 0.15's headless outputs never emit `present`, so wp_presentation
+		 * feedback would stay pending forever. There is no scanout: the frame is
+		 * "presented" when it is committed.
+		 */
+		struct wlr_output_event_present present = {
+			.output = output->wlr_output,
+			.commit_seq = output->wlr_output->commit_seq,
+			.presented = true,
+		};
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		present.when = &now;
+		present.refresh = output->wlr_output->refresh > 0
+					  ? (int)(1000000000000LL / output->wlr_output->refresh)
+					  : 0;
+		wlr_output_send_present(output->wlr_output, &present);
+	}
 	begin = false;
 	wlr_scene_output_for_each_surface(scene_output, surface_cpu_read, &begin);
 	clock_gettime(CLOCK_MONOTONIC, &now);

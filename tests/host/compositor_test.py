@@ -90,6 +90,20 @@ def wayland_info_sees_the_globals():
         assert f"version:  {version}" in line or f"version: {version}" in line, line
 
 
+@test
+def presentation_feedback_arrives():
+    skip = need("weston-presentation-shm")
+    if skip:
+        return skip
+    log = os.path.join(TMP, "presentation.txt")
+    rc, _, err = run(["--exec", f"timeout -s INT 2 weston-presentation-shm -f >{log} 2>&1; exit 0"])
+    assert rc == 0, err[-2000:]
+    with open(log) as f:
+        # One line per wp_presentation_feedback.presented: "N: f2c .. c2p .. p2p NNNN us ..".
+        presented = [l for l in f if " c2p " in l and " p2p " in l]
+    assert len(presented) >= 30, f"{len(presented)} frames presented in 2 s"
+
+
 def screenshot_of(client, name):
     shot = os.path.join(TMP, name + ".png")
     script = f"{client} & sleep 1.5; kill -USR1 $PPID; sleep 0.3; kill $!; wait $! 2>/dev/null; exit 0"
