@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * A minimal TAP producer for tests that read like specifications: one function per behaviour,
@@ -40,7 +41,9 @@ bool sb_expect_errno_(struct sb_test_ctx *t, long ret, int err, const char *expr
 void sb_skip(struct sb_test_ctx *t, const char *reason);
 void sb_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Open fds of this process (/proc/self/fd), or of another one (/proc/PID/fd). */
 int sb_count_fds(void);
+int sb_count_fds_of(pid_t pid);
 
 /* Runs the tests in order, prints TAP, returns the exit status (0: all passed or skipped). */
 int sb_test_main(const struct sb_test *tests, size_t n_tests);

@@ -18,6 +18,7 @@
 #include <wayland-client.h>
 
 #include "kdev.h"
+#include "tap.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "wl_client.h"
 #include "xdg-shell-client-protocol.h"
@@ -146,20 +147,7 @@ int sb_compositor_stop(struct sb_compositor *comp)
 
 int sb_compositor_fd_count(const struct sb_compositor *comp)
 {
-	char path[64];
-	struct dirent *de;
-	int n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", comp->pid);
-	dir = opendir(path);
-	if (!dir)
-		return -1;
-	while ((de = readdir(dir)))
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n;
+	return sb_count_fds_of(comp->pid);
 }
 
 long sb_compositor_pixel(struct sb_compositor *comp, int x, int y)
