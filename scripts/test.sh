@@ -36,6 +36,15 @@ if ! $host_only; then
 	tests/vm/run --log-dir build-asan/vm --env "UBSAN_OPTIONS=$UBSAN_OPTIONS" \
 		--list build-asan/tests/vm/guest-tests.list >build-asan/vm/tap.txt || status=1
 	cat build-asan/vm/tap.txt
+	# The kernel series (kernel/README.md): a large CMA area for the chunk heap's big
+	# allocations, and a small guest whose page cache lands in a small CMA area for fail-fast.
+	tests/vm/run --log-dir build/vm-kernel --append cma=384M --timeout-per-test 300 \
+		--list build/kernel/tests/kernel-tests.list >build/vm/kernel.tap || status=1
+	cat build/vm/kernel.tap
+	tests/vm/run --log-dir build/vm-failfast --memory 384M --append cma=64M \
+		--list build/kernel/tests/kernel-failfast.list >build/vm/failfast.tap || status=1
+	cat build/vm/failfast.tap
+	tap_files+=(build/vm/kernel.tap build/vm/failfast.tap)
 	# And the harness fails runs that must fail: a broken, a hung and a splatting guest test.
 	tests/vm/harness_test.sh build/vm/harness >build/vm/harness.tap || status=1
 	cat build/vm/harness.tap
