@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Host: syncbridge headless with real clients from Debian (wayland-info, weston-simple-shm,
 weston-simple-damage) and the configuration's error path. TAP.
-usage: compositor_test.py SYNCBRIDGE"""
+usage: compositor_test.py SYNCBRIDGE [SB_CLIENT]"""
 import os
 import shutil
 import subprocess
@@ -12,6 +12,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..
 import png  # noqa: E402
 
 SYNCBRIDGE = sys.argv[1]
+SB_CLIENT = sys.argv[2] if len(sys.argv) > 2 else None
+HERE = os.path.dirname(os.path.realpath(__file__))
+# Where a mismatching screenshot and its diff are left for a person to look at.
+ARTIFACTS = os.environ.get("SB_TEST_ARTIFACTS", os.path.join(tempfile.gettempdir(), "sb-artifacts"))
 TMP = tempfile.mkdtemp(prefix="sb-compositor-test-")
 results = []
 
@@ -137,6 +141,53 @@ def weston_simple_damage_is_shown():
     _, _, rows = screenshot_of("weston-simple-damage", "simple-damage")
     assert len(colours_in(rows, 0, 0, 400, 400)) > 2
     assert colours_in(rows, 600, 400, 1280, 720) == {(0, 0, 0)}
+
+
+@test
+def solid_shm_window_matches_reference():
+    """Rendering: the whole output, pixel for pixel (tolerance 0: pixman on XRGB8888 is exact)."""
+    if not SB_CLIENT:
+        return "sb-client was not built"
+    shot = os.path.join(TMP, "solid.png")
+    client = f"{SB_CLIENT} --buffer shm --color ff8000 --size 200x100 --duration 3"
+    rc, _, err = run(["--screenshot", shot, "--exec",
+                      f"{client} & sleep 1.5; kill -USR1 $PPID; sleep 0.3; kill $!; exit 0"])
+    assert rc == 0, err[-2000:]
+    reference = os.path.join(HERE, "..", "ref", "shm-solid-200x100.png")
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    diff = os.path.join(ARTIFACTS, "shm-solid-200x100.diff.png")
+    bad = png.compare(shot, reference, diff, tolerance=0)
+    if bad:
+        shutil.copy(shot, os.path.join(ARTIFACTS, "shm-solid-200x100.actual.png"))
+    assert bad == 0, f"{bad} pixels differ from {reference} (diff: {diff})"
+
+
+@test
+def nested_in_weston_uses_the_wayland_backend():
+    skip = need("weston") or need("wayland-info")
+    if skip:
+        return skip
+    e = env()
+    parent = subprocess.Popen(["weston", "--backend=headless-backend.so", "--socket=sb-parent",
+                               "--idle-time=0"], env=e, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if os.path.exists(os.path.join(TMP, "sb-parent")):
+                break
+            subprocess.run(["sleep", "0.05"])
+        e["WAYLAND_DISPLAY"] = "sb-parent"
+        if "LSAN_OPTIONS" in e:
+            e["LSAN_OPTIONS"] = "suppressions=" + os.path.join(HERE, "..", "lsan-nested.supp")
+        # No --backend: the parent display decides.
+        p = subprocess.run([SYNCBRIDGE, "--socket", "sb-nested", "--exec", "wayland-info"],
+                           env=e, capture_output=True, text=True, timeout=30)
+    finally:
+        parent.terminate()
+        parent.wait(timeout=10)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "backend: wayland (nested in sb-parent)" in p.stderr, p.stderr[-2000:]
+    assert "name: WL-1" in p.stdout, "the nested output is not advertised"
 
 
 def main():
