@@ -38,8 +38,11 @@ if ! $host_only; then
 	cat build-asan/vm/tap.txt
 	# The kernel series (kernel/README.md): a large CMA area for the chunk heap's big
 	# allocations, and a small guest whose page cache lands in a small CMA area for fail-fast.
+	# Plus the kernel's own dma-buf heaps selftest, on every heap of the guest.
+	heap_selftest=$(kernel/tests/upstream-heap-selftest.sh "$root/build/kernel") || status=1
 	tests/vm/run --log-dir build/vm-kernel --append cma=384M --timeout-per-test 300 \
-		--list build/kernel/tests/kernel-tests.list >build/vm/kernel.tap || status=1
+		--list build/kernel/tests/kernel-tests.list ${heap_selftest:+"$heap_selftest"} \
+		>build/vm/kernel.tap || status=1
 	cat build/vm/kernel.tap
 	tests/vm/run --log-dir build/vm-failfast --memory 384M --append cma=64M \
 		--list build/kernel/tests/kernel-failfast.list >build/vm/failfast.tap || status=1
