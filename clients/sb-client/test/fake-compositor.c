@@ -216,27 +216,20 @@ static bool fd_readable(int fd)
 /*
  * What the test checks: the pixels the client wrote are there when the commit applies.
  * DMA_BUF_IOCTL_SYNC(START) waits for every write fence in the dma-buf *now*, including ones the
- * client added after the commit (dma_buf_begin_cpu_access): a compositor must not call it while
- * such a fence is pending, or a later (or never signalled) fence stalls it. So the cache
- * maintenance is done only on an idle buffer; the VM's x86 mappings are coherent anyway.
+ * client added after the commit (dma_buf_begin_cpu_access), and checking for idleness first
+ * leaves a window in which the client can add one (it did, under load, in CI). This fixture runs
+ * only in the VM, whose x86 mappings are cache-coherent, so it reads without the bracket.
  */
 static uint32_t read_first_pixel(struct fake_buffer *buffer)
 {
-	struct dma_buf_sync sync = {.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ};
 	size_t size = (size_t)buffer->offset + 4;
-	bool idle = fd_readable(buffer->fd); /* dma_buf_poll: POLLIN once no writer is pending */
 	uint32_t pixel = 0;
 	void *map;
 
 	map = mmap(NULL, size, PROT_READ, MAP_SHARED, buffer->fd, 0);
 	if (map == MAP_FAILED)
 		return 0;
-	if (idle)
-		ioctl(buffer->fd, DMA_BUF_IOCTL_SYNC, &sync);
 	pixel = *(const uint32_t *)((const char *)map + buffer->offset);
-	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
-	if (idle)
-		ioctl(buffer->fd, DMA_BUF_IOCTL_SYNC, &sync);
 	munmap(map, size);
 	return pixel;
 }
