@@ -410,6 +410,40 @@ out:
 		close(good);
 }
 
+/*
+ * A client adds a write fence that never signals to a buffer already on screen (after its
+ * commit applied). The compositor's CPU reads of it must not wait for that fence: with the idle
+ * check switched off by a test hook, this is the bound on DMA_BUF_IOCTL_SYNC itself.
+ */
+static void cpu_read_never_waits_for_a_late_writer(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct sb_buffer *red = NULL;
+	int frames = 0;
+
+	setenv("SYNCBRIDGE_TEST_NO_IDLE_CHECK", "1", 1);
+	if (!setup(t, &f, NULL))
+		goto out;
+	red = sb_buffer_create(f.client, SIZE, SIZE, RED);
+	if (!expect(t, red) || !show(t, &f, red))
+		goto out;
+	expect(t, add_write_fence(red, f.timeline, 1));
+	/* Every frame now reads the buffer (the output brackets its reads with SYNC). */
+	for (int i = 0; i < 10; i++) {
+		bool done = false;
+
+		sb_window_commit(f.window, NULL, &done);
+		if (sb_client_wait(f.client, &done, SOON_MS))
+			frames++;
+	}
+	expect(t, frames == 10);
+	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+out:
+	unsetenv("SYNCBRIDGE_TEST_NO_IDLE_CHECK");
+	sb_buffer_destroy(red);
+	teardown(t, &f);
+}
+
 int main(int argc, char *argv[])
 {
 	static const struct sb_test tests[] = {
@@ -422,6 +456,7 @@ int main(int argc, char *argv[])
 		SB_TEST(commits_apply_in_order),
 		SB_TEST(subsurface_sync_waits_for_parent),
 		SB_TEST(unreadable_dmabuf_gets_protocol_error),
+		SB_TEST(cpu_read_never_waits_for_a_late_writer),
 	};
 
 	if (argc != 2) {
