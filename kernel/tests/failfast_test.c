@@ -142,6 +142,14 @@ static bool failfast_attempt(struct sb_test_ctx *t)
 	sb_diag("%d MiB in pipe buffers: MemFree %ld kB, CmaFree %ld kB", n_pipes,
 		sb_proc_kb("/proc/meminfo", "MemFree"), sb_proc_kb("/proc/meminfo", "CmaFree"));
 
+	/*
+	 * Page-cache pages come first from the per-CPU free lists, which hold normal pages. A
+	 * one-page CMA allocation runs alloc_contig_range(), which drains those lists, so the
+	 * READ's pages then come from the buddy lists, where the CMA area is preferred while it
+	 * holds most of the free memory.
+	 */
+	if (cma_debugfs_write("alloc", 1))
+		cma_debugfs_write("free", 1);
 	snprintf(r.path, sizeof(r.path), "%s", s.path);
 	reading = expect(t, pthread_create(&r.thread, NULL, read_file, &r) == 0);
 	/* Wait for the READ to be held and its pages to show up locked in the area. */
