@@ -108,12 +108,17 @@ def presentation_feedback_arrives():
     assert len(presented) >= 30, f"{len(presented)} frames presented in 2 s"
 
 
-def screenshot_of(client, name):
+def take_screenshot(client, name):
+    """Runs client under syncbridge and returns the path of a screenshot taken while it runs."""
     shot = os.path.join(TMP, name + ".png")
     script = f"{client} & sleep 1.5; kill -USR1 $PPID; sleep 0.3; kill $!; wait $! 2>/dev/null; exit 0"
     rc, _, err = run(["--screenshot", shot, "--exec", script])
     assert rc == 0, err[-2000:]
-    return png.read(shot)
+    return shot
+
+
+def screenshot_of(client, name):
+    return png.read(take_screenshot(client, name))
 
 
 def colours_in(rows, x0, y0, x1, y1):
@@ -148,11 +153,8 @@ def solid_shm_window_matches_reference():
     """Rendering: the whole output, pixel for pixel (tolerance 0: pixman on XRGB8888 is exact)."""
     if not SB_CLIENT:
         return "sb-client was not built"
-    shot = os.path.join(TMP, "solid.png")
-    client = f"{SB_CLIENT} --buffer shm --color ff8000 --size 200x100 --duration 3"
-    rc, _, err = run(["--screenshot", shot, "--exec",
-                      f"{client} & sleep 1.5; kill -USR1 $PPID; sleep 0.3; kill $!; exit 0"])
-    assert rc == 0, err[-2000:]
+    shot = take_screenshot(f"{SB_CLIENT} --buffer shm --color ff8000 --size 200x100 --duration 3",
+                           "solid")
     reference = os.path.join(HERE, "..", "ref", "shm-solid-200x100.png")
     os.makedirs(ARTIFACTS, exist_ok=True)
     diff = os.path.join(ARTIFACTS, "shm-solid-200x100.diff.png")
