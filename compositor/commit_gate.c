@@ -18,6 +18,9 @@ struct sb_commit_gate {
 	struct wl_protocol_logger *logger;
 	enum sb_implicit_mode mode;
 	struct wl_list surfaces; /* gate_surface.link */
+	struct wl_list sources;	 /* sb_gate_source.link */
+	sb_gate_deadline_func_t deadline_func;
+	void *deadline_data;
 	int pending;
 	bool fallback_logged;
 };
@@ -38,7 +41,9 @@ struct gate_wait {
 	struct wl_event_source *source;
 	uint32_t seq;
 	int planes;
+	int fences; /* fences the waiter had pending when the commit was held */
 	bool exact;
+	bool explicit;
 	struct timespec start;
 	struct wl_list link;
 };
@@ -104,15 +109,22 @@ static double elapsed_ms(const struct timespec *start)
 	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
+static const char *wait_kind(const struct gate_wait *wait)
+{
+	if (wait->explicit)
+		return "explicit";
+	return wait->exact ? "snapshot" : "poll";
+}
+
 static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
 {
 	struct gate_wait *wait = data;
 	struct wlr_surface *surface = wait->gs->surface;
 	uint32_t seq = wait->seq;
 
-	wlr_log(WLR_DEBUG, "surface %p: commit %u released after %.3f ms (%d plane%s, %s%s)",
-		(void *)surface, seq, elapsed_ms(&wait->start), wait->planes,
-		wait->planes == 1 ? "" : "s", wait->exact ? "snapshot" : "poll",
+	wlr_log(WLR_DEBUG, "surface %p: commit %u released after %.3f ms (%d fence%s, %s%s)",
+		(void *)surface, seq, elapsed_ms(&wait->start), wait->fences,
+		wait->fences == 1 ? "" : "s", wait_kind(wait),
 		status < 0 ? ", a fence signalled an error" : "");
 	gate_wait_destroy(wait);
 	/* Cached states apply in commit order: a later one waits for the earlier ones. */
@@ -156,36 +168,70 @@ static int add_planes(struct sb_commit_gate *gate, struct gate_wait *wait,
 	return wait->planes;
 }
 
+/* Asks the explicit-sync servers; returns 1 if one took the commit, 0 if none, -1 on an error. */
+static int ask_sources(struct sb_commit_gate *gate, struct wlr_surface *surface,
+		       struct gate_wait *wait)
+{
+	struct sb_gate_source *source;
+
+	wl_list_for_each(source, &gate->sources, link) {
+		int ret = source->commit(source, surface, wait->waiter);
+
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
 static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface)
 {
 	struct wlr_dmabuf_attributes attribs;
+	bool dmabuf = false;
 	struct gate_surface *gs;
 	struct gate_wait *wait;
+	int ret;
 
-	if (!(surface->pending.committed & WLR_SURFACE_STATE_BUFFER) || !surface->pending.buffer)
+	if ((surface->pending.committed & WLR_SURFACE_STATE_BUFFER) && surface->pending.buffer)
+		dmabuf = wlr_buffer_get_dmabuf(surface->pending.buffer, &attribs);
+	/* Only dma-bufs carry implicit fences; without explicit servers nothing else can wait. */
+	if (wl_list_empty(&gate->sources) && (!dmabuf || gate->mode == SB_IMPLICIT_NONE))
 		return;
-	/* Only dma-bufs carry implicit fences; wl_shm buffers are ready when committed. */
-	if (!wlr_buffer_get_dmabuf(surface->pending.buffer, &attribs))
-		return;
-	gs = gate_surface_get(gate, surface);
 	wait = calloc(1, sizeof(*wait));
-	if (!gs || !wait)
+	if (!wait)
 		goto err_alloc;
-	wait->gs = gs;
 	clock_gettime(CLOCK_MONOTONIC, &wait->start);
 	wait->waiter = sb_waiter_create(gate_wait_done, wait);
 	if (!wait->waiter)
 		goto err_alloc;
-	if (add_planes(gate, wait, &attribs) < 0) {
-		/* Not a reason to hold the surface forever: apply it as a plain compositor would. */
-		wlr_log_errno(WLR_ERROR, "surface %p: cannot take the buffer's fences",
-			      (void *)surface);
-		goto err_waiter;
+	ret = ask_sources(gate, surface, wait);
+	if (ret < 0)
+		goto err_waiter; /* a protocol error, posted: the client is on its way out */
+	wait->explicit = ret > 0;
+	if (!wait->explicit) {
+		if (!dmabuf || gate->mode == SB_IMPLICIT_NONE)
+			goto err_waiter;
+		if (add_planes(gate, wait, &attribs) < 0) {
+			/* Not a reason to hold the surface forever: apply it as a plain compositor would. */
+			wlr_log_errno(WLR_ERROR, "surface %p: cannot take the buffer's fences",
+				      (void *)surface);
+			goto err_waiter;
+		}
 	}
 	if (sb_waiter_is_done(wait->waiter)) {
-		wlr_log(WLR_DEBUG, "surface %p: commit applied at once (fences signalled)",
-			(void *)surface);
+		wlr_log(WLR_DEBUG, "surface %p: commit applied at once (%s fences signalled)",
+			(void *)surface, wait_kind(wait));
 		goto err_waiter;
+	}
+	gs = gate_surface_get(gate, surface);
+	if (!gs)
+		goto err_alloc;
+	wait->gs = gs;
+	wait->fences = sb_waiter_pending(wait->waiter);
+	if (gate->deadline_func) {
+		uint64_t deadline = gate->deadline_func(gate->deadline_data);
+
+		if (deadline)
+			sb_waiter_set_deadline(wait->waiter, deadline);
 	}
 	wait->source = wl_event_loop_add_fd(gate->loop, sb_waiter_get_fd(wait->waiter),
 					    WL_EVENT_READABLE, gate_wait_readable, wait);
@@ -194,9 +240,9 @@ static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface
 	wait->seq = wlr_surface_lock_pending(surface);
 	wl_list_insert(gs->waits.prev, &wait->link);
 	gate->pending++;
-	wlr_log(WLR_DEBUG, "surface %p: commit %u held (%d plane%s, %s)", (void *)surface,
-		wait->seq, wait->planes, wait->planes == 1 ? "" : "s",
-		wait->exact ? "snapshot" : "poll");
+	wlr_log(WLR_DEBUG, "surface %p: commit %u held (%d fence%s, %d plane%s, %s)",
+		(void *)surface, wait->seq, wait->fences, wait->fences == 1 ? "" : "s",
+		wait->planes, wait->planes == 1 ? "" : "s", wait_kind(wait));
 	return;
 
 err_waiter:
@@ -205,6 +251,8 @@ err_waiter:
 	return;
 err_alloc:
 	wlr_log(WLR_ERROR, "surface %p: out of memory, commit not held", (void *)surface);
+	if (wait)
+		sb_waiter_destroy(wait->waiter);
 	free(wait);
 }
 
@@ -233,12 +281,12 @@ struct sb_commit_gate *commit_gate_create(struct wl_display *display, enum sb_im
 	gate->loop = wl_display_get_event_loop(display);
 	gate->mode = mode;
 	wl_list_init(&gate->surfaces);
-	if (mode != SB_IMPLICIT_NONE) {
-		gate->logger = wl_display_add_protocol_logger(display, gate_logger, gate);
-		if (!gate->logger) {
-			free(gate);
-			return NULL;
-		}
+	wl_list_init(&gate->sources);
+	/* Even with implicit=none: explicit fences are always waited for. */
+	gate->logger = wl_display_add_protocol_logger(display, gate_logger, gate);
+	if (!gate->logger) {
+		free(gate);
+		return NULL;
 	}
 	return gate;
 }
@@ -251,9 +299,27 @@ void commit_gate_destroy(struct sb_commit_gate *gate)
 		return;
 	wl_list_for_each_safe(gs, tmp, &gate->surfaces, link)
 		gate_surface_destroy(gs);
-	if (gate->logger)
-		wl_protocol_logger_destroy(gate->logger);
+	wl_list_remove(&gate->sources);
+	wl_protocol_logger_destroy(gate->logger);
 	free(gate);
+}
+
+void commit_gate_add_source(struct sb_commit_gate *gate, struct sb_gate_source *source)
+{
+	wl_list_insert(gate->sources.prev, &source->link);
+}
+
+void commit_gate_remove_source(struct sb_gate_source *source)
+{
+	wl_list_remove(&source->link);
+	wl_list_init(&source->link);
+}
+
+void commit_gate_set_deadline_func(struct sb_commit_gate *gate, sb_gate_deadline_func_t func,
+				   void *data)
+{
+	gate->deadline_func = func;
+	gate->deadline_data = data;
 }
 
 int commit_gate_pending(const struct sb_commit_gate *gate)

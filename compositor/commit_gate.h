@@ -2,6 +2,8 @@
 #ifndef SB_COMMIT_GATE_H
 #define SB_COMMIT_GATE_H
 
+#include <stdint.h>
+
 #include <wayland-server-core.h>
 
 #include "config.h"
@@ -13,9 +15,37 @@
  * wlr_surface_lock_pending() and released from the event loop, which never blocks.
  */
 struct sb_commit_gate;
+struct sb_waiter;
+struct wlr_surface;
+
+/*
+ * An explicit-sync protocol server (syncobj_v1.c, explicit_sync_v1.c). At wl_surface.commit, before
+ * wlroots moves the pending state, the gate asks each source in turn for the commit's acquire
+ * fence. commit() returns:
+ *   1  it validated the commit and added its acquire fence to waiter: no implicit snapshot;
+ *   0  the surface has no explicit state for this commit: the gate goes on (implicit for dma-bufs);
+ *  -1  the commit is a protocol error, already posted: the gate holds nothing.
+ * The gate owns the waiter: a source adds to it and keeps nothing of it.
+ */
+struct sb_gate_source {
+	int (*commit)(struct sb_gate_source *source, struct wlr_surface *surface,
+		      struct sb_waiter *waiter);
+	struct wl_list link; /* sb_commit_gate.sources */
+};
+
+/*
+ * When the output expects to present next (CLOCK_MONOTONIC, ns), or 0 if unknown: the gate sets it
+ * as the deadline (SYNC_IOC_SET_DEADLINE) of every fence it waits on.
+ */
+typedef uint64_t (*sb_gate_deadline_func_t)(void *data);
 
 struct sb_commit_gate *commit_gate_create(struct wl_display *display, enum sb_implicit_mode mode);
 void commit_gate_destroy(struct sb_commit_gate *gate);
+
+void commit_gate_add_source(struct sb_commit_gate *gate, struct sb_gate_source *source);
+void commit_gate_remove_source(struct sb_gate_source *source);
+void commit_gate_set_deadline_func(struct sb_commit_gate *gate, sb_gate_deadline_func_t func,
+				   void *data);
 
 /* Commits held right now, over all surfaces. */
 int commit_gate_pending(const struct sb_commit_gate *gate);

@@ -33,8 +33,10 @@
 #include <syncbridge/probe.h>
 
 #include "commit_gate.h"
+#include "explicit_sync_v1.h"
 #include "linux_dmabuf_v1.h"
 #include "server.h"
+#include "syncobj_v1.h"
 
 static const char usage[] =
 	"usage: syncbridge [options]\n"
@@ -358,6 +360,12 @@ int main(int argc, char *argv[])
 	server.gate = commit_gate_create(server.display, server.config.sync.implicit);
 	if (!server.gate)
 		goto err_backend;
+	commit_gate_set_deadline_func(server.gate, server_next_present_ns, &server);
+	/* Both optional: without them the compositor still serves implicit sync. */
+	server.syncobj_v1 = sb_syncobj_v1_create(
+		server.display, server.gate,
+		server.renderer ? wlr_renderer_get_drm_fd(server.renderer) : -1);
+	server.explicit_sync_v1 = sb_explicit_sync_v1_create(server.display, server.gate);
 	server.new_output.notify = server_new_output;
 	wl_signal_add(&server.backend->events.new_output, &server.new_output);
 
@@ -394,6 +402,8 @@ int main(int argc, char *argv[])
 	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
 		if (signals[i])
 			wl_event_source_remove(signals[i]);
+	sb_explicit_sync_v1_destroy(server.explicit_sync_v1);
+	sb_syncobj_v1_destroy(server.syncobj_v1);
 	commit_gate_destroy(server.gate);
 	/* As tinywl: the display's destruction takes the backend and its outputs with it. */
 	wl_display_destroy(server.display);
@@ -409,6 +419,8 @@ err_signals:
 		if (signals[i])
 			wl_event_source_remove(signals[i]);
 err_gate:
+	sb_explicit_sync_v1_destroy(server.explicit_sync_v1);
+	sb_syncobj_v1_destroy(server.syncobj_v1);
 	commit_gate_destroy(server.gate);
 err_backend:
 	wlr_backend_destroy(server.backend);

@@ -23,7 +23,37 @@ struct sb_output {
 	struct wlr_output *wlr_output;
 	struct wl_listener frame;
 	struct wl_listener destroy;
+	uint64_t last_frame_ns; /* CLOCK_MONOTONIC of the last frame event */
 };
+
+static uint64_t timespec_ns(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_nsec;
+}
+
+uint64_t server_next_present_ns(void *data)
+{
+	struct sb_server *server = data;
+	struct wlr_output *primary = server_primary_output(server);
+	struct sb_output *output;
+	struct timespec now;
+	uint64_t period, next, now_ns;
+
+	if (!primary || primary->refresh <= 0)
+		return 0;
+	wl_list_for_each(output, &server->outputs, link) {
+		if (output->wlr_output != primary || output->last_frame_ns == 0)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		now_ns = timespec_ns(&now);
+		period = 1000000000000ull / (uint64_t)primary->refresh;
+		next = output->last_frame_ns + period;
+		if (next <= now_ns)
+			next += ((now_ns - next) / period + 1) * period;
+		return next;
+	}
+	return 0;
+}
 
 static void surface_cpu_read(struct wlr_surface *surface, int sx, int sy, void *data)
 {
@@ -46,6 +76,8 @@ static void output_frame(struct wl_listener *listener, void *data)
 	struct timespec now;
 	bool begin = true;
 
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	output->last_frame_ns = timespec_ns(&now);
 	if (!scene_output)
 		return;
 	/* The pixman renderer reads client dma-bufs while it composes: bracket the frame. */

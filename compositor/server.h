@@ -8,6 +8,8 @@
 #include "config.h"
 
 struct sb_commit_gate;
+struct sb_explicit_sync_v1;
+struct sb_syncobj_v1;
 
 /* The whole compositor, owned by main.c; handlers find it through wl_container_of. */
 struct sb_server {
@@ -25,6 +27,8 @@ struct sb_server {
 	struct wlr_xdg_shell *xdg_shell;
 	struct wlr_seat *seat;
 	struct sb_commit_gate *gate;
+	struct sb_syncobj_v1 *syncobj_v1;
+	struct sb_explicit_sync_v1 *explicit_sync_v1;
 
 	struct wl_list outputs; /* sb_output.link */
 	struct wl_list views;	/* sb_view.link, top first */
@@ -45,6 +49,8 @@ struct sb_server {
 /* output.c */
 void server_new_output(struct wl_listener *listener, void *data);
 struct wlr_output *server_primary_output(struct sb_server *server);
+/* The primary output's next predicted presentation (CLOCK_MONOTONIC ns), 0 if unknown. */
+uint64_t server_next_present_ns(void *server);
 
 /* xdg_shell.c */
 void server_new_xdg_surface(struct wl_listener *listener, void *data);

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+#include <stdlib.h>
+
+#include <wlr/render/dmabuf.h>
+#include <wlr/types/wlr_buffer.h>
+#include <wlr/util/log.h>
+
+#include <syncbridge/dmabuf.h>
+#include <syncbridge/sync_file.h>
+
+#include "release.h"
+
+struct sb_release {
+	struct wlr_buffer *buffer;
+	sb_release_func_t func;
+	void *data;
+	struct wl_listener release;
+	struct wl_listener destroy;
+};
+
+/* What a writer must wait for now: every fence on the buffer's dma-buf, NULL if none pending. */
+static struct sb_sync_file *pending_reads(struct wlr_buffer *buffer)
+{
+	struct wlr_dmabuf_attributes attribs;
+	struct sb_sync_file *merged = NULL;
+
+	if (!wlr_buffer_get_dmabuf(buffer, &attribs))
+		return NULL;
+	for (int i = 0; i < attribs.n_planes; i++) {
+		struct sb_sync_file *fence, *next;
+
+		if (i > 0 && attribs.fd[i] == attribs.fd[i - 1])
+			continue;
+		fence = sb_dmabuf_export_sync_file(attribs.fd[i], SB_ACCESS_WRITE);
+		if (!fence)
+			continue; /* a kernel without the ioctl: the reads we know of were synchronous */
+		if (sb_sync_file_is_signaled(fence) == 1) {
+			sb_sync_file_destroy(fence);
+			continue;
+		}
+		if (!merged) {
+			merged = fence;
+			continue;
+		}
+		next = sb_sync_file_merge("syncbridge-release", merged, fence);
+		sb_sync_file_destroy(fence);
+		if (next) {
+			sb_sync_file_destroy(merged);
+			merged = next;
+		}
+	}
+	return merged;
+}
+
+static void release_fire(struct sb_release *release, bool alive)
+{
+	struct sb_sync_file *fence = alive ? pending_reads(release->buffer) : NULL;
+	sb_release_func_t func = release->func;
+	void *data = release->data;
+
+	sb_release_cancel(release);
+	func(fence, data);
+}
+
+static void handle_release(struct wl_listener *listener, void *data)
+{
+	struct sb_release *release = wl_container_of(listener, release, release);
+
+	release_fire(release, true);
+}
+
+static void handle_destroy(struct wl_listener *listener, void *data)
+{
+	struct sb_release *release = wl_container_of(listener, release, destroy);
+
+	release_fire(release, false);
+}
+
+struct sb_release *sb_release_watch(struct wlr_buffer *buffer, sb_release_func_t func, void *data)
+{
+	struct sb_release *release = calloc(1, sizeof(*release));
+
+	if (!release)
+		return NULL;
+	release->buffer = buffer;
+	release->func = func;
+	release->data = data;
+	release->release.notify = handle_release;
+	wl_signal_add(&buffer->events.release, &release->release);
+	release->destroy.notify = handle_destroy;
+	wl_signal_add(&buffer->events.destroy, &release->destroy);
+	return release;
+}
+
+void sb_release_cancel(struct sb_release *release)
+{
+	if (!release)
+		return;
+	wl_list_remove(&release->release.link);
+	wl_list_remove(&release->destroy.link);
+	free(release);
+}

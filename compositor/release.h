@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SB_RELEASE_H
+#define SB_RELEASE_H
+
+#include <stdbool.h>
+
+struct sb_release;
+struct sb_sync_file;
+struct wlr_buffer;
+
+/*
+ * The release path: tells an explicit-sync server when the compositor is done reading a buffer it
+ * was given in a commit. That is when wlroots drops its last lock on the buffer (the renderer's
+ * texture is gone: a newer buffer replaced it, or the surface or client went away).
+ *
+ * read_fence is what a writer of the buffer must still wait for at that moment: for a dma-buf,
+ * the fences its implicit readers hold (EXPORT_SYNC_FILE with WRITE access: scanout, a screencopy
+ * copy, or a reader the compositor imported a fence for), or NULL when nothing is pending (the
+ * pixman renderer reads synchronously). The callback takes ownership of read_fence. The watch
+ * frees itself after the callback; it never fires twice.
+ */
+typedef void (*sb_release_func_t)(struct sb_sync_file *read_fence, void *data);
+
+struct sb_release *sb_release_watch(struct wlr_buffer *buffer, sb_release_func_t func, void *data);
+/* Forgets a watch that has not fired: the callback is never called. */
+void sb_release_cancel(struct sb_release *release);
+
+#endif
