@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
 	git ca-certificates python3
-	gcc libc6-dev pkg-config meson ninja-build clang-format
+	gcc libc6-dev pkg-config meson ninja-build clang-format clang libclang-rt-14-dev
 	libdrm-dev
 	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev libpixman-1-dev libpng-dev
 	weston wayland-utils python3-matplotlib xvfb strace libgbm-dev

@@ -25,7 +25,11 @@ status=0
 meson test -C build --suite host --suite style --print-errorlogs || status=1
 meson test -C build-asan --suite host --print-errorlogs || status=1
 
-tap_files=()
+# The fuzz targets under clang's libFuzzer, a bounded number of executions each (tests/fuzz/).
+mkdir -p build-fuzz
+tests/fuzz/run.sh >build-fuzz/fuzz.tap || status=1
+cat build-fuzz/fuzz.tap
+tap_files=(build-fuzz/fuzz.tap)
 if ! $host_only; then
 	# The project's kernel (built or cached by kernel/build.sh) in QEMU; the guest sees this
 	# checkout read-only at the same path. One boot per build dir.

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Builds the fuzz targets with clang's libFuzzer (+ ASan and UBSan) and runs each for a bounded
+# number of executions, printing TAP. A crash fails the run; its input is kept under
+# build-fuzz/crashes/TARGET/ — fix it, then add the input to tests/fuzz/regressions/TARGET/ so the
+# replay test runs it in every build from then on.
+#   tests/fuzz/run.sh                    every target, FUZZ_RUNS executions each (default 200000)
+#   FUZZ_RUNS=-1 FUZZ_TIME=3600 tests/fuzz/run.sh config    a long run: one hour on one target
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=$root/build-fuzz
+runs=${FUZZ_RUNS:-200000}
+time_limit=${FUZZ_TIME:-0}
+cc=${CLANG:-clang}
+
+# target name -> its sources (the target file first)
+declare -A sources=(
+	[config]="tests/fuzz/config_fuzz.c compositor/config.c"
+)
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=("${!sources[@]}")
+
+if ! command -v "$cc" >/dev/null; then
+	echo "fuzz: $cc not found: run scripts/deps.sh" >&2
+	exit 1
+fi
+mkdir -p "$out"
+n=0
+status=0
+for t in "${targets[@]}"; do
+	n=$((n + 1))
+	src=${sources[$t]:-}
+	if [ -z "$src" ]; then
+		echo "not ok $n - fuzz/$t: no such target"
+		status=1
+		continue
+	fi
+	echo "fuzz: building $t with $cc -fsanitize=fuzzer,address,undefined" >&2
+	(cd "$root" && $cc -std=c11 -D_GNU_SOURCE -g -O1 -Icompositor -Itests/fuzz \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		$src -o "$out/${t}_fuzz")
+	corpus=$out/corpus/$t
+	crashes=$out/crashes/$t
+	mkdir -p "$corpus" "$crashes"
+	# The working corpus grows across runs; the seeds and regressions join it each time.
+	seeds=("$root/tests/fuzz/corpus/$t")
+	[ -d "$root/tests/fuzz/regressions/$t" ] && seeds+=("$root/tests/fuzz/regressions/$t")
+	echo "fuzz: running $t: $runs executions (time limit ${time_limit}s, 0 = none)" >&2
+	start=$(date +%s)
+	log=$out/$t.log
+	if ASAN_OPTIONS=detect_leaks=1 "$out/${t}_fuzz" -runs="$runs" -max_total_time="$time_limit" \
+		-artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" "${seeds[@]}" \
+		>"$log" 2>&1; then
+		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+		echo "ok $n - fuzz/$t: ${execs:-?} executions in $(($(date +%s) - start)) s, 0 crashes," \
+			"corpus $(ls "$corpus" | wc -l) inputs"
+	else
+		echo "not ok $n - fuzz/$t: crashed, input(s) in $crashes (log $log)"
+		grep -m5 -E "ERROR|SUMMARY|runtime error" "$log" | sed 's/^/# /'
+		status=1
+	fi
+done
+echo "1..$n"
+exit $status
