@@ -10,11 +10,11 @@ packages=(
 	gcc libc6-dev pkg-config meson ninja-build clang-format clang libclang-rt-14-dev
 	libdrm-dev
 	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev libpixman-1-dev libpng-dev
-	weston wayland-utils python3-matplotlib xvfb strace libgbm-dev
+	weston wayland-utils python3-matplotlib xvfb strace libgbm-dev wlcs
 )
 vm_packages=(
 	linux-source-6.12 xz-utils make flex bison bc libelf-dev libssl-dev cpio
-	qemu-system-x86 busybox-static seatd libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri
+	qemu-system-x86 busybox-static seatd sway libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri
 )
 
 if [ "${1:-}" = "--vm" ]; then
