@@ -328,13 +328,21 @@ static ssize_t params_validate(struct params *params, int32_t width, int32_t hei
 			attribs->offset[0], attribs->stride[0], height, (long long)size);
 		return -1;
 	}
-	if (size < 0 || sb_dmabuf_check(attribs->fd[0]) != 1) {
-		*why = "the fd is not a dma-buf";
-		return 0;
-	}
 	if (params->modifier != DRM_FORMAT_MOD_LINEAR &&
 	    params->modifier != DRM_FORMAT_MOD_INVALID) {
+		/* linux-dmabuf v4: a format/modifier pair that was not advertised is invalid_format. */
+		if (wl_resource_get_version(params->resource) >= 4) {
+			wl_resource_post_error(
+				params->resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT,
+				"modifier 0x%016llx was not advertised (only LINEAR)",
+				(unsigned long long)params->modifier);
+			return -1;
+		}
 		*why = "only linear buffers can be read";
+		return 0;
+	}
+	if (size < 0 || sb_dmabuf_check(attribs->fd[0]) != 1) {
+		*why = "the fd is not a dma-buf";
 		return 0;
 	}
 	if (flags != 0) {
