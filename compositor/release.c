@@ -52,6 +52,11 @@ static struct sb_sync_file *pending_reads(struct wlr_buffer *buffer)
 	return merged;
 }
 
+struct sb_sync_file *sb_release_read_fence(struct wlr_buffer *buffer)
+{
+	return pending_reads(buffer);
+}
+
 static void release_fire(struct sb_release *release, bool alive)
 {
 	struct sb_sync_file *fence = alive ? pending_reads(release->buffer) : NULL;

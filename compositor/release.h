@@ -25,4 +25,11 @@ struct sb_release *sb_release_watch(struct wlr_buffer *buffer, sb_release_func_t
 /* Forgets a watch that has not fired: the callback is never called. */
 void sb_release_cancel(struct sb_release *release);
 
+/*
+ * The read_fence above, taken now, for a server that decides itself when a commit is done with a
+ * buffer (zwp_linux_explicit_synchronization_v1 releases per commit, not per last lock). The
+ * caller owns the result; NULL when nothing is pending.
+ */
+struct sb_sync_file *sb_release_read_fence(struct wlr_buffer *buffer);
+
 #endif
