@@ -225,7 +225,7 @@ int buffer_paint(struct buffer *buffer, uint64_t frame_number)
 void buffer_attached(struct buffer *buffer, struct frame *frame)
 {
 	buffer->busy = true;
-	buffer->explicit_pending = frame->release != NULL;
+	buffer->explicit_pending = frame->release != NULL || frame->release_watch != NULL;
 	buffer->frame = frame;
 }
 

@@ -13,7 +13,9 @@
 #include "allocator.h"
 #include "client.h"
 #include "dmabuf_formats.h"
+#include "drm_timeline.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
+#include "linux-drm-syncobj-v1-client-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
 #include "loop.h"
 #include "presentation-time-client-protocol.h"
@@ -126,6 +128,10 @@ static void registry_handle_global(void *data, struct wl_registry *registry, uin
 		client->explicit_sync = wl_registry_bind(
 			registry, name, &zwp_linux_explicit_synchronization_v1_interface,
 			min_u32(version, 2));
+	} else if (strcmp(interface, wp_linux_drm_syncobj_manager_v1_interface.name) == 0 &&
+		   opts->syncobj) {
+		client->syncobj_manager = wl_registry_bind(
+			registry, name, &wp_linux_drm_syncobj_manager_v1_interface, 1);
 	}
 }
 
@@ -213,6 +219,9 @@ static int client_check_globals(struct client *client)
 	} else if (opts->explicit_sync && !client->explicit_sync) {
 		missing = "zwp_linux_explicit_synchronization_v1";
 		why = opts->misbehave != MISBEHAVE_NONE ? "--misbehave" : "--explicit";
+	} else if (opts->syncobj && !client->syncobj_manager) {
+		missing = "wp_linux_drm_syncobj_manager_v1";
+		why = "--syncobj";
 	}
 	if (missing) {
 		log_msg(SB_ERROR, "the compositor does not advertise %s (needed for %s)", missing,
@@ -337,6 +346,7 @@ int client_init(struct client *client, const struct options *opts)
 		.opts = opts,
 		.presentation_clock = CLOCK_MONOTONIC,
 		.signal_fd = -1,
+		.syncobj_drm_fd = -1,
 	};
 	wl_list_init(&client->windows);
 	client->loop = loop_create();
@@ -346,6 +356,11 @@ int client_init(struct client *client, const struct options *opts)
 	client->allocator = allocator_create(opts->buffer, opts->heap);
 	if (!client->allocator)
 		return exit_code_for_errno(errno);
+	if (opts->syncobj) {
+		client->syncobj_drm_fd = drm_timeline_open_device();
+		if (client->syncobj_drm_fd < 0)
+			return EXIT_MISSING;
+	}
 	if (client_connect(client) < 0 || client_create_windows(client) < 0)
 		return client->exit_code; /* EXIT_OK after an expected protocol error */
 	client->display_watch = loop_add_fd(client->loop, wl_display_get_fd(client->display),
@@ -428,6 +443,8 @@ void client_finish(struct client *client)
 		zwp_linux_dmabuf_v1_destroy(client->dmabuf);
 	if (client->explicit_sync)
 		zwp_linux_explicit_synchronization_v1_destroy(client->explicit_sync);
+	if (client->syncobj_manager)
+		wp_linux_drm_syncobj_manager_v1_destroy(client->syncobj_manager);
 	if (client->presentation)
 		wp_presentation_destroy(client->presentation);
 	if (client->wm_base)
@@ -446,6 +463,9 @@ void client_finish(struct client *client)
 	loop_destroy(client->loop);
 	if (client->signal_fd >= 0)
 		close(client->signal_fd);
+	/* After the windows: their timelines' handles live on this fd. */
+	if (client->syncobj_drm_fd >= 0)
+		close(client->syncobj_drm_fd);
 }
 
 void client_stop(struct client *client, const char *why)

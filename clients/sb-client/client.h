@@ -31,6 +31,8 @@ struct client {
 	uint32_t dmabuf_version;
 	struct dmabuf_formats *dmabuf_formats;
 	struct zwp_linux_explicit_synchronization_v1 *explicit_sync;
+	struct wp_linux_drm_syncobj_manager_v1 *syncobj_manager;
+	int syncobj_drm_fd; /* --syncobj: where the client's timelines live */
 
 	struct wl_list windows; /* window.link */
 

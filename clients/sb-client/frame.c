@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <syncbridge/dmabuf.h>
 #include <syncbridge/sync_file.h>
+#include <syncbridge/syncobj.h>
 
 #include "buffer.h"
 #include "client.h"
+#include "drm_timeline.h"
 #include "fence.h"
 #include "frame.h"
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
@@ -28,6 +31,7 @@ struct frame *frame_create(struct window *window, uint64_t number, int buffer_in
 	frame->window = window;
 	frame->number = number;
 	frame->buffer_index = buffer_index;
+	frame->release_eventfd = -1;
 	return frame;
 }
 
@@ -45,6 +49,9 @@ void frame_destroy(struct frame *frame)
 		zwp_linux_buffer_release_v1_destroy(frame->release);
 	loop_timer_cancel(frame->acquire_timer);
 	loop_timer_cancel(frame->later_timer);
+	loop_fd_remove(frame->release_watch);
+	if (frame->release_eventfd >= 0)
+		close(frame->release_eventfd);
 	fence_destroy(frame->acquire);
 	fence_destroy(frame->later);
 	free(frame);
@@ -161,7 +168,42 @@ static const struct zwp_linux_buffer_release_v1_listener release_listener = {
 	.immediate_release = release_handle_immediate,
 };
 
-void frame_request_events(struct frame *frame)
+static void frame_handle_release_point(int fd, short revents, void *data)
+{
+	struct frame *frame = data;
+
+	frame->syncobj_release_ns = now_ns();
+	loop_fd_remove(frame->release_watch);
+	frame->release_watch = NULL;
+	close(frame->release_eventfd);
+	frame->release_eventfd = -1;
+	log_msg(SB_DEBUG, "surface %d frame %" PRIu64 ": release point %" PRIu64 " signalled",
+		frame->window->index, frame->number, frame->release_point);
+	/* linux-drm-syncobj-v1: once the release point signalled, the buffer may be reused. */
+	buffer_set_release_fence(frame_buffer(frame), NULL);
+	window_kick(frame->window);
+}
+
+/* DRM_IOCTL_SYNCOBJ_EVENTFD: the eventfd becomes readable when the release point signals. */
+static int frame_watch_release_point(struct frame *frame)
+{
+	struct window *window = frame->window;
+
+	frame->release_eventfd =
+		sb_syncobj_eventfd(window->points->syncobj, frame->release_point, false);
+	if (frame->release_eventfd < 0) {
+		log_errno(SB_ERROR,
+			  "DRM_IOCTL_SYNCOBJ_EVENTFD on release point %" PRIu64
+			  " (needs Linux 6.6)",
+			  frame->release_point);
+		return -1;
+	}
+	frame->release_watch = loop_add_fd(window->client->loop, frame->release_eventfd, POLLIN,
+					   frame_handle_release_point, frame);
+	return frame->release_watch ? 0 : -1;
+}
+
+int frame_request_events(struct frame *frame)
 {
 	struct window *window = frame->window;
 	struct client *client = window->client;
@@ -183,6 +225,9 @@ void frame_request_events(struct frame *frame)
 			zwp_linux_buffer_release_v1_destroy(second);
 		}
 	}
+	if (frame->release_point)
+		return frame_watch_release_point(frame);
+	return 0;
 }
 
 static void frame_signal_acquire(void *data)
@@ -192,7 +237,11 @@ static void frame_signal_acquire(void *data)
 	frame->acquire_timer = NULL;
 	/* Taken before the ioctl: waiters may run before it returns. */
 	frame->acquire_signal_ns = now_ns();
-	if (fence_signal(frame->acquire) < 0) {
+	if (frame->acquire ? fence_signal(frame->acquire) < 0
+			   : sb_syncobj_signal_point(frame->window->points->syncobj,
+						     frame->acquire_point) < 0) {
+		log_errno(SB_ERROR, "signalling the acquire point of frame %" PRIu64,
+			  frame->number);
 		client_fail(frame_client(frame), EXIT_FAIL);
 		return;
 	}
@@ -275,7 +324,10 @@ void frame_committed(struct frame *frame)
 	struct client *client = frame_client(frame);
 	const struct options *opts = client->opts;
 
-	if (frame->acquire && !opts->fence_delay.never) {
+	/* --syncobj-late: the point itself is signalled, it had no fence until then. */
+	bool late = frame->acquire_point && opts->syncobj_late && opts->fence_delay.set;
+
+	if ((frame->acquire || late) && !opts->fence_delay.never) {
 		frame->acquire_timer =
 			loop_add_timer(client->loop, frame->commit_ns + opts->fence_delay.ns,
 				       frame_signal_acquire, frame);
@@ -284,7 +336,7 @@ void frame_committed(struct frame *frame)
 			return;
 		}
 	}
-	frame->acquire_never = frame->acquire && opts->fence_delay.never;
+	frame->acquire_never = (frame->acquire || late) && opts->fence_delay.never;
 	if (opts->later_fence_delay.set) {
 		/*
 		 * Requests are processed in order: when this sync is done, the compositor has

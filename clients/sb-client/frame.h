@@ -35,6 +35,7 @@ struct frame {
 	uint64_t release_ns;	      /* wl_buffer.release */
 	uint64_t explicit_release_ns; /* zwp_linux_buffer_release_v1 */
 	bool explicit_release_fenced;
+	uint64_t syncobj_release_ns; /* --syncobj: the release point signalled */
 
 	enum feedback_state feedback_state;
 	uint32_t presented_flags;
@@ -52,13 +53,21 @@ struct frame {
 	struct wl_callback *later_sync; /* the commit has been processed: import the later fence */
 	struct loop_timer *acquire_timer;
 	struct loop_timer *later_timer;
+
+	/* --syncobj: 0 when not used */
+	uint64_t acquire_point, release_point;
+	int release_eventfd;
+	struct loop_fd *release_watch;
 };
 
 struct frame *frame_create(struct window *window, uint64_t number, int buffer_index);
 void frame_destroy(struct frame *frame);
 
-/* Before wl_surface.commit: wl_surface.frame, wp_presentation.feedback, get_release. */
-void frame_request_events(struct frame *frame);
+/*
+ * Before wl_surface.commit: wl_surface.frame, wp_presentation.feedback, get_release, and with
+ * --syncobj a watch on the release point. Returns -1 (after a message) if that cannot be set up.
+ */
+int frame_request_events(struct frame *frame);
 /*
  * After wl_surface.commit: arms the acquire fence's signal, and for a later fence sends a
  * wl_display.sync whose done imports it (the commit has then been processed).

@@ -37,6 +37,11 @@ static const char usage[] =
 	"  --fence sw_sync|vgem        fence source (default sw_sync; vgem needs --buffer vgem)\n"
 	"  --explicit                  acquire fence by zwp_linux_explicit_synchronization_v1,\n"
 	"                              release by zwp_linux_buffer_release_v1\n"
+	"  --syncobj                   acquire and release points on a DRM syncobj timeline\n"
+	"                              (wp_linux_drm_syncobj_v1); --fence-delay signals the\n"
+	"                              acquire point's sw_sync fence MS after the commit\n"
+	"  --syncobj-late              with --syncobj: no fence for the acquire point until\n"
+	"                              --fence-delay passes (then signalled from the CPU)\n"
 	"  --dmabuf-version 3|4        zwp_linux_dmabuf_v1 version (default: highest, up to 4)\n"
 	"  --dmabuf-create immed|async create_immed, or create + created/failed (default immed)\n"
 	"Output and errors:\n"
@@ -67,6 +72,8 @@ enum option_id {
 	OPT_LATER_FENCE_DELAY,
 	OPT_FENCE,
 	OPT_EXPLICIT,
+	OPT_SYNCOBJ,
+	OPT_SYNCOBJ_LATE,
 	OPT_DMABUF_VERSION,
 	OPT_DMABUF_CREATE,
 	OPT_CSV,
@@ -92,6 +99,8 @@ static const struct option long_options[] = {
 	{"later-fence-delay", required_argument, NULL, OPT_LATER_FENCE_DELAY},
 	{"fence", required_argument, NULL, OPT_FENCE},
 	{"explicit", no_argument, NULL, OPT_EXPLICIT},
+	{"syncobj", no_argument, NULL, OPT_SYNCOBJ},
+	{"syncobj-late", no_argument, NULL, OPT_SYNCOBJ_LATE},
 	{"dmabuf-version", required_argument, NULL, OPT_DMABUF_VERSION},
 	{"dmabuf-create", required_argument, NULL, OPT_DMABUF_CREATE},
 	{"csv", required_argument, NULL, OPT_CSV},
@@ -314,6 +323,12 @@ static int parse_one(struct options *opts, int opt, const char *arg)
 	case OPT_EXPLICIT:
 		opts->explicit_sync = true;
 		return 0;
+	case OPT_SYNCOBJ:
+		opts->syncobj = true;
+		return 0;
+	case OPT_SYNCOBJ_LATE:
+		opts->syncobj_late = true;
+		return 0;
 	case OPT_DMABUF_VERSION:
 		if (parse_int(arg, 3, 4, &n) < 0)
 			return bad("dmabuf-version", arg, "3 or 4");
@@ -392,6 +407,19 @@ static int options_check(struct options *opts)
 	if (opts->explicit_sync && !dmabuf && opts->misbehave == MISBEHAVE_NONE)
 		return conflict(
 			"--explicit needs a dma-buf buffer (--buffer udmabuf, heap or vgem)");
+	/* linux-drm-syncobj-v1: unsupported_buffer for non-dma-buf buffers. */
+	if (opts->syncobj && !dmabuf)
+		return conflict(
+			"--syncobj needs a dma-buf buffer (--buffer udmabuf, heap or vgem)");
+	if (opts->syncobj && opts->explicit_sync)
+		return conflict(
+			"--syncobj and --explicit are two ways of doing the same: pick one");
+	if (opts->syncobj_late && !opts->syncobj)
+		return conflict("--syncobj-late needs --syncobj");
+	if (opts->syncobj && opts->fence == FENCE_VGEM && opts->fence_delay.set &&
+	    !opts->syncobj_late)
+		return conflict("--syncobj imports a sync_file into the acquire point: use --fence "
+				"sw_sync or --syncobj-late");
 	if (opts->fence == FENCE_VGEM && opts->buffer != BUFFER_VGEM)
 		return conflict("--fence vgem needs --buffer vgem: vgem fences attach to a vgem "
 				"buffer object");

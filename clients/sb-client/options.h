@@ -60,6 +60,8 @@ struct options {
 	struct delay later_fence_delay;
 	enum fence_kind fence;
 	bool explicit_sync;
+	bool syncobj;		 /* wp_linux_drm_syncobj_v1 acquire and release points */
+	bool syncobj_late;	 /* the acquire point has no fence until --fence-delay passes */
 	uint32_t dmabuf_version; /* 0: the highest the compositor offers, up to 4 */
 	enum dmabuf_create dmabuf_create;
 	const char *csv;

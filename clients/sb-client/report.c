@@ -13,7 +13,7 @@
 static const char csv_header[] =
 	"surface,frame,buffer,commit_ns,acquire_signal_ns,later_import_ns,later_signal_ns,"
 	"frame_done_ns,feedback,presented_ns,presented_flags,refresh_ns,msc,release_ns,"
-	"explicit_release_ns,explicit_release\n";
+	"explicit_release_ns,explicit_release,syncobj_release_ns\n";
 
 static const char *const feedback_names[] = {
 	[FEEDBACK_NONE] = "none",
@@ -51,6 +51,9 @@ static void write_frame(FILE *f, const struct window *window, const struct frame
 	put_time(f, frame->explicit_release_ns);
 	if (frame->explicit_release_ns)
 		fputs(frame->explicit_release_fenced ? "fenced" : "immediate", f);
+	fputc(',', f);
+	if (frame->syncobj_release_ns)
+		fprintf(f, "%" PRIu64, frame->syncobj_release_ns);
 	fputc('\n', f);
 }
 

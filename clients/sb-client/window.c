@@ -8,12 +8,15 @@
 
 #include <syncbridge/dmabuf.h>
 #include <syncbridge/sync_file.h>
+#include <syncbridge/syncobj.h>
 
 #include "allocator.h"
 #include "buffer.h"
 #include "client.h"
+#include "drm_timeline.h"
 #include "fence.h"
 #include "frame.h"
+#include "linux-drm-syncobj-v1-client-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
 #include "loop.h"
 #include "timeline.h"
@@ -121,6 +124,14 @@ struct window *window_create(struct client *client, int index, int *exit_code)
 	if (opts->explicit_sync)
 		window->sync = zwp_linux_explicit_synchronization_v1_get_synchronization(
 			client->explicit_sync, window->surface);
+	if (opts->syncobj) {
+		window->points =
+			drm_timeline_create(client->syncobj_drm_fd, client->syncobj_manager);
+		if (!window->points)
+			goto err;
+		window->syncobj = wp_linux_drm_syncobj_manager_v1_get_surface(
+			client->syncobj_manager, window->surface);
+	}
 
 	for (int i = 0; i < opts->buffers; i++) {
 		window->buffers[i] = buffer_create(window, i, exit_code);
@@ -149,6 +160,9 @@ void window_destroy(struct window *window)
 		buffer_destroy(window->buffers[i]);
 	if (window->sync)
 		zwp_linux_surface_synchronization_v1_destroy(window->sync);
+	if (window->syncobj)
+		wp_linux_drm_syncobj_surface_v1_destroy(window->syncobj);
+	drm_timeline_destroy(window->points);
 	if (window->toplevel)
 		xdg_toplevel_destroy(window->toplevel);
 	if (window->xdg_surface)
@@ -204,6 +218,44 @@ static void window_send_invalid_fence(struct window *window)
 	close(fd);
 }
 
+/*
+ * --syncobj: the frame's acquire and release points. Without --fence-delay the acquire point is
+ * signalled before the commit; with it, a sw_sync fence becomes the point's fence now (the
+ * compositor must wait for it to signal, not just to exist), or with --syncobj-late the point
+ * stays without a fence until the timer signals it. Returns an enum exit_code.
+ */
+static int window_set_points(struct window *window, struct frame *frame)
+{
+	const struct options *opts = window->client->opts;
+	struct sb_syncobj *syncobj = window->points->syncobj;
+	struct sb_sync_file *sync_file;
+	int ret = 0;
+
+	frame->acquire_point = 2 * frame->number + 1;
+	frame->release_point = 2 * frame->number + 2;
+	if (!opts->fence_delay.set) {
+		frame->acquire_signal_ns = now_ns();
+		ret = sb_syncobj_signal_point(syncobj, frame->acquire_point);
+	} else if (!opts->syncobj_late) {
+		frame->acquire = fence_create_sw_sync(window->acquire_timeline, &sync_file);
+		if (!frame->acquire)
+			return exit_code_for_errno(errno);
+		ret = sb_syncobj_import_point(syncobj, frame->acquire_point, sync_file);
+		sb_sync_file_destroy(sync_file);
+	}
+	if (ret < 0) {
+		log_errno(SB_ERROR, "acquire point %llu", (unsigned long long)frame->acquire_point);
+		return exit_code_for_errno(errno);
+	}
+	wp_linux_drm_syncobj_surface_v1_set_acquire_point(window->syncobj, window->points->proxy,
+							  (uint32_t)(frame->acquire_point >> 32),
+							  (uint32_t)frame->acquire_point);
+	wp_linux_drm_syncobj_surface_v1_set_release_point(window->syncobj, window->points->proxy,
+							  (uint32_t)(frame->release_point >> 32),
+							  (uint32_t)frame->release_point);
+	return EXIT_OK;
+}
+
 /* The frame's acquire fence, given before the commit. Returns an enum exit_code. */
 static int window_set_acquire(struct window *window, struct frame *frame, struct buffer *buffer)
 {
@@ -211,6 +263,8 @@ static int window_set_acquire(struct window *window, struct frame *frame, struct
 	struct sb_sync_file *sync_file;
 	int code = EXIT_OK;
 
+	if (window->syncobj)
+		return window_set_points(window, frame);
 	if (opts->misbehave == MISBEHAVE_INVALID_FENCE)
 		window_send_invalid_fence(window);
 	if (!opts->fence_delay.set)
@@ -282,7 +336,10 @@ static void window_draw(struct window *window, struct buffer *buffer)
 	}
 	wl_surface_attach(window->surface, buffer->wl_buffer, 0, 0);
 	window_damage_all(window);
-	frame_request_events(frame);
+	if (frame_request_events(frame) < 0) {
+		client_fail(client, EXIT_FAIL);
+		return;
+	}
 	wl_surface_commit(window->surface);
 	/* Taken before the flush: a compositor may answer before wl_display_flush returns. */
 	frame->commit_ns = now_ns();

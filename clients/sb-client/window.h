@@ -20,6 +20,8 @@ struct window {
 	struct xdg_surface *xdg_surface;
 	struct xdg_toplevel *toplevel;
 	struct zwp_linux_surface_synchronization_v1 *sync; /* --explicit */
+	struct wp_linux_drm_syncobj_surface_v1 *syncobj;   /* --syncobj */
+	struct drm_timeline *points; /* --syncobj: acquire 2n + 1, release 2n + 2 of frame n */
 
 	struct buffer *buffers[WINDOW_MAX_BUFFERS];
 	int n_buffers;

@@ -1,0 +1,759 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guest: syncbridge's wp_linux_drm_syncobj_v1 server, seen from real Wayland clients with
+ * udmabuf buffers and timelines on the guest's virtio_gpu (DRM_CAP_SYNCOBJ_TIMELINE). Each test
+ * starts its own compositor (headless, pixman). After wlcs' linux-drm-syncobj tests, plus the
+ * compositor's own promises: points wait for signalled (not submitted) fences, and release points
+ * are signalled whatever goes away first.
+ *   syncobj_test /path/to/syncbridge [/path/to/sb-client]
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <syncbridge/sync_file.h>
+#include <syncbridge/syncobj.h>
+
+#include "fds.h"
+#include "kdev.h"
+#include "linux-drm-syncobj-v1-client-protocol.h"
+#include "syncobj_client.h"
+#include "tap.h"
+#include "wl_client.h"
+
+#define RED 0xff0000
+#define GREEN 0x00ff00
+#define BLUE 0x0000ff
+#define SIZE 64
+/* The first toplevel sits at the output's origin: this pixel is inside it. */
+#define PX 10
+#define PY 10
+/* How long "not yet" is watched for: many frames at 60 Hz, even under emulation. */
+#define HELD_MS 300
+#define SOON_MS 5000
+
+static const char *syncbridge;
+static const char *sb_client; /* optional second argument */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct fixture {
+	struct sb_compositor comp;
+	struct so_client *client;
+	struct so_surface *surface;
+	struct so_timeline *timeline;
+	int drm_fd;
+	int fds_before; /* the compositor's, once the client is set up */
+};
+
+/* A compositor, a client with one toplevel that has its syncobj surface, and one timeline. */
+static bool setup(struct sb_test_ctx *t, struct fixture *f)
+{
+	*f = (struct fixture){.drm_fd = sb_drm_open_by_name("virtio_gpu")};
+	if (!expect(t, f->drm_fd >= 0) ||
+	    !expect(t, sb_compositor_start(&f->comp, syncbridge, NULL)))
+		return false;
+	f->client = so_client_connect(&f->comp);
+	if (!expect(t, f->client != NULL))
+		return false;
+	f->surface = so_surface_create(f->client);
+	f->timeline = so_timeline_create(f->client, f->drm_fd);
+	if (!expect(t, f->surface && f->timeline))
+		return false;
+	so_surface_get_syncobj(f->surface);
+	if (!expect(t, so_client_roundtrip(f->client)))
+		return false;
+	f->fds_before = sb_compositor_fd_count(&f->comp);
+	return true;
+}
+
+/*
+ * SIGTERM, and up to ms for the compositor to exit, before sb_compositor_stop (which kills it
+ * after 10 s) reaps it: under ASan, LeakSanitizer symbolises stacks at exit against the
+ * suppressions, many seconds in the emulated CPU while the libraries' debug info is cold.
+ */
+static void wait_for_exit(struct sb_compositor *comp, int ms)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+	siginfo_t info = {0};
+
+	kill(comp->pid, SIGTERM);
+	while (now_ms() < end) {
+		if (waitid(P_PID, (id_t)comp->pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+		    info.si_pid != 0)
+			return;
+		usleep(20000);
+	}
+}
+
+static void teardown(struct sb_test_ctx *t, struct fixture *f)
+{
+	so_timeline_destroy(f->timeline);
+	so_surface_destroy(f->surface);
+	so_client_destroy(f->client);
+	if (f->comp.pid > 0) {
+		int status;
+
+		wait_for_exit(&f->comp, 60000);
+		status = sb_compositor_stop(&f->comp);
+
+		/* -1: killed after 10 s, or died of a signal (ASan aborts). */
+		if (status != 0)
+			sb_diag("syncbridge exit status %d", status);
+		expect(t, status == 0);
+	}
+	if (f->drm_fd >= 0)
+		close(f->drm_fd);
+}
+
+/* The compositor's open fds are back to what they were after setup (polls for a while). */
+static void expect_no_compositor_fd_leak(struct sb_test_ctx *t, struct fixture *f)
+{
+	uint64_t end = now_ms() + SOON_MS;
+	int now = -1;
+
+	while (now_ms() < end && (now = sb_compositor_fd_count(&f->comp)) != f->fds_before)
+		usleep(20000);
+	if (now != f->fds_before)
+		sb_diag("compositor fds: %d after setup, %d now", f->fds_before, now);
+	expect(t, now == f->fds_before);
+}
+
+/* Waits for the client to die of a protocol error; returns its code (0: none). */
+static uint32_t error_of(struct so_client *client, const char **iface)
+{
+	so_client_wait(client, NULL, 2000);
+	return so_client_error(client, iface);
+}
+
+/* Polls point on timeline until it signals or ms pass. */
+static bool point_signals_within(struct so_timeline *timeline, uint64_t point, int ms)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+
+	do {
+		if (sb_syncobj_point_state(timeline->syncobj, point) == SB_POINT_SIGNALED)
+			return true;
+		usleep(5000);
+	} while (now_ms() < end);
+	return false;
+}
+
+static bool point_signaled(struct so_timeline *timeline, uint64_t point)
+{
+	return sb_syncobj_point_state(timeline->syncobj, point) == SB_POINT_SIGNALED;
+}
+
+/* Commits buffer with both points, the acquire point already signalled; waits for the frame. */
+static bool show(struct sb_test_ctx *t, struct fixture *f, struct so_buffer *buffer,
+		 uint64_t acquire, uint64_t release)
+{
+	bool done = false;
+
+	expect(t, sb_syncobj_signal_point(f->timeline->syncobj, acquire) == 0);
+	so_surface_set_acquire(f->surface, f->timeline, acquire);
+	so_surface_set_release(f->surface, f->timeline, release);
+	so_surface_commit(f->surface, SO_ATTACH_BUFFER, buffer, &done);
+	return expect(t, so_client_wait(f->client, &done, SOON_MS));
+}
+
+/* The protocol error one commit of f's surface dies of, with its interface. */
+static void expect_surface_error(struct sb_test_ctx *t, struct fixture *f, uint32_t code)
+{
+	const char *iface = "";
+
+	expect(t, error_of(f->client, &iface) == code);
+	expect(t, strcmp(iface, "wp_linux_drm_syncobj_surface_v1") == 0);
+}
+
+static void timeline_import_succeeds(struct sb_test_ctx *t)
+{
+	struct fixture f;
+
+	if (!setup(t, &f))
+		goto out;
+	expect(t, so_client_roundtrip(f.client));
+	expect(t, so_client_error(f.client, NULL) == 0);
+out:
+	teardown(t, &f);
+}
+
+/* A sync_file and a pipe are fds, but not DRM syncobjs. */
+static void non_timeline_import_fails_with_invalid_timeline(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	int sw = sb_sw_timeline_create();
+	int fence = sw >= 0 ? sb_sw_fence_create(sw, 1) : -1;
+	int pipe_fd = sb_open_fd_of_kind(SB_FD_PIPE);
+	int fds[] = {fence, pipe_fd};
+
+	if (!expect(t, fence >= 0 && pipe_fd >= 0) || !setup(t, &f))
+		goto out;
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		struct so_client *client = so_client_connect(&f.comp);
+		const char *iface = "";
+
+		if (!expect(t, client != NULL))
+			break;
+		so_client_import_fd(client, fds[i]);
+		expect(t, error_of(client, &iface) ==
+				  WP_LINUX_DRM_SYNCOBJ_MANAGER_V1_ERROR_INVALID_TIMELINE);
+		expect(t, strcmp(iface, "wp_linux_drm_syncobj_manager_v1") == 0);
+		so_client_destroy(client);
+	}
+	/* The refused fds were closed: the compositor holds none of them. */
+	expect_no_compositor_fd_leak(t, &f);
+out:
+	teardown(t, &f);
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (sw >= 0)
+		close(sw);
+}
+
+static void get_surface_twice_fails_with_surface_exists(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	const char *iface = "";
+
+	if (!setup(t, &f))
+		goto out;
+	so_surface_get_syncobj(f.surface);
+	expect(t,
+	       error_of(f.client, &iface) == WP_LINUX_DRM_SYNCOBJ_MANAGER_V1_ERROR_SURFACE_EXISTS);
+	expect(t, strcmp(iface, "wp_linux_drm_syncobj_manager_v1") == 0);
+out:
+	teardown(t, &f);
+}
+
+static void buffer_without_acquire_point_fails_with_no_acquire_point(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct so_buffer *red = NULL;
+
+	if (!setup(t, &f))
+		goto out;
+	red = so_dmabuf_buffer_create(f.client, SIZE, SIZE, RED);
+	if (!expect(t, red))
+		goto out;
+	so_surface_set_release(f.surface, f.timeline, 1);
+	so_surface_commit(f.surface, SO_ATTACH_BUFFER, red, NULL);
+	expect_surface_error(t, &f, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_ACQUIRE_POINT);
+out:
+	so_buffer_destroy(red);
+	teardown(t, &f);
+}
+
+static void buffer_without_release_point_fails_with_no_release_point(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct so_buffer *red = NULL;
+
+	if (!setup(t, &f))
+		goto out;
+	red = so_dmabuf_buffer_create(f.client, SIZE, SIZE, RED);
+	if (!expect(t, red))
+		goto out;
+	so_surface_set_acquire(f.surface, f.timeline, 1);
+	so_surface_commit(f.surface, SO_ATTACH_BUFFER, red, NULL);
+	expect_surface_error(t, &f, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_RELEASE_POINT);
+out:
+	so_buffer_destroy(red);
+	teardown(t, &f);
+}
+
+static void points_without_buffer_fail_with_no_buffer(struct sb_test_ctx *t)
+{
+	struct fixture f;
+
+	if (!setup(t, &f))
+		goto out;
+	so_surface_set_acquire(f.surface, f.timeline, 1);
+	so_surface_set_release(f.surface, f.timeline, 2);
+	so_surface_commit(f.surface, SO_ATTACH_NONE, NULL, NULL);
+	expect_surface_error(t, &f, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_BUFFER);
+out:
+	teardown(t, &f);
+}
+
+static void points_with_null_buffer_fail_with_no_buffer(struct sb_test_ctx *t)
+{
+	struct fixture f;
+
+	if (!setup(t, &f))
+		goto out;
+	so_surface_set_acquire(f.surface, f.timeline, 1);
+	so_surface_set_release(f.surface, f.timeline, 2);
+	so_surface_commit(f.surface, SO_ATTACH_NULL, NULL, NULL);
+	expect_surface_error(t, &f, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_BUFFER);
+out:
+	teardown(t, &f);
+}
+
+static void point_after_surface_destroyed_fails_with_no_surface(struct sb_test_ctx *t)
+{
+	struct fixture f;
+
+	if (!setup(t, &f))
+		goto out;
+	so_surface_destroy_wl_surface(f.surface);
+	so_surface_set_acquire(f.surface, f.timeline, 1);
+	expect_surface_error(t, &f, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_SURFACE);
+out:
+	teardown(t, &f);
+}
+
+static void shm_buffer_fails_with_unsupported_buffer(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct so_buffer *shm = NULL;
+
+	if (!setup(t, &f))
+		goto out;
+	shm = so_shm_buffer_create(f.client, SIZE, SIZE, RED);
+	if (!expect(t, shm))
+		goto out;
+	so_surface_set_acquire(f.surface, f.timeline, 1);
+	so_surface_set_release(f.surface, f.timeline, 2);
+	so_surface_commit(f.surface, SO_ATTACH_BUFFER, shm, NULL);
+	expect_surface_error(t, &f, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_UNSUPPORTED_BUFFER);
+out:
+	so_buffer_destroy(shm);
+	teardown(t, &f);
+}
+
+/* On one timeline the release point must be strictly above the acquire point. */
+static void release_not_above_acquire_fails_with_conflicting_points(struct sb_test_ctx *t)
+{
+	static const uint64_t release[] = {5, 4};
+
+	for (size_t i = 0; i < sizeof(release) / sizeof(release[0]); i++) {
+		struct fixture f;
+		struct so_buffer *red = NULL;
+
+		if (!setup(t, &f))
+			goto next;
+		red = so_dmabuf_buffer_create(f.client, SIZE, SIZE, RED);
+		if (!expect(t, red))
+			goto next;
+		so_surface_set_acquire(f.surface, f.timeline, 5);
+		so_surface_set_release(f.surface, f.timeline, release[i]);
+		so_surface_commit(f.surface, SO_ATTACH_BUFFER, red, NULL);
+		expect_surface_error(t, &f,
+				     WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_CONFLICTING_POINTS);
+	next:
+		so_buffer_destroy(red);
+		teardown(t, &f);
+	}
+}
+
+static void commit_without_buffer_or_points_is_valid(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	bool done = false;
+
+	if (!setup(t, &f))
+		goto out;
+	so_surface_commit(f.surface, SO_ATTACH_NONE, NULL, &done);
+	expect(t, so_client_roundtrip(f.client));
+	expect(t, so_client_error(f.client, NULL) == 0);
+out:
+	teardown(t, &f);
+}
+
+static void null_buffer_without_points_is_valid(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct so_buffer *red = NULL;
+
+	if (!setup(t, &f))
+		goto out;
+	red = so_dmabuf_buffer_create(f.client, SIZE, SIZE, RED);
+	if (!expect(t, red) || !show(t, &f, red, 1, 2))
+		goto out;
+	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	so_surface_commit(f.surface, SO_ATTACH_NULL, NULL, NULL);
+	expect(t, so_client_roundtrip(f.client));
+	expect(t, so_client_error(f.client, NULL) == 0);
+	/* Unmapped: the buffer is no longer read, its release point signals. */
+	expect(t, point_signals_within(f.timeline, 2, SOON_MS));
+	expect(t, sb_compositor_pixel(&f.comp, PX, PY) != RED);
+out:
+	so_buffer_destroy(red);
+	teardown(t, &f);
+}
+
+static void release_point_signalled_on_buffer_release(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct so_buffer *red = NULL, *blue = NULL;
+
+	if (!setup(t, &f))
+		goto out;
+	red = so_dmabuf_buffer_create(f.client, SIZE, SIZE, RED);
+	blue = so_dmabuf_buffer_create(f.client, SIZE, SIZE, BLUE);
+	if (!expect(t, red && blue) || !show(t, &f, red, 1, 2))
+		goto out;
+	/* Red is on screen: the compositor still reads it. */
+	expect(t, !point_signals_within(f.timeline, 2, HELD_MS));
+	if (!show(t, &f, blue, 3, 4))
+		goto out;
+	expect(t, point_signals_within(f.timeline, 2, SOON_MS));
+	expect(t, !point_signaled(f.timeline, 4));
+	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
+	/* Unmapping releases blue too; with both wl_buffers gone the compositor holds no fd. */
+	so_surface_commit(f.surface, SO_ATTACH_NULL, NULL, NULL);
+	expect(t, point_signals_within(f.timeline, 4, SOON_MS));
+	so_buffer_destroy(red);
+	so_buffer_destroy(blue);
+	red = blue = NULL;
+	expect(t, so_client_roundtrip(f.client));
+	expect_no_compositor_fd_leak(t, &f);
+out:
+	so_buffer_destroy(red);
+	so_buffer_destroy(blue);
+	teardown(t, &f);
+}
+
+static void buffer_not_applied_until_acquire_point_signals(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct so_buffer *red = NULL, *blue = NULL;
+	bool done = false;
+
+	if (!setup(t, &f))
+		goto out;
+	red = so_dmabuf_buffer_create(f.client, SIZE, SIZE, RED);
+	blue = so_dmabuf_buffer_create(f.client, SIZE, SIZE, BLUE);
+	if (!expect(t, red && blue) || !show(t, &f, red, 1, 2))
+		goto out;
+	/* Point 3 has no fence at all yet: the compositor must wait for it to be submitted too. */
+	so_surface_set_acquire(f.surface, f.timeline, 3);
+	so_surface_set_release(f.surface, f.timeline, 4);
+	so_surface_commit(f.surface, SO_ATTACH_BUFFER, blue, &done);
+	expect(t, !so_client_wait(f.client, &done, HELD_MS));
+	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	expect(t, !point_signaled(f.timeline, 2));
+	expect(t, sb_syncobj_signal_point(f.timeline->syncobj, 3) == 0);
+	expect(t, so_client_wait(f.client, &done, SOON_MS));
+	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
+	expect(t, point_signals_within(f.timeline, 2, SOON_MS));
+out:
+	so_buffer_destroy(red);
+	so_buffer_destroy(blue);
+	teardown(t, &f);
+}
+
+/* The point's fence is submitted (a sw_sync fence) but not signalled: available is not enough. */
+static void acquire_waits_for_signal_not_materialize(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct so_buffer *red = NULL, *blue = NULL;
+	struct sb_sync_file *fence = NULL;
+	int sw = sb_sw_timeline_create();
+	bool done = false;
+
+	if (!expect(t, sw >= 0) || !setup(t, &f))
+		goto out;
+	red = so_dmabuf_buffer_create(f.client, SIZE, SIZE, RED);
+	blue = so_dmabuf_buffer_create(f.client, SIZE, SIZE, BLUE);
+	fence = sb_sync_file_import(sb_sw_fence_create(sw, 1));
+	if (!expect(t, red && blue && fence) || !show(t, &f, red, 1, 2))
+		goto out;
+	expect(t, sb_syncobj_import_point(f.timeline->syncobj, 3, fence) == 0);
+	expect(t, sb_syncobj_point_state(f.timeline->syncobj, 3) == SB_POINT_AVAILABLE);
+	so_surface_set_acquire(f.surface, f.timeline, 3);
+	so_surface_set_release(f.surface, f.timeline, 4);
+	so_surface_commit(f.surface, SO_ATTACH_BUFFER, blue, &done);
+	expect(t, !so_client_wait(f.client, &done, HELD_MS));
+	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	expect(t, sb_sw_timeline_inc(sw, 1) == 0);
+	expect(t, so_client_wait(f.client, &done, SOON_MS));
+	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
+out:
+	sb_sync_file_destroy(fence);
+	so_buffer_destroy(red);
+	so_buffer_destroy(blue);
+	teardown(t, &f);
+	if (sw >= 0)
+		close(sw);
+}
+
+/*
+ * In a child process: connect, commit a buffer whose acquire point never comes (the commit is
+ * held) with release point 1 on the parent's timeline, say so, and wait to be killed.
+ */
+static void vanishing_client(struct fixture *f, int ready_fd)
+{
+	struct so_client *client = so_client_connect(&f->comp);
+	struct so_surface *surface = client ? so_surface_create(client) : NULL;
+	struct so_timeline *acquire = surface ? so_timeline_create(client, f->drm_fd) : NULL;
+	struct so_timeline *release =
+		acquire ? so_timeline_share(client, f->timeline->syncobj) : NULL;
+	struct so_buffer *red = release ? so_dmabuf_buffer_create(client, SIZE, SIZE, RED) : NULL;
+	char ok = red != NULL;
+
+	if (ok) {
+		so_surface_get_syncobj(surface);
+		so_surface_set_acquire(surface, acquire, 1);
+		so_surface_set_release(surface, release, 1);
+		so_surface_commit(surface, SO_ATTACH_BUFFER, red, NULL);
+		ok = so_client_roundtrip(client) && so_client_error(client, NULL) == 0;
+	}
+	if (write(ready_fd, &ok, 1) != 1)
+		_exit(1);
+	pause();
+	_exit(0);
+}
+
+static void release_point_signalled_on_client_destroy(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	int pipe_fds[2] = {-1, -1};
+	char ok = 0;
+	pid_t child;
+
+	if (!setup(t, &f) || !expect(t, pipe2(pipe_fds, O_CLOEXEC) == 0))
+		goto out;
+	child = fork();
+	if (child == 0)
+		vanishing_client(&f, pipe_fds[1]);
+	expect(t, child > 0 && read(pipe_fds[0], &ok, 1) == 1 && ok);
+	expect(t, !point_signals_within(f.timeline, 1, HELD_MS));
+	/* The client dies mid-wait, destroying nothing: the kernel closes its socket. */
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	expect(t, point_signals_within(f.timeline, 1, SOON_MS));
+	expect_no_compositor_fd_leak(t, &f);
+out:
+	teardown(t, &f);
+	if (pipe_fds[0] >= 0) {
+		close(pipe_fds[0]);
+		close(pipe_fds[1]);
+	}
+}
+
+/* The timeline's destroy request does not unset points already given (the XML says so). */
+static void release_point_signalled_after_timeline_destroyed(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct so_timeline *other = NULL;
+	struct so_buffer *red = NULL, *blue = NULL;
+
+	if (!setup(t, &f))
+		goto out;
+	red = so_dmabuf_buffer_create(f.client, SIZE, SIZE, RED);
+	blue = so_dmabuf_buffer_create(f.client, SIZE, SIZE, BLUE);
+	if (!expect(t, red && blue) || !show(t, &f, red, 1, 2))
+		goto out;
+	so_timeline_destroy_proxy(f.timeline);
+	expect(t, so_client_roundtrip(f.client));
+	/* Show blue with points on a second timeline: red's release is on the destroyed one. */
+	other = so_timeline_create(f.client, f.drm_fd);
+	if (!expect(t, other != NULL))
+		goto out;
+	expect(t, sb_syncobj_signal_point(other->syncobj, 1) == 0);
+	{
+		bool done = false;
+
+		so_surface_set_acquire(f.surface, other, 1);
+		so_surface_set_release(f.surface, other, 2);
+		so_surface_commit(f.surface, SO_ATTACH_BUFFER, blue, &done);
+		expect(t, so_client_wait(f.client, &done, SOON_MS));
+	}
+	expect(t, point_signals_within(f.timeline, 2, SOON_MS));
+	expect(t, so_client_error(f.client, NULL) == 0);
+out:
+	so_timeline_destroy(other);
+	so_buffer_destroy(red);
+	so_buffer_destroy(blue);
+	teardown(t, &f);
+}
+
+/* Frames a surface gets in ms milliseconds, committing buffer on every frame callback. */
+static int frames_in(struct so_client *client, struct so_surface *surface,
+		     struct so_timeline *timeline, uint64_t *point, struct so_buffer *buffer,
+		     int ms)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+	int frames = 0;
+
+	while (now_ms() < end) {
+		bool done = false;
+
+		if (sb_syncobj_signal_point(timeline->syncobj, *point) < 0)
+			break;
+		so_surface_set_acquire(surface, timeline, *point);
+		so_surface_set_release(surface, timeline, *point + 1);
+		*point += 2;
+		so_surface_commit(surface, SO_ATTACH_BUFFER, buffer, &done);
+		if (!so_client_wait(client, &done, 1000))
+			break;
+		frames++;
+	}
+	return frames;
+}
+
+static void other_surfaces_unaffected_by_unsubmitted_point(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct so_surface *other = NULL;
+	struct so_timeline *other_timeline = NULL;
+	struct so_buffer *green = NULL, *hung = NULL;
+	uint64_t point = 1;
+	int baseline, during;
+	bool hung_done = false;
+
+	if (!setup(t, &f))
+		goto out;
+	other = so_surface_create(f.client);
+	other_timeline = so_timeline_create(f.client, f.drm_fd);
+	green = so_dmabuf_buffer_create(f.client, SIZE, SIZE, GREEN);
+	hung = so_dmabuf_buffer_create(f.client, SIZE, SIZE, RED);
+	if (!expect(t, other && other_timeline && green && hung))
+		goto out;
+	so_surface_get_syncobj(other);
+	/* A first, uncounted run: the first frames of a new surface are slow under ASan. */
+	frames_in(f.client, other, other_timeline, &point, green, 500);
+	baseline = frames_in(f.client, other, other_timeline, &point, green, 1000);
+	/* The first surface commits with an acquire point that is never submitted. */
+	so_surface_set_acquire(f.surface, f.timeline, 1);
+	so_surface_set_release(f.surface, f.timeline, 2);
+	so_surface_commit(f.surface, SO_ATTACH_BUFFER, hung, &hung_done);
+	expect(t, so_client_roundtrip(f.client));
+	during = frames_in(f.client, other, other_timeline, &point, green, 1000);
+	sb_diag("other surface: %d frames/s alone, %d while the first one's point is missing",
+		baseline, during);
+	/* Few frames under ASan in an emulated CPU: enough that a stall would show. */
+	expect(t, baseline >= 5);
+	expect(t, during * 10 >= baseline * 8);
+	expect(t, !hung_done);
+	expect(t, !point_signaled(f.timeline, 2));
+	expect(t, so_client_error(f.client, NULL) == 0);
+out:
+	so_buffer_destroy(green);
+	so_buffer_destroy(hung);
+	so_timeline_destroy(other_timeline);
+	so_surface_destroy(other);
+	teardown(t, &f);
+}
+
+/* The CSV field of column name in line (both comma-separated), as a number; 0 if empty. */
+static uint64_t csv_field(const char *header, const char *line, const char *name)
+{
+	size_t len = strlen(name);
+	int column = 0, i = 0;
+	const char *p;
+
+	for (p = header; p && !(strncmp(p, name, len) == 0 && strchr(",\n", p[len])); column++) {
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	if (!p)
+		return 0;
+	for (p = line; p && i < column; i++) {
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return p ? strtoull(p, NULL, 10) : 0;
+}
+
+/*
+ * sb-client --syncobj, a client with a poll loop of its own: every frame's acquire point is a
+ * sw_sync fence signalled 20 ms after the commit, and its buffer is reused only after the
+ * compositor signalled the release point (DRM_IOCTL_SYNCOBJ_EVENTFD), as the CSV records.
+ */
+static void sb_client_frames_wait_for_acquire_and_get_released(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	char csv[400], header[512], line[512];
+	int status = -1, frames = 0, released = 0;
+	FILE *file = NULL;
+	pid_t child;
+
+	if (!expect(t, sb_client != NULL) || !setup(t, &f))
+		goto out;
+	snprintf(csv, sizeof(csv), "%s/sb-client.csv", f.comp.runtime_dir);
+	child = fork();
+	if (child == 0) {
+		setenv("XDG_RUNTIME_DIR", f.comp.runtime_dir, 1);
+		execl(sb_client, sb_client, "--display", f.comp.socket, "--buffer", "udmabuf",
+		      "--syncobj", "--fence-delay", "20", "--frames", "20", "--csv", csv, NULL);
+		_exit(127);
+	}
+	expect(t, child > 0 && waitpid(child, &status, 0) == child);
+	expect(t, WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	file = fopen(csv, "re");
+	if (!expect(t, file && fgets(header, sizeof(header), file)))
+		goto out;
+	while (fgets(line, sizeof(line), file)) {
+		uint64_t signal = csv_field(header, line, "acquire_signal_ns");
+		uint64_t done = csv_field(header, line, "frame_done_ns");
+		uint64_t release = csv_field(header, line, "syncobj_release_ns");
+
+		/* Shown only after its acquire point signalled; released after it was shown. */
+		expect(t, signal && done > signal);
+		if (release) {
+			expect(t, release > done);
+			released++;
+		}
+		frames++;
+	}
+	sb_diag("sb-client: %d frames, %d release points signalled", frames, released);
+	expect(t, frames == 20);
+	/* The last frame may still be on screen when the client leaves. */
+	expect(t, released >= 19);
+out:
+	if (file) {
+		fclose(file);
+		unlink(csv);
+	}
+	teardown(t, &f);
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct sb_test tests[] = {
+		SB_TEST(timeline_import_succeeds),
+		SB_TEST(non_timeline_import_fails_with_invalid_timeline),
+		SB_TEST(get_surface_twice_fails_with_surface_exists),
+		SB_TEST(buffer_without_acquire_point_fails_with_no_acquire_point),
+		SB_TEST(buffer_without_release_point_fails_with_no_release_point),
+		SB_TEST(points_without_buffer_fail_with_no_buffer),
+		SB_TEST(points_with_null_buffer_fail_with_no_buffer),
+		SB_TEST(point_after_surface_destroyed_fails_with_no_surface),
+		SB_TEST(shm_buffer_fails_with_unsupported_buffer),
+		SB_TEST(release_not_above_acquire_fails_with_conflicting_points),
+		SB_TEST(commit_without_buffer_or_points_is_valid),
+		SB_TEST(null_buffer_without_points_is_valid),
+		SB_TEST(release_point_signalled_on_buffer_release),
+		SB_TEST(buffer_not_applied_until_acquire_point_signals),
+		SB_TEST(acquire_waits_for_signal_not_materialize),
+		SB_TEST(release_point_signalled_on_client_destroy),
+		SB_TEST(release_point_signalled_after_timeline_destroyed),
+		SB_TEST(other_surfaces_unaffected_by_unsubmitted_point),
+		SB_TEST(sb_client_frames_wait_for_acquire_and_get_released),
+	};
+
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: %s SYNCBRIDGE [SB_CLIENT]\n", argv[0]);
+		return 2;
+	}
+	syncbridge = argv[1];
+	sb_client = argc == 3 ? argv[2] : NULL;
+	return sb_test_main(tests, sizeof(tests) / sizeof(tests[0]));
+}
