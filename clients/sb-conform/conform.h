@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SB_CONFORM_CONFORM_H
+#define SB_CONFORM_CONFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tap.h"
+
+/*
+ * One named conformance case. It connects on its own (sc_client_connect), checks what it needs
+ * (sc_require_*: a skip with the reason when a global or a device is missing) and asserts what
+ * the protocol XML or the kernel uapi says, with tap.h's expect().
+ */
+struct sc_case {
+	const char *name;
+	const char *area; /* the protocol or behaviour, the table groups by it */
+	void (*run)(struct sb_test_ctx *t);
+};
+
+#define SC_CASE(area, fn)     \
+	{                     \
+#fn, area, fn \
+	}
+
+extern const struct sc_case sc_dmabuf_cases[];
+extern const size_t sc_n_dmabuf_cases;
+extern const struct sc_case sc_implicit_cases[];
+extern const size_t sc_n_implicit_cases;
+extern const struct sc_case sc_explicit_cases[];
+extern const size_t sc_n_explicit_cases;
+extern const struct sc_case sc_syncobj_cases[];
+extern const size_t sc_n_syncobj_cases;
+extern const struct sc_case sc_frame_cases[];
+extern const size_t sc_n_frame_cases;
+
+/*
+ * How long "held" is watched for (many frames at 60 Hz, even in an emulated CPU), and how long a
+ * commit whose fences have signalled may take to show.
+ */
+#define SC_HELD_MS 500
+#define SC_SOON_MS 5000
+
+/*
+ * Set by --devices-required (the guest run): a missing sw_sync, udmabuf or DRM device is then a
+ * failure instead of a skip, because the test VM's kernel has them all.
+ */
+extern bool sc_devices_required;
+
+/* Records "name not advertised" as the skip reason, or fails; false when the global is missing. */
+struct sc_client;
+bool sc_require_global(struct sb_test_ctx *t, struct sc_client *client, const char *iface);
+/* A device the case needs: skip (or fail under --devices-required) with "no what in reach". */
+bool sc_require_device(struct sb_test_ctx *t, bool present, const char *what);
+
+#endif
