@@ -52,6 +52,14 @@ if ! $host_only; then
 		--list build/kernel/tests/kernel-failfast.list >build/vm/failfast.tap || status=1
 	cat build/vm/failfast.tap
 	tap_files+=(build/vm/kernel.tap build/vm/failfast.tap)
+	# sb-conform against syncbridge, weston 10 and sway 1.7 (clients/sb-conform/README.md); the
+	# side-by-side table lands in out/conformance/conformance.md.
+	mkdir -p out/conformance
+	SB_CONFORM_OUT=$root/out/conformance tests/vm/run --log-dir build/vm-conform \
+		--out "$root/out/conformance" --list clients/sb-conform/guest.list \
+		>build/vm/conform.tap || status=1
+	cat build/vm/conform.tap
+	tap_files+=(build/vm/conform.tap)
 	# And the harness fails runs that must fail: a broken, a hung and a splatting guest test.
 	tests/vm/harness_test.sh build/vm/harness >build/vm/harness.tap || status=1
 	cat build/vm/harness.tap

@@ -100,9 +100,9 @@ bool sb_compositor_start(struct sb_compositor *comp, const char *syncbridge,
 		execv(syncbridge, (char *const *)argv);
 		_exit(127);
 	}
-	/* Ready when its socket exists. */
+	/* Ready when its socket exists. Generous: an ASan build in an emulated CPU on a loaded host. */
 	snprintf(path, sizeof(path), "%s/%s", comp->runtime_dir, comp->socket);
-	deadline = now_ms() + 20000;
+	deadline = now_ms() + 60000;
 	while (access(path, F_OK) != 0) {
 		if (now_ms() > deadline || !sb_compositor_alive(comp))
 			return false;
@@ -118,7 +118,8 @@ bool sb_compositor_alive(const struct sb_compositor *comp)
 
 int sb_compositor_stop(struct sb_compositor *comp)
 {
-	uint64_t deadline = now_ms() + 10000;
+	/* An ASan exit scans for leaks: seconds under TCG. */
+	uint64_t deadline = now_ms() + 60000;
 	int status;
 
 	if (comp->pid <= 0)
@@ -153,7 +154,7 @@ int sb_compositor_fd_count(const struct sb_compositor *comp)
 long sb_compositor_pixel(struct sb_compositor *comp, int x, int y)
 {
 	png_image image = {.version = PNG_IMAGE_VERSION};
-	uint64_t deadline = now_ms() + 10000;
+	uint64_t deadline = now_ms() + 30000;
 	uint8_t *pixels;
 	long rgb = -1;
 
@@ -224,7 +225,16 @@ struct sb_client *sb_client_connect(const struct sb_compositor *comp)
 	if (!client)
 		return NULL;
 	snprintf(path, sizeof(path), "%s/%s", comp->runtime_dir, comp->socket);
-	client->display = wl_display_connect(path);
+	/*
+	 * libwayland binds the socket before it listens: in between, connect() is refused. The
+	 * socket's existence (sb_compositor_start) is only nearly "ready".
+	 */
+	for (int tries = 0; tries < 500; tries++) {
+		client->display = wl_display_connect(path);
+		if (client->display || errno != ECONNREFUSED)
+			break;
+		usleep(10000);
+	}
 	if (!client->display) {
 		free(client);
 		return NULL;
