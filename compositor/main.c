@@ -3,6 +3,7 @@
  * syncbridge: a Wayland compositor that bridges explicit and implicit GPU synchronization.
  * main.c owns the server object and wires the pieces together, in layer order.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -17,6 +18,8 @@
 #include <wlr/backend/wayland.h>
 #include <wlr/backend/x11.h>
 #include <wlr/render/allocator.h>
+#include <wlr/render/egl.h>
+#include <wlr/render/gles2.h>
 #include <wlr/render/wlr_renderer.h>
 #include <wlr/types/wlr_compositor.h>
 #include <wlr/types/wlr_data_device.h>
@@ -91,6 +94,11 @@ static struct wlr_backend *create_backend(struct sb_server *server)
 	case SB_BACKEND_DRM:
 		wlr_log(WLR_INFO, "backend: drm, through libseat");
 		setenv("WLR_BACKENDS", "drm,libinput", 1);
+		/*
+		 * wlroots refuses to start libinput without an input device unless told; a
+		 * display-only seat (a VM's virtio-gpu, a kiosk screen) is still a desktop.
+		 */
+		setenv("WLR_LIBINPUT_NO_DEVICES", "1", 0);
 		return wlr_backend_autocreate(server->display);
 	case SB_BACKEND_HEADLESS:
 	case SB_BACKEND_AUTO:
@@ -121,13 +129,52 @@ static void add_outputs(struct sb_server *server)
 	}
 }
 
+/*
+ * Mesa's software rasterizers behind a GLES2 context: kms_swrast is what Mesa falls back to on a
+ * KMS device without a 3D driver (virtio-gpu without virgl), and wlroots 0.15's check for
+ * software EGL devices (EGL_MESA_device_software) does not see it, since the device is real.
+ */
+static bool renderer_is_software_gl(struct wlr_renderer *renderer)
+{
+	/* GL_RENDERER, from GLES2/gl2.h: looked up at run time, libwlroots brings libGLESv2. */
+	const unsigned int gl_renderer = 0x1F01;
+	const unsigned char *(*get_string)(unsigned int);
+	struct wlr_egl *egl;
+	const char *name;
+	bool software;
+
+	if (!wlr_renderer_is_gles2(renderer))
+		return false;
+	egl = wlr_gles2_renderer_get_egl(renderer);
+	*(void **)&get_string = dlsym(RTLD_DEFAULT, "glGetString");
+	if (!get_string || !wlr_egl_make_current(egl))
+		return false;
+	name = (const char *)get_string(gl_renderer);
+	software = name &&
+		   (strstr(name, "llvmpipe") || strstr(name, "softpipe") || strstr(name, "swrast"));
+	if (software)
+		wlr_log(WLR_INFO, "renderer: GLES2 would run on %s", name);
+	wlr_egl_unset_current(egl);
+	return software;
+}
+
 static struct wlr_renderer *create_renderer(struct sb_server *server)
 {
+	struct wlr_renderer *renderer;
+
 	if (server->config.renderer == SB_RENDERER_PIXMAN)
 		setenv("WLR_RENDERER", "pixman", 1);
 	else if (server->config.renderer == SB_RENDERER_GLES2)
 		setenv("WLR_RENDERER", "gles2", 1);
 	/* auto: GLES2 where a DRM render node can run it, pixman otherwise. */
+	renderer = wlr_renderer_autocreate(server->backend);
+	if (server->config.renderer != SB_RENDERER_AUTO || !renderer ||
+	    !renderer_is_software_gl(renderer))
+		return renderer;
+	/* auto means the GPU: a CPU rasterizer under GL is slower than pixman, and less safe. */
+	wlr_log(WLR_INFO, "renderer: auto takes pixman rather than software GL");
+	wlr_renderer_destroy(renderer);
+	setenv("WLR_RENDERER", "pixman", 1);
 	return wlr_renderer_autocreate(server->backend);
 }
 
@@ -402,13 +449,18 @@ int main(int argc, char *argv[])
 	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
 		if (signals[i])
 			wl_event_source_remove(signals[i]);
+	seat_finish(&server);
 	sb_explicit_sync_v1_destroy(server.explicit_sync_v1);
 	sb_syncobj_v1_destroy(server.syncobj_v1);
 	commit_gate_destroy(server.gate);
 	/* As tinywl: the display's destruction takes the backend and its outputs with it. */
 	wl_display_destroy(server.display);
-	wlr_scene_node_destroy(&server.scene->node);
+	/*
+	 * The layout before the scene: wlr_scene_attach_output_layout's helper listens to the
+	 * layout and, in wlroots 0.15, reaches into the scene when the layout goes.
+	 */
 	wlr_output_layout_destroy(server.output_layout);
+	wlr_scene_node_destroy(&server.scene->node);
 	wlr_allocator_destroy(server.allocator);
 	wlr_renderer_destroy(server.renderer);
 	sb_config_finish(&server.config);
@@ -423,6 +475,7 @@ err_gate:
 	sb_syncobj_v1_destroy(server.syncobj_v1);
 	commit_gate_destroy(server.gate);
 err_backend:
+	seat_finish(&server);
 	wlr_backend_destroy(server.backend);
 err_display:
 	wl_display_destroy(server.display);

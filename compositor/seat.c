@@ -1,15 +1,21 @@
 // SPDX-License-Identifier: MIT
 /*
- * The seat: keyboards (real ones from the backend, and zwp_virtual_keyboard_v1 for tests) and
- * keyboard focus on the top window. Pointer input comes with the conformance issue.
+ * The seat: keyboards and pointers (real ones from the backend, zwp_virtual_keyboard_v1 and
+ * zwlr_virtual_pointer_v1 for tests), one wlr_cursor on the output layout, pointer focus on the
+ * surface under it, keyboard focus on the top window.
  */
 #include <stdlib.h>
 
 #include <wlr/backend.h>
+#include <wlr/types/wlr_cursor.h>
 #include <wlr/types/wlr_input_device.h>
 #include <wlr/types/wlr_keyboard.h>
+#include <wlr/types/wlr_output_layout.h>
+#include <wlr/types/wlr_pointer.h>
 #include <wlr/types/wlr_seat.h>
 #include <wlr/types/wlr_virtual_keyboard_v1.h>
+#include <wlr/types/wlr_virtual_pointer_v1.h>
+#include <wlr/types/wlr_xcursor_manager.h>
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
 #include <xkbcommon/xkbcommon.h>
@@ -94,7 +100,102 @@ static void server_add_keyboard(struct sb_server *server, struct wlr_input_devic
 	keyboard->destroy.notify = keyboard_handle_destroy;
 	wl_signal_add(&device->events.destroy, &keyboard->destroy);
 	wlr_seat_set_keyboard(server->seat, device);
-	wlr_seat_set_capabilities(server->seat, WL_SEAT_CAPABILITY_KEYBOARD);
+	wlr_seat_set_capabilities(server->seat,
+				  WL_SEAT_CAPABILITY_KEYBOARD | WL_SEAT_CAPABILITY_POINTER);
+}
+
+static void cursor_add_device(struct sb_server *server, struct wlr_input_device *device)
+{
+	/*
+	 * The theme is read when the first pointer comes, not at start: a whole theme is a
+	 * hundred files, seconds over the VM's 9p root, and a compositor without a pointer
+	 * never shows a cursor.
+	 */
+	if (!wlr_xcursor_manager_load(server->cursor_manager, 1))
+		wlr_log(WLR_ERROR, "no cursor theme: the cursor is drawn by clients only");
+	wlr_cursor_attach_input_device(server->cursor, device);
+}
+
+/* Pointer focus follows the cursor: the surface under it gets enter, then motion. */
+static void cursor_update_focus(struct sb_server *server, uint32_t time_msec)
+{
+	struct wlr_surface *surface;
+	double sx, sy;
+
+	server_view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
+	if (!surface) {
+		/* Over the background no client draws the cursor: the compositor's own image. */
+		wlr_xcursor_manager_set_cursor_image(server->cursor_manager, "left_ptr",
+						     server->cursor);
+		wlr_seat_pointer_clear_focus(server->seat);
+		return;
+	}
+	/* wl_pointer.enter carries the position; a repeated enter to the focus is a no-op. */
+	wlr_seat_pointer_notify_enter(server->seat, surface, sx, sy);
+	wlr_seat_pointer_notify_motion(server->seat, time_msec, sx, sy);
+}
+
+static void cursor_motion(struct wl_listener *listener, void *data)
+{
+	struct sb_server *server = wl_container_of(listener, server, cursor_motion);
+	struct wlr_event_pointer_motion *event = data;
+
+	wlr_cursor_move(server->cursor, event->device, event->delta_x, event->delta_y);
+	cursor_update_focus(server, event->time_msec);
+}
+
+static void cursor_motion_absolute(struct wl_listener *listener, void *data)
+{
+	struct sb_server *server = wl_container_of(listener, server, cursor_motion_absolute);
+	struct wlr_event_pointer_motion_absolute *event = data;
+
+	wlr_cursor_warp_absolute(server->cursor, event->device, event->x, event->y);
+	cursor_update_focus(server, event->time_msec);
+}
+
+static void cursor_button(struct wl_listener *listener, void *data)
+{
+	struct sb_server *server = wl_container_of(listener, server, cursor_button);
+	struct wlr_event_pointer_button *event = data;
+	struct wlr_surface *surface;
+	struct sb_view *view;
+	double sx, sy;
+
+	wlr_seat_pointer_notify_button(server->seat, event->time_msec, event->button, event->state);
+	if (event->state != WLR_BUTTON_PRESSED)
+		return;
+	/* Click to focus: the window under the cursor goes to the top and takes the keyboard. */
+	view = server_view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
+	if (view)
+		view_focus(view);
+}
+
+static void cursor_axis(struct wl_listener *listener, void *data)
+{
+	struct sb_server *server = wl_container_of(listener, server, cursor_axis);
+	struct wlr_event_pointer_axis *event = data;
+
+	wlr_seat_pointer_notify_axis(server->seat, event->time_msec, event->orientation,
+				     event->delta, event->delta_discrete, event->source);
+}
+
+/* wl_pointer.frame: the events since the last one belong together (wl_seat v5). */
+static void cursor_frame(struct wl_listener *listener, void *data)
+{
+	struct sb_server *server = wl_container_of(listener, server, cursor_frame);
+
+	wlr_seat_pointer_notify_frame(server->seat);
+}
+
+static void seat_request_set_cursor(struct wl_listener *listener, void *data)
+{
+	struct sb_server *server = wl_container_of(listener, server, request_set_cursor);
+	struct wlr_seat_pointer_request_set_cursor_event *event = data;
+
+	/* wl_pointer.set_cursor: honoured only from the client that has the pointer focus. */
+	if (event->seat_client != server->seat->pointer_state.focused_client)
+		return;
+	wlr_cursor_set_surface(server->cursor, event->surface, event->hotspot_x, event->hotspot_y);
 }
 
 static void server_new_input(struct wl_listener *listener, void *data)
@@ -104,6 +205,8 @@ static void server_new_input(struct wl_listener *listener, void *data)
 
 	if (device->type == WLR_INPUT_DEVICE_KEYBOARD)
 		server_add_keyboard(server, device);
+	else if (device->type == WLR_INPUT_DEVICE_POINTER)
+		cursor_add_device(server, device);
 }
 
 static void server_new_virtual_keyboard(struct wl_listener *listener, void *data)
@@ -114,20 +217,87 @@ static void server_new_virtual_keyboard(struct wl_listener *listener, void *data
 	server_add_keyboard(server, &keyboard->input_device);
 }
 
+static void server_new_virtual_pointer(struct wl_listener *listener, void *data)
+{
+	struct sb_server *server = wl_container_of(listener, server, new_virtual_pointer);
+	struct wlr_virtual_pointer_v1_new_pointer_event *event = data;
+	struct wlr_input_device *device = &event->new_pointer->input_device;
+
+	cursor_add_device(server, device);
+	/* create_virtual_pointer_with_output: absolute motion spans that output only. */
+	if (event->suggested_output)
+		wlr_cursor_map_input_to_output(server->cursor, device, event->suggested_output);
+	wlr_log(WLR_INFO, "virtual pointer created%s%s", event->suggested_output ? " on " : "",
+		event->suggested_output ? event->suggested_output->name : "");
+}
+
+static void cursor_listen(struct sb_server *server)
+{
+	struct wlr_cursor *cursor = server->cursor;
+
+	server->cursor_motion.notify = cursor_motion;
+	wl_signal_add(&cursor->events.motion, &server->cursor_motion);
+	server->cursor_motion_absolute.notify = cursor_motion_absolute;
+	wl_signal_add(&cursor->events.motion_absolute, &server->cursor_motion_absolute);
+	server->cursor_button.notify = cursor_button;
+	wl_signal_add(&cursor->events.button, &server->cursor_button);
+	server->cursor_axis.notify = cursor_axis;
+	wl_signal_add(&cursor->events.axis, &server->cursor_axis);
+	server->cursor_frame.notify = cursor_frame;
+	wl_signal_add(&cursor->events.frame, &server->cursor_frame);
+	server->request_set_cursor.notify = seat_request_set_cursor;
+	wl_signal_add(&server->seat->events.request_set_cursor, &server->request_set_cursor);
+}
+
 bool seat_init(struct sb_server *server)
 {
 	struct wlr_virtual_keyboard_manager_v1 *virtual_keyboard;
+	struct wlr_virtual_pointer_manager_v1 *virtual_pointer;
 
 	server->seat = wlr_seat_create(server->display, "seat0");
 	virtual_keyboard = wlr_virtual_keyboard_manager_v1_create(server->display);
-	if (!server->seat || !virtual_keyboard)
+	virtual_pointer = wlr_virtual_pointer_manager_v1_create(server->display);
+	if (!server->seat || !virtual_keyboard || !virtual_pointer)
 		return false;
+	server->cursor = wlr_cursor_create();
+	/* NULL theme: $XCURSOR_THEME, else the default theme or wlroots' built-in cursors. */
+	server->cursor_manager = wlr_xcursor_manager_create(NULL, 24);
+	if (!server->cursor || !server->cursor_manager) {
+		if (server->cursor)
+			wlr_cursor_destroy(server->cursor);
+		wlr_xcursor_manager_destroy(server->cursor_manager);
+		server->cursor = NULL;
+		server->cursor_manager = NULL;
+		return false;
+	}
+	wlr_cursor_attach_output_layout(server->cursor, server->output_layout);
+	cursor_listen(server);
+	/* The cursor is always there, with or without a pointer device: clients may bind one. */
+	wlr_seat_set_capabilities(server->seat, WL_SEAT_CAPABILITY_POINTER);
 	server->new_input.notify = server_new_input;
 	wl_signal_add(&server->backend->events.new_input, &server->new_input);
 	server->new_virtual_keyboard.notify = server_new_virtual_keyboard;
 	wl_signal_add(&virtual_keyboard->events.new_virtual_keyboard,
 		      &server->new_virtual_keyboard);
+	server->new_virtual_pointer.notify = server_new_virtual_pointer;
+	wl_signal_add(&virtual_pointer->events.new_virtual_pointer, &server->new_virtual_pointer);
 	return true;
+}
+
+void seat_finish(struct sb_server *server)
+{
+	if (!server->cursor)
+		return;
+	wl_list_remove(&server->cursor_motion.link);
+	wl_list_remove(&server->cursor_motion_absolute.link);
+	wl_list_remove(&server->cursor_button.link);
+	wl_list_remove(&server->cursor_axis.link);
+	wl_list_remove(&server->cursor_frame.link);
+	wl_list_remove(&server->request_set_cursor.link);
+	wlr_cursor_destroy(server->cursor);
+	wlr_xcursor_manager_destroy(server->cursor_manager);
+	server->cursor = NULL;
+	server->cursor_manager = NULL;
 }
 
 void seat_focus_surface(struct sb_server *server, struct wlr_surface *surface)
@@ -145,7 +315,13 @@ void seat_focus_surface(struct sb_server *server, struct wlr_surface *surface)
 	}
 	if (wlr_surface_is_xdg_surface(surface))
 		wlr_xdg_toplevel_set_activated(wlr_xdg_surface_from_wlr_surface(surface), true);
+	/*
+	 * Entered even without a keyboard: the seat's focused surface is what the next
+	 * activation deactivates, and a keyboard that appears later types into it.
+	 */
 	if (keyboard)
 		wlr_seat_keyboard_notify_enter(server->seat, surface, keyboard->keycodes,
 					       keyboard->num_keycodes, &keyboard->modifiers);
+	else
+		wlr_seat_keyboard_notify_enter(server->seat, surface, NULL, 0, NULL);
 }

@@ -26,6 +26,8 @@ struct sb_server {
 	struct wlr_presentation *presentation;
 	struct wlr_xdg_shell *xdg_shell;
 	struct wlr_seat *seat;
+	struct wlr_cursor *cursor;
+	struct wlr_xcursor_manager *cursor_manager;
 	struct sb_commit_gate *gate;
 	struct sb_syncobj_v1 *syncobj_v1;
 	struct sb_explicit_sync_v1 *explicit_sync_v1;
@@ -39,6 +41,12 @@ struct sb_server {
 	struct wl_listener new_input;
 	struct wl_listener new_virtual_keyboard;
 	struct wl_listener new_virtual_pointer;
+	struct wl_listener cursor_motion;
+	struct wl_listener cursor_motion_absolute;
+	struct wl_listener cursor_button;
+	struct wl_listener cursor_axis;
+	struct wl_listener cursor_frame;
+	struct wl_listener request_set_cursor;
 
 	const char *screenshot_path;
 	bool screenshot_taken;
@@ -53,10 +61,21 @@ struct wlr_output *server_primary_output(struct sb_server *server);
 uint64_t server_next_present_ns(void *server);
 
 /* xdg_shell.c */
+struct sb_view;
 void server_new_xdg_surface(struct wl_listener *listener, void *data);
+/*
+ * The view under layout point (lx, ly), or NULL; *surface and (*sx, *sy) are the surface there
+ * (a subsurface or popup of the view's) and the point in its coordinates.
+ */
+struct sb_view *server_view_at(struct sb_server *server, double lx, double ly,
+			       struct wlr_surface **surface, double *sx, double *sy);
+/* Raises view to the top of the stack and gives it keyboard focus. */
+void view_focus(struct sb_view *view);
 
 /* seat.c */
 bool seat_init(struct sb_server *server);
+/* Before the display goes: the cursor listens to the output layout and the input devices. */
+void seat_finish(struct sb_server *server);
 void seat_focus_surface(struct sb_server *server, struct wlr_surface *surface);
 
 /* screenshot.c: renders the scene on the primary output into a PNG file. */

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* xdg-shell windows: a simple stacking policy. New toplevels cascade; the newest is on top. */
+/*
+ * xdg-shell windows: a simple stacking policy. New toplevels cascade; the newest is on top; a
+ * click raises and focuses the window under the pointer.
+ */
 #include <stdlib.h>
 
 #include <wlr/types/wlr_scene.h>
@@ -19,6 +22,32 @@ struct sb_view {
 	struct wl_listener unmap;
 	struct wl_listener destroy;
 };
+
+void view_focus(struct sb_view *view)
+{
+	/* An unmapped view is in no list (its link points at itself) and cannot be focused. */
+	if (wl_list_empty(&view->link))
+		return;
+	wl_list_remove(&view->link);
+	wl_list_insert(&view->server->views, &view->link);
+	wlr_scene_node_raise_to_top(view->scene_node);
+	seat_focus_surface(view->server, view->xdg_surface->surface);
+}
+
+struct sb_view *server_view_at(struct sb_server *server, double lx, double ly,
+			       struct wlr_surface **surface, double *sx, double *sy)
+{
+	struct wlr_scene_node *node = wlr_scene_node_at(&server->scene->node, lx, ly, sx, sy);
+
+	*surface = NULL;
+	if (!node || node->type != WLR_SCENE_NODE_SURFACE)
+		return NULL;
+	*surface = wlr_scene_surface_from_node(node)->surface;
+	/* Only a view's own tree node carries data: walk up from a subsurface or popup to it. */
+	while (node && !node->data)
+		node = node->parent;
+	return node ? node->data : NULL;
+}
 
 static void view_map(struct wl_listener *listener, void *data)
 {

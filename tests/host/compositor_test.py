@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Host: syncbridge headless with real clients from Debian (wayland-info, weston-simple-shm,
-weston-simple-damage) and the configuration's error path. TAP.
+weston-simple-damage), nested in weston and in Xvfb, and the configuration's error path. TAP.
 usage: compositor_test.py SYNCBRIDGE [SB_CLIENT]"""
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
 import png  # noqa: E402
@@ -88,7 +90,8 @@ def wayland_info_sees_the_globals():
                            ("zwp_linux_dmabuf_v1", 4), ("wp_presentation", 1),
                            ("wp_viewporter", 1), ("zxdg_output_manager_v1", 3),
                            ("zwlr_screencopy_manager_v1", 3), ("wl_seat", 7), ("wl_shm", 1),
-                           ("zwp_virtual_keyboard_manager_v1", 1), ("wl_output", 4)]:
+                           ("zwp_virtual_keyboard_manager_v1", 1), ("wl_output", 4),
+                           ("zwlr_virtual_pointer_manager_v1", 2)]:
         line = next((l for l in out.splitlines() if f"'{iface}'" in l), None)
         assert line, f"{iface} not advertised"
         assert f"version:  {version}" in line or f"version: {version}" in line, line
@@ -190,6 +193,91 @@ def nested_in_weston_uses_the_wayland_backend():
     assert p.returncode == 0, p.stderr[-2000:]
     assert "backend: wayland (nested in sb-parent)" in p.stderr, p.stderr[-2000:]
     assert "name: WL-1" in p.stdout, "the nested output is not advertised"
+
+
+def read_xwd(path):
+    """The X screen Xvfb keeps in an XWD file (-fbdir): (width, height, rows of (r, g, b))."""
+    with open(path, "rb") as f:
+        data = f.read()
+    # XWDFileHeader: 25 CARD32 in the byte order of the host that wrote it (here: big-endian
+    # header fields, as X11/XWDFile.h defines the file format).
+    h = struct.unpack(">25I", data[:100])
+    header_size, depth, width, height = h[0], h[3], h[4], h[5]
+    byte_order, bpp, bytes_per_line, ncolors = h[7], h[11], h[12], h[19]
+    assert bpp == 32 and depth == 24, f"XWD of depth {depth}, {bpp} bpp"
+    pixels = header_size + ncolors * 12
+    order = "<" if byte_order == 0 else ">"  # LSBFirst = 0
+    rows = []
+    for y in range(height):
+        line = struct.unpack_from(f"{order}{width}I", data, pixels + y * bytes_per_line)
+        rows.append([((p >> 16) & 0xff, (p >> 8) & 0xff, p & 0xff) for p in line])
+    return width, height, rows
+
+
+def start_xvfb(fbdir):
+    """Xvfb on a free display it picks itself (-displayfd), its screen kept in fbdir."""
+    read_end, write_end = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x1024x24",
+                             "-fbdir", fbdir, "-nolisten", "tcp", "-br"],
+                            pass_fds=[write_end], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    with os.fdopen(read_end) as f:
+        number = f.readline().strip()
+    if not number:
+        xvfb.kill()
+        xvfb.wait()
+        raise AssertionError("Xvfb did not start")
+    return xvfb, f":{number}"
+
+
+@test
+def nested_x11_shows_client():
+    """--backend x11 under Xvfb: the X root itself (Xvfb's framebuffer file, read as XWD: no
+    xwd needed) shows the output window with weston-simple-shm in it."""
+    skip = need("Xvfb") or need("weston-simple-shm")
+    if skip:
+        return skip
+    fbdir = os.path.join(TMP, "xvfb")
+    os.makedirs(fbdir, exist_ok=True)
+    xvfb, display = start_xvfb(fbdir)
+    e = env()
+    e["DISPLAY"] = display
+    if "LSAN_OPTIONS" in e:
+        e["LSAN_OPTIONS"] = "suppressions=" + os.path.join(HERE, "..", "lsan-nested.supp")
+    log = open(os.path.join(TMP, "x11.log"), "w+")
+    # weston-ini/nested.ini as written (renderer=auto: Xvfb has no DRI3, so pixman).
+    nested_ini = os.path.join(HERE, "..", "..", "weston-ini", "nested.ini")
+    comp = subprocess.Popen([SYNCBRIDGE, "-c", nested_ini, "--backend", "x11", "--socket",
+                             "sb-x11", "--exec", "weston-simple-shm"], env=e, stdout=log,
+                            stderr=subprocess.STDOUT)
+    try:
+        # The window's 250x250 at the first cascade position: many colours once it draws.
+        deadline, window = time.monotonic() + 20, set()
+        while time.monotonic() < deadline and comp.poll() is None:
+            time.sleep(0.5)
+            w, h, rows = read_xwd(os.path.join(fbdir, "Xvfb_screen0"))
+            window = colours_in(rows, 20, 20, 230, 230)
+            if len(window) > 50:
+                break
+    finally:
+        if comp.poll() is None:
+            comp.terminate()
+        status = comp.wait(timeout=20)
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
+        log.seek(0)
+        err = log.read()
+        log.close()
+    assert "backend: x11 (nested in " + display + ")" in err, err[-2000:]
+    assert "output X11-1: 1024x768" in err, err[-2000:]
+    assert len(window) > 50, f"{len(window)} colours where the client should be\n" + err[-2000:]
+    # The output window is 1024x768 at the root's origin: black around the client inside it,
+    # and the root's own black (-br) outside it; the client is nowhere else.
+    assert colours_in(rows, 300, 300, 1024, 768) == {(0, 0, 0)}
+    assert (w, h) == (1280, 1024), (w, h)
+    # SIGTERM: the compositor exits by itself, status 0 (terminating its --exec client).
+    assert status == 0, f"exit status {status}\n" + err[-2000:]
 
 
 def main():
