@@ -40,6 +40,7 @@
 #include "linux_dmabuf_v1.h"
 #include "server.h"
 #include "syncobj_v1.h"
+#include "test_control.h"
 
 static const char usage[] =
 	"usage: syncbridge [options]\n"
@@ -429,6 +430,9 @@ int main(int argc, char *argv[])
 	}
 	setenv("WAYLAND_DISPLAY", socket, 1);
 	wlr_log(WLR_INFO, "running on WAYLAND_DISPLAY=%s", socket);
+	/* Only under a test harness; its state goes with the display. */
+	if (!test_control_init(&server))
+		goto err_gate;
 
 	signals[0] = wl_event_loop_add_signal(server.loop, SIGTERM, handle_terminate, &server);
 	signals[1] = wl_event_loop_add_signal(server.loop, SIGINT, handle_terminate, &server);
