@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/timerfd.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/dma-buf.h>
+#include <linux/magic.h>
+#include <linux/sync_file.h>
 
 #include <syncbridge/dmabuf.h>
 #include <syncbridge/sync_file.h>
@@ -13,12 +20,21 @@
 
 #include "util.h"
 
+/* include/uapi/linux/sync_file.h since 6.4; older installed headers lack it (as in sync_file.c). */
+#ifndef SYNC_IOC_SET_DEADLINE
+struct sync_set_deadline {
+	__u64 deadline_ns;
+	__u64 pad;
+};
+#define SYNC_IOC_SET_DEADLINE _IOW(SYNC_IOC_MAGIC, 5, struct sync_set_deadline)
+#endif
+
 /* Syncobj fallback: how often a pending point is checked, backing off while nothing happens. */
 #define POINT_CHECK_FIRST_NS 500000ull /* 0.5 ms */
 #define POINT_CHECK_MAX_NS 16000000ull /* 16 ms: about one frame at 60 Hz */
 
 enum entry_kind {
-	ENTRY_SYNC_FILE, /* readable when every fence signalled (sync_file_poll) */
+	ENTRY_SYNC_FILE, /* readable when every fence signalled (sync_file_poll); owned or raw fd */
 	ENTRY_DMABUF,	 /* fallback: a dma-buf fd, ready when the access could start */
 	ENTRY_EVENTFD,	 /* DRM_IOCTL_SYNCOBJ_EVENTFD: readable when the point is reached */
 	ENTRY_TIMER,	 /* fallback: a timerfd to check a pending syncobj point again */
@@ -27,16 +43,23 @@ enum entry_kind {
 struct entry {
 	enum entry_kind kind;
 	bool pending;
-	int fd; /* owned, in the epoll set while pending; the sync_file's own fd for SYNC_FILE */
-	struct sb_sync_file *sync_file;
+	int fd; /* owned, in the epoll set (if any) while pending; the sync_file's fd for SYNC_FILE */
+	struct sb_sync_file *sync_file;	  /* NULL for a snapshot the waiter exported itself */
 	const struct sb_syncobj *syncobj; /* ENTRY_TIMER */
 	uint64_t point;
 	bool available;
 	uint64_t check_ns;
+	uint32_t events;
 };
 
+/*
+ * Every syscall here is paid per held commit by the compositor (tests/bench/: syscalls per gated
+ * commit). So the epoll set is only made when the caller asks for one fd and more than one fence
+ * (or a fence whose fd changes) is pending; the common case, one dma-buf snapshot, hands out the
+ * sync_file's own fd.
+ */
 struct sb_waiter {
-	int epoll_fd;
+	int epoll_fd; /* -1 until sb_waiter_get_fd() needs it */
 	struct entry *entries;
 	size_t n_entries, cap_entries;
 	int pending;
@@ -54,12 +77,7 @@ struct sb_waiter *sb_waiter_create(sb_waiter_func_t func, void *data)
 
 	if (!waiter)
 		return NULL;
-	waiter->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (waiter->epoll_fd < 0) {
-		sb_log_errno(SB_DEBUG, "epoll_create1 failed");
-		free(waiter);
-		return NULL;
-	}
+	waiter->epoll_fd = -1;
 	waiter->func = func;
 	waiter->data = data;
 	return waiter;
@@ -69,7 +87,8 @@ static void entry_finish(struct sb_waiter *waiter, struct entry *entry)
 {
 	if (!entry->pending)
 		return;
-	epoll_ctl(waiter->epoll_fd, EPOLL_CTL_DEL, entry->fd, NULL);
+	if (waiter->epoll_fd >= 0)
+		epoll_ctl(waiter->epoll_fd, EPOLL_CTL_DEL, entry->fd, NULL);
 	if (entry->sync_file)
 		sb_sync_file_destroy(entry->sync_file);
 	else
@@ -86,7 +105,8 @@ void sb_waiter_destroy(struct sb_waiter *waiter)
 		return;
 	for (size_t i = 0; i < waiter->n_entries; i++)
 		entry_finish(waiter, &waiter->entries[i]);
-	close(waiter->epoll_fd);
+	if (waiter->epoll_fd >= 0)
+		close(waiter->epoll_fd);
 	free(waiter->entries);
 	free(waiter);
 }
@@ -100,14 +120,26 @@ static void entry_release(int fd, struct sb_sync_file *sync_file)
 		sb_close_keep_errno(fd);
 }
 
+/* The epoll data is the entry's index: the array moves as it grows. */
+static int epoll_add_entry(struct sb_waiter *waiter, size_t index)
+{
+	struct entry *entry = &waiter->entries[index];
+	struct epoll_event ev = {.events = entry->events, .data.u64 = index};
+
+	if (epoll_ctl(waiter->epoll_fd, EPOLL_CTL_ADD, entry->fd, &ev) < 0) {
+		sb_log_errno(SB_DEBUG, "epoll_ctl(ADD) of fd %d failed", entry->fd);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Adds a pending entry waiting on fd. It takes ownership of fd, or of sync_file whose fd it is,
- * and releases it on failure. The epoll data is the entry's index: the array moves as it grows.
+ * and releases it on failure.
  */
 static struct entry *add_entry(struct sb_waiter *waiter, enum entry_kind kind, int fd,
 			       struct sb_sync_file *sync_file, uint32_t events)
 {
-	struct epoll_event ev = {.events = events};
 	struct entry *entry;
 
 	if (waiter->n_entries == waiter->cap_entries) {
@@ -122,14 +154,14 @@ static struct entry *add_entry(struct sb_waiter *waiter, enum entry_kind kind, i
 		waiter->entries = entries;
 		waiter->cap_entries = cap;
 	}
-	ev.data.u64 = waiter->n_entries;
-	if (epoll_ctl(waiter->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		sb_log_errno(SB_DEBUG, "epoll_ctl(ADD) of fd %d failed", fd);
+	entry = &waiter->entries[waiter->n_entries];
+	*entry = (struct entry){
+		.kind = kind, .pending = true, .fd = fd, .sync_file = sync_file, .events = events};
+	if (waiter->epoll_fd >= 0 && epoll_add_entry(waiter, waiter->n_entries) < 0) {
 		entry_release(fd, sync_file);
 		return NULL;
 	}
-	entry = &waiter->entries[waiter->n_entries++];
-	*entry = (struct entry){.kind = kind, .pending = true, .fd = fd, .sync_file = sync_file};
+	waiter->n_entries++;
 	waiter->pending++;
 	return entry;
 }
@@ -141,37 +173,116 @@ static void note_status(struct sb_waiter *waiter, int fence_status)
 		waiter->status = fence_status;
 }
 
-int sb_waiter_add_sync_file(struct sb_waiter *waiter, struct sb_sync_file *sync_file)
+/*
+ * SYNC_IOC_FILE_INFO: status is 1 once every fence signalled, a negative errno if one signalled
+ * an error, 0 while any is pending (dma_fence_get_status()). One ioctl answers both "done?" and
+ * "how?", where poll() and then the ioctl took two. Returns -1 if the ioctl failed.
+ */
+static int fence_fd_status(int fd, int *status)
+{
+	struct sync_file_info info = {0};
+
+	if (ioctl(fd, SYNC_IOC_FILE_INFO, &info) < 0)
+		return -1;
+	*status = info.status;
+	return 0;
+}
+
+/* Adds a sync_file given as sync_file (owned) or, if that is NULL, as a raw owned fd. */
+static int add_fence_fd(struct sb_waiter *waiter, int fd, struct sb_sync_file *sync_file)
 {
 	int status;
 
+	if (fence_fd_status(fd, &status) < 0) {
+		entry_release(fd, sync_file);
+		return -1;
+	}
+	if (status != 0) {
+		note_status(waiter, status);
+		entry_release(fd, sync_file);
+		return 0;
+	}
+	if (waiter->has_deadline) {
+		struct sync_set_deadline args = {.deadline_ns = waiter->deadline_ns};
+
+		ioctl(fd, SYNC_IOC_SET_DEADLINE, &args);
+	}
+	if (!add_entry(waiter, ENTRY_SYNC_FILE, fd, sync_file, EPOLLIN))
+		return -1;
+	return 0;
+}
+
+int sb_waiter_add_sync_file(struct sb_waiter *waiter, struct sb_sync_file *sync_file)
+{
 	if (!sync_file) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (sb_sync_file_is_signaled(sync_file) == 1) {
-		if (sb_sync_file_get_status(sync_file, &status) == 0)
-			note_status(waiter, status);
-		sb_sync_file_destroy(sync_file);
-		return 0;
-	}
-	if (waiter->has_deadline)
-		sb_sync_file_set_deadline(sync_file, waiter->deadline_ns);
-	if (!add_entry(waiter, ENTRY_SYNC_FILE, sb_sync_file_get_fd(sync_file), sync_file, EPOLLIN))
+	return add_fence_fd(waiter, sb_sync_file_get_fd(sync_file), sync_file);
+}
+
+/*
+ * Is fd a dma-buf? One fstatfs(): dma-buf files live on the dmabuf pseudo filesystem
+ * (DMA_BUF_MAGIC, since Linux 5.3); before that on anon_inodefs, where sb_dmabuf_check() tells
+ * them apart by name. Returns 1, 0, or -1 (EBADF...).
+ */
+static int is_dmabuf(int fd)
+{
+	struct statfs st;
+
+	if (fd < 0) {
+		errno = EBADF;
 		return -1;
+	}
+	if (fstatfs(fd, &st) < 0)
+		return -1;
+	if (st.f_type == DMA_BUF_MAGIC)
+		return 1;
+	if (st.f_type == ANON_INODE_FS_MAGIC)
+		return sb_dmabuf_check(fd);
 	return 0;
+}
+
+/*
+ * DMA_BUF_IOCTL_EXPORT_SYNC_FILE into a raw fd: sb_dmabuf_export_sync_file() would check the
+ * dma-buf (2 syscalls) and the new sync_file (2 more), and the kernel made both. Returns the
+ * sync_file fd, or -1 with errno (ENOTTY: a kernel before 6.0).
+ */
+static int export_snapshot(int dmabuf_fd, enum sb_access access)
+{
+	struct dma_buf_export_sync_file args = {.fd = -1};
+	int ret = is_dmabuf(dmabuf_fd);
+
+	if (ret < 0)
+		return -1;
+	if (ret == 0) {
+		sb_log(SB_DEBUG, "fd %d is not a dma-buf", dmabuf_fd);
+		errno = EINVAL;
+		return -1;
+	}
+	if (access & SB_ACCESS_READ)
+		args.flags |= DMA_BUF_SYNC_READ;
+	if (access & SB_ACCESS_WRITE)
+		args.flags |= DMA_BUF_SYNC_WRITE;
+	/* dma_buf_export_sync_file() makes the fd O_CLOEXEC. */
+	if (ioctl(dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &args) < 0)
+		return -1;
+	return args.fd;
 }
 
 int sb_waiter_add_dmabuf(struct sb_waiter *waiter, int dmabuf_fd, enum sb_access access,
 			 uint32_t flags)
 {
-	struct sb_sync_file *snapshot;
 	int fd, idle;
 
+	if (access == 0 || (access & ~SB_ACCESS_RW)) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (!(flags & SB_WAIT_FORCE_FALLBACK)) {
-		snapshot = sb_dmabuf_export_sync_file(dmabuf_fd, access);
-		if (snapshot)
-			return sb_waiter_add_sync_file(waiter, snapshot) < 0 ? -1 : 1;
+		fd = export_snapshot(dmabuf_fd, access);
+		if (fd >= 0)
+			return add_fence_fd(waiter, fd, NULL) < 0 ? -1 : 1;
 		/* On a checked dma-buf, ENOTTY means a kernel older than 6.0. */
 		if (errno != ENOTTY)
 			return -1;
@@ -275,9 +386,11 @@ int sb_waiter_set_deadline(struct sb_waiter *waiter, uint64_t deadline_ns)
 	for (size_t i = 0; i < waiter->n_entries; i++) {
 		struct entry *entry = &waiter->entries[i];
 
-		if (!entry->pending || !entry->sync_file)
+		struct sync_set_deadline args = {.deadline_ns = deadline_ns};
+
+		if (!entry->pending || entry->kind != ENTRY_SYNC_FILE)
 			continue;
-		if (sb_sync_file_set_deadline(entry->sync_file, deadline_ns) == 0)
+		if (ioctl(entry->fd, SYNC_IOC_SET_DEADLINE, &args) == 0)
 			taken++;
 		else
 			err = errno;
@@ -289,9 +402,52 @@ int sb_waiter_set_deadline(struct sb_waiter *waiter, uint64_t deadline_ns)
 	return 0;
 }
 
+/* The one pending entry, if there is exactly one and its fd stays the same until it is done. */
+static const struct entry *single_stable_entry(const struct sb_waiter *waiter)
+{
+	if (waiter->pending != 1)
+		return NULL;
+	for (size_t i = 0; i < waiter->n_entries; i++) {
+		const struct entry *entry = &waiter->entries[i];
+
+		/* A fallback timer is replaced by a sync_file: its fd is not stable. */
+		if (entry->pending)
+			return entry->kind == ENTRY_SYNC_FILE || entry->kind == ENTRY_EVENTFD
+				       ? entry
+				       : NULL;
+	}
+	return NULL;
+}
+
+static int make_epoll(struct sb_waiter *waiter)
+{
+	waiter->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (waiter->epoll_fd < 0) {
+		sb_log_errno(SB_DEBUG, "epoll_create1 failed");
+		return -1;
+	}
+	for (size_t i = 0; i < waiter->n_entries; i++) {
+		if (waiter->entries[i].pending && epoll_add_entry(waiter, i) < 0) {
+			sb_close_keep_errno(waiter->epoll_fd);
+			waiter->epoll_fd = -1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int sb_waiter_get_fd(const struct sb_waiter *waiter)
 {
-	return waiter->epoll_fd;
+	/* The waiter is always allocated by sb_waiter_create(): never a const object. */
+	struct sb_waiter *w = (struct sb_waiter *)waiter;
+	const struct entry *single;
+
+	if (w->epoll_fd >= 0)
+		return w->epoll_fd;
+	single = single_stable_entry(w);
+	if (single)
+		return single->fd;
+	return make_epoll(w) < 0 ? -1 : w->epoll_fd;
 }
 
 int sb_waiter_pending(const struct sb_waiter *waiter)
@@ -336,7 +492,7 @@ static int handle_entry(struct sb_waiter *waiter, struct entry *entry)
 
 	switch (entry->kind) {
 	case ENTRY_SYNC_FILE:
-		if (sb_sync_file_get_status(entry->sync_file, &status) == 0)
+		if (fence_fd_status(entry->fd, &status) == 0)
 			note_status(waiter, status);
 		break;
 	case ENTRY_EVENTFD:
@@ -352,6 +508,40 @@ static int handle_entry(struct sb_waiter *waiter, struct entry *entry)
 	return 0;
 }
 
+/*
+ * Without an epoll set: look at each pending entry. A sync_file's FILE_INFO says whether it is
+ * done and how in one ioctl; other fds are polled. Returns 0, or -1 if the wait failed.
+ */
+static int collect_without_epoll(struct sb_waiter *waiter)
+{
+	for (size_t i = 0; i < waiter->n_entries; i++) {
+		struct entry *entry = &waiter->entries[i];
+		struct pollfd pfd = {.fd = entry->fd, .events = (short)entry->events};
+		int status, ret;
+
+		if (!entry->pending)
+			continue;
+		if (entry->kind == ENTRY_SYNC_FILE) {
+			if (fence_fd_status(entry->fd, &status) < 0)
+				return -1;
+			if (status == 0)
+				continue;
+			note_status(waiter, status);
+			entry_finish(waiter, entry);
+			continue;
+		}
+		do {
+			ret = poll(&pfd, 1, 0);
+		} while (ret < 0 && errno == EINTR);
+		if (ret < 0)
+			return -1;
+		/* handle_entry() may grow the array: entry is not used after it. */
+		if (ret > 0 && handle_entry(waiter, entry) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int sb_waiter_dispatch(struct sb_waiter *waiter)
 {
 	struct epoll_event events[16];
@@ -359,6 +549,11 @@ int sb_waiter_dispatch(struct sb_waiter *waiter)
 
 	if (waiter->called)
 		return 1;
+	if (waiter->epoll_fd < 0) {
+		if (collect_without_epoll(waiter) < 0)
+			goto err;
+		goto collected;
+	}
 	do {
 		n = epoll_wait(waiter->epoll_fd, events, 16, 0);
 		if (n < 0 && errno == EINTR)
@@ -373,6 +568,7 @@ int sb_waiter_dispatch(struct sb_waiter *waiter)
 				goto err;
 		}
 	} while (n == 16);
+collected:
 	if (waiter->pending > 0)
 		return 0;
 	waiter->called = true;

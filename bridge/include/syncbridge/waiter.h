@@ -59,7 +59,11 @@ int sb_waiter_add_syncobj_point(struct sb_waiter *waiter, const struct sb_syncob
 /* SYNC_IOC_SET_DEADLINE on every sync_file waited on; 0 if at least one took it, -1 (ENOTTY...) if none. */
 int sb_waiter_set_deadline(struct sb_waiter *waiter, uint64_t deadline_ns);
 
-/* The fd to poll for readability (an epoll fd owned by the waiter). */
+/*
+ * The fd to poll for readability, owned by the waiter: ask for it after the last add. With one
+ * fence pending as a sync_file or a syncobj eventfd it is that fd itself (no epoll set: fewer
+ * syscalls per wait); otherwise an epoll fd over every pending fence.
+ */
 int sb_waiter_get_fd(const struct sb_waiter *waiter);
 /* Fences not yet done. 0 right after the adds means: nothing to wait for. */
 int sb_waiter_pending(const struct sb_waiter *waiter);

@@ -1,0 +1,148 @@
+#!/bin/sh
+# The commit-gate benchmark's guest side (run by tests/bench/run-gate-bench.sh through
+# tests/vm/run, or directly on a machine with udmabuf and sw_sync). Prints TAP; writes raw CSVs
+# and strace summaries into OUT_DIR.
+#   tests/bench/gate-bench-session.sh OUT_DIR BUILD_DIR [N_ACQUIRE N_SWEEP N_STRACE N_FLOOR]
+# (N_ACQUIRE 0: only the floor and the strace runs.)
+#
+# For each --implicit mode (snapshot, poll, none), one syncbridge (headless, pixman, 320x240) and
+# sb-client runs on 64x64 udmabuf buffers:
+#   acquire-MODE.csv     N_ACQUIRE frames at 25 Hz, each with a write fence signalled 5 ms after
+#                        its commit (--fence-delay 5)
+#   later-MODE-L.csv     N_SWEEP frames per L in LATER_DELAYS: the acquire fence after 30 ms
+#                        (time for the client to import the later fence while the commit is
+#                        held), and a later write fence imported once the compositor handled the
+#                        commit, signalled L ms after it (--later-fence-delay L); the period is
+#                        L + 90 ms, so that no buffer is reused while its later fence is pending
+# "Applied" is when the client receives wl_buffer.release of the previous frame's buffer: under
+# pixman wlroots 0.15 drops the last lock on it when the next state is applied (see README.md).
+# The floor is wake_floor (floor.csv). Syscalls: strace -C -f on syncbridge for N_STRACE commits
+# at 1 Hz, gated (udmabuf, fence 500 ms, snapshot and poll) and ungated (the same under none;
+# shm), as
+# strace-NAME.strace (calls, then the -C summary).
+set -u
+out=$1
+build=$2
+n_acquire=${3:-300}
+n_sweep=${4:-40}
+n_strace=${5:-30}
+n_floor=${6:-1000}
+LATER_DELAYS="0 5 10 25 50 100 150 200"
+MODES="snapshot poll none"
+
+syncbridge=$build/compositor/syncbridge
+client=$build/clients/sb-client/sb-client
+floor=$build/tests/bench/wake_floor
+runtime=$(mktemp -d)
+export XDG_RUNTIME_DIR="$runtime"
+unset WAYLAND_DISPLAY DISPLAY
+mkdir -p "$out"
+rm -f "$out"/*.csv "$out"/*.log "$out"/*.txt "$out"/*.strace
+n_sweep_runs=$(echo $LATER_DELAYS | wc -w)
+n_tests=$((1 + 3 * (1 + n_sweep_runs) + 4 + 1))
+# N_ACQUIRE 0: the floor and the strace runs only.
+if [ "$n_acquire" = 0 ]; then
+	MODES=
+	n_tests=6
+fi
+echo "1..$n_tests"
+t=0
+
+result() { # STATUS DESCRIPTION
+	t=$((t + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $t - $2"
+	else
+		echo "not ok $t - $2 (exit $1)"
+	fi
+}
+
+# The compositor logs to the guest's tmpfs (a write to OUT_DIR is a 9p round trip to the host),
+# copied to OUT_DIR once it has exited.
+start_compositor() { # MODE SOCKET [-d] [WRAPPER...]: sets comp (the pid started) and log
+	mode=$1
+	sock=$2
+	shift 2
+	debug=
+	if [ "${1:-}" = -d ]; then
+		debug=-d
+		shift
+	fi
+	log=$runtime/syncbridge-$sock.log
+	"$@" "$syncbridge" $debug --backend headless --renderer pixman --output-size 320x240 \
+		--implicit "$mode" --socket "$sock" 2>"$log" &
+	comp=$!
+	i=0
+	while [ ! -S "$runtime/$sock" ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i + 1)); done
+	export WAYLAND_DISPLAY=$sock
+}
+
+stop_compositor() { # [PID]: SIGTERM, then wait for the process we started ($comp)
+	kill "${1:-$comp}" 2>/dev/null
+	wait "$comp"
+	cp "$log" "$out/"
+}
+
+run_client() { # CSV ARGS...
+	csv=$1
+	shift
+	timeout 900 "$client" --buffer udmabuf --size 64x64 --buffers 3 --drain 2000 --csv "$csv" "$@" \
+		>"${csv%.csv}.txt" 2>&1
+}
+
+"$floor" "$n_floor" "$out/floor.csv" >"$out/floor.txt" 2>&1
+status=$?
+result $status "wake floor: $(tail -1 "$out/floor.txt")"
+
+# -d: the gate logs each held commit and when it was applied (CLOCK_MONOTONIC); the runs of one
+# compositor are listed in order in runs-MODE.txt so the report can pair commits with frames.
+for mode in $MODES; do
+	start_compositor "$mode" "sb-bench-$mode" -d
+	echo "acquire-$mode.csv" >"$out/runs-$mode.txt"
+	run_client "$out/acquire-$mode.csv" --fence-delay 5 --rate 25 --frames "$n_acquire"
+	result $? "$mode: $n_acquire commits, acquire fence 5 ms after each"
+	for later in $LATER_DELAYS; do
+		echo "later-$mode-$later.csv" >>"$out/runs-$mode.txt"
+		rate=$(awk "BEGIN { print 1000 / ($later + 90) }")
+		run_client "$out/later-$mode-$later.csv" --fence-delay 30 \
+			--later-fence-delay "$later" --rate "$rate" --frames "$n_sweep"
+		result $? "$mode: $n_sweep commits, later write fence $later ms after each"
+	done
+	stop_compositor
+done
+
+# Syscalls of the compositor: strace follows syncbridge (and any thread), not the client. -C:
+# the -c summary and the calls themselves, so that ioctls can be told apart by request.
+strace_run() { # NAME MODE CLIENT_ARGS...
+	name=$1
+	mode=$2
+	shift 2
+	start_compositor "$mode" "sb-strace-$name" strace -C -f -o "$runtime/strace-$name.strace"
+	tracer=$comp
+	run_client "$out/strace-$name.csv" --rate 1 --frames "$n_strace" "$@"
+	status=$?
+	# SIGTERM the compositor itself (strace's child): strace writes its summary when the
+	# tracee exits.
+	pid=$(grep -l "^PPid:[[:space:]]*$tracer\$" /proc/[0-9]*/status 2>/dev/null | head -1 |
+		cut -d/ -f3)
+	stop_compositor "${pid:-$tracer}"
+	cp "$runtime/strace-$name.strace" "$out/"
+	result $status "strace $name: $n_strace commits, $mode ($*)"
+}
+# One commit a second, its fence signalled 500 ms after it: traced under TCG, the compositor
+# takes hundreds of ms per commit, and a commit whose fence already signalled is not held.
+strace_run gated-snapshot snapshot --fence-delay 500
+strace_run gated-poll poll --fence-delay 500
+strace_run ungated-none none --fence-delay 500
+strace_run ungated-shm snapshot --buffer shm
+
+status=0
+for f in "$out"/syncbridge-*.log; do
+	grep -q "ERROR\|AddressSanitizer\|runtime error" "$f" && {
+		echo "# $f:"
+		grep "ERROR\|AddressSanitizer\|runtime error" "$f" | head -5 | sed 's/^/#   /'
+		status=1
+	}
+done
+result "$status" "no errors in the compositors' logs"
+rm -rf "$runtime"
