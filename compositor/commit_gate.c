@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,9 +11,12 @@
 #include <wlr/util/addon.h>
 #include <wlr/util/log.h>
 
+#include <syncbridge/dmabuf.h>
+#include <syncbridge/sync_file.h>
 #include <syncbridge/waiter.h>
 
 #include "commit_gate.h"
+#include "trace.h"
 
 struct sb_commit_gate {
 	struct wl_event_loop *loop;
@@ -19,6 +24,7 @@ struct sb_commit_gate {
 	enum sb_implicit_mode mode;
 	struct wl_list surfaces; /* gate_surface.link */
 	struct wl_list sources;	 /* sb_gate_source.link */
+	struct sb_trace *trace;
 	sb_gate_deadline_func_t deadline_func;
 	void *deadline_data;
 	int pending;
@@ -121,14 +127,26 @@ static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
 	struct gate_wait *wait = data;
 	struct wlr_surface *surface = wait->gs->surface;
 	uint32_t seq = wait->seq;
+	double waited_ms = elapsed_ms(&wait->start);
+	const char *kind = wait_kind(wait);
+	int fences = wait->fences;
+	struct timespec applied;
 
-	wlr_log(WLR_DEBUG, "surface %p: commit %u released after %.3f ms (%d fence%s, %s%s)",
-		(void *)surface, seq, elapsed_ms(&wait->start), wait->fences,
-		wait->fences == 1 ? "" : "s", wait_kind(wait),
-		status < 0 ? ", a fence signalled an error" : "");
+	sb_trace_end(wait->gs->gate->trace, sb_trace_surface_track(wait->gs->gate->trace, surface),
+		     "wait", (uint64_t)(uintptr_t)wait, "\"commit\":%u,\"status\":%d", seq, status);
 	gate_wait_destroy(wait);
 	/* Cached states apply in commit order: a later one waits for the earlier ones. */
 	wlr_surface_unlock_cached(surface, seq);
+	if (wlr_log_get_verbosity() < WLR_DEBUG)
+		return;
+	/* Logged after the apply, with its time, so that tests/bench/ can time the apply itself. */
+	clock_gettime(CLOCK_MONOTONIC, &applied);
+	wlr_log(WLR_DEBUG,
+		"surface %p: commit %u released after %.3f ms (%d fence%s, %s%s), applied at "
+		"%lld.%09ld",
+		(void *)surface, seq, waited_ms, fences, fences == 1 ? "" : "s", kind,
+		status < 0 ? ", a fence signalled an error" : "", (long long)applied.tv_sec,
+		applied.tv_nsec);
 }
 
 static int gate_wait_readable(int fd, uint32_t mask, void *data)
@@ -168,6 +186,51 @@ static int add_planes(struct sb_commit_gate *gate, struct gate_wait *wait,
 	return wait->planes;
 }
 
+/* --trace: the commit, and what its buffer was. */
+static void trace_commit(struct sb_trace *trace, struct wlr_surface *surface, bool dmabuf)
+{
+	const char *buffer = "none";
+
+	if (surface->pending.committed & WLR_SURFACE_STATE_BUFFER)
+		buffer = !surface->pending.buffer ? "null" : dmabuf ? "dmabuf" : "other";
+	sb_trace_instant(trace, sb_trace_surface_track(trace, surface), "commit",
+			 "\"seq\":%u,\"buffer\":\"%s\"", surface->pending.seq, buffer);
+}
+
+/*
+ * --trace: the wait of a held commit, with the fences it waits for by driver and timeline
+ * (SYNC_IOC_FILE_INFO). For an implicit wait that takes one more export: only when tracing.
+ */
+static void trace_wait_begin(struct sb_trace *trace, struct wlr_surface *surface,
+			     struct gate_wait *wait, const struct wlr_dmabuf_attributes *attribs)
+{
+	char names[256] = "", escaped[512];
+	size_t len = 0;
+
+	if (!wait->explicit && attribs) {
+		struct sb_sync_file *fence =
+			sb_dmabuf_export_sync_file(attribs->fd[0], SB_ACCESS_READ);
+		struct sb_sync_file_info info;
+
+		if (fence && sb_sync_file_get_info(fence, &info) == 0) {
+			for (uint32_t i = 0; i < info.num_fences && len < sizeof(names); i++) {
+				if (info.fences[i].status != 0)
+					continue; /* already signalled: not what the commit waits for */
+				len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s/%s",
+							len ? " " : "", info.fences[i].driver_name,
+							info.fences[i].timeline_name);
+			}
+			sb_sync_file_info_finish(&info);
+		}
+		sb_sync_file_destroy(fence);
+	}
+	sb_trace_begin(trace, sb_trace_surface_track(trace, surface), "wait",
+		       (uint64_t)(uintptr_t)wait,
+		       "\"commit\":%u,\"form\":\"%s\",\"fences\":%d,\"planes\":%d,\"names\":\"%s\"",
+		       wait->seq, wait_kind(wait), wait->fences, wait->planes,
+		       sb_trace_str(escaped, sizeof(escaped), names));
+}
+
 /* Asks the explicit-sync servers; returns 1 if one took the commit, 0 if none, -1 on an error. */
 static int ask_sources(struct sb_commit_gate *gate, struct wlr_surface *surface,
 		       struct gate_wait *wait)
@@ -193,6 +256,8 @@ static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface
 
 	if ((surface->pending.committed & WLR_SURFACE_STATE_BUFFER) && surface->pending.buffer)
 		dmabuf = wlr_buffer_get_dmabuf(surface->pending.buffer, &attribs);
+	if (gate->trace)
+		trace_commit(gate->trace, surface, dmabuf);
 	/* Only dma-bufs carry implicit fences; without explicit servers nothing else can wait. */
 	if (wl_list_empty(&gate->sources) && (!dmabuf || gate->mode == SB_IMPLICIT_NONE))
 		return;
@@ -238,6 +303,8 @@ static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface
 	if (!wait->source)
 		goto err_waiter;
 	wait->seq = wlr_surface_lock_pending(surface);
+	if (gate->trace)
+		trace_wait_begin(gate->trace, surface, wait, dmabuf ? &attribs : NULL);
 	wl_list_insert(gs->waits.prev, &wait->link);
 	gate->pending++;
 	wlr_log(WLR_DEBUG, "surface %p: commit %u held (%d fence%s, %d plane%s, %s)",
@@ -325,4 +392,9 @@ void commit_gate_set_deadline_func(struct sb_commit_gate *gate, sb_gate_deadline
 int commit_gate_pending(const struct sb_commit_gate *gate)
 {
 	return gate->pending;
+}
+
+void commit_gate_set_trace(struct sb_commit_gate *gate, struct sb_trace *trace)
+{
+	gate->trace = trace;
 }

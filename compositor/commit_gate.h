@@ -44,6 +44,9 @@ void commit_gate_destroy(struct sb_commit_gate *gate);
 
 void commit_gate_add_source(struct sb_commit_gate *gate, struct sb_gate_source *source);
 void commit_gate_remove_source(struct sb_gate_source *source);
+struct sb_trace;
+/* Commits, waits and their fences go to trace (NULL: off). */
+void commit_gate_set_trace(struct sb_commit_gate *gate, struct sb_trace *trace);
 void commit_gate_set_deadline_func(struct sb_commit_gate *gate, sb_gate_deadline_func_t func,
 				   void *data);
 

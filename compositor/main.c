@@ -40,6 +40,7 @@
 #include "linux_dmabuf_v1.h"
 #include "server.h"
 #include "syncobj_v1.h"
+#include "trace.h"
 #include "test_control.h"
 
 static const char usage[] =
@@ -55,6 +56,8 @@ static const char usage[] =
 	"      --socket NAME        the Wayland socket (default: the first free wayland-N)\n"
 	"      --screenshot FILE    write a PNG of the output on SIGUSR1, else before exiting\n"
 	"      --exec CMD           run CMD (sh -c) as a client; exit with its status\n"
+	"      --trace FILE         write a Chrome trace-event JSON of every commit's sync\n"
+	"                           (Perfetto's UI, chrome://tracing; scripts/trace-merge.py)\n"
 	"      --probe              print what the kernel offers for sync, and exit\n"
 	"  -d, --debug              debug logs (one line per gated commit)\n"
 	"  -h, --help               this text\n";
@@ -277,6 +280,7 @@ enum long_option {
 	OPT_SCREENSHOT,
 	OPT_EXEC,
 	OPT_PROBE,
+	OPT_TRACE,
 };
 
 /* A command-line option that overrides a configuration key: the same checks apply. */
@@ -307,10 +311,11 @@ int main(int argc, char *argv[])
 		{"screenshot", required_argument, NULL, OPT_SCREENSHOT},
 		{"exec", required_argument, NULL, OPT_EXEC},
 		{"probe", no_argument, NULL, OPT_PROBE},
+		{"trace", required_argument, NULL, OPT_TRACE},
 		{0},
 	};
 	struct sb_server server = {.exit_status = 0};
-	const char *config_path = NULL, *socket = NULL, *exec_command = NULL;
+	const char *config_path = NULL, *socket = NULL, *exec_command = NULL, *trace_path = NULL;
 	const char *override_values[sizeof(overrides) / sizeof(overrides[0])] = {0};
 	struct wl_event_source *signals[4] = {0};
 	char path_buf[4096], err[512];
@@ -336,6 +341,9 @@ int main(int argc, char *argv[])
 			break;
 		case OPT_EXEC:
 			exec_command = optarg;
+			break;
+		case OPT_TRACE:
+			trace_path = optarg;
 			break;
 		case OPT_PROBE:
 			sb_log_init(SB_ERROR, NULL);
@@ -405,9 +413,12 @@ int main(int argc, char *argv[])
 		wlr_log(WLR_ERROR, "cannot create the protocol globals");
 		goto err_backend;
 	}
+	if (trace_path && !(server.trace = sb_trace_create(trace_path)))
+		goto err_backend;
 	server.gate = commit_gate_create(server.display, server.config.sync.implicit);
 	if (!server.gate)
 		goto err_backend;
+	commit_gate_set_trace(server.gate, server.trace);
 	commit_gate_set_deadline_func(server.gate, server_next_present_ns, &server);
 	/* Both optional: without them the compositor still serves implicit sync. */
 	server.syncobj_v1 = sb_syncobj_v1_create(
@@ -467,6 +478,8 @@ int main(int argc, char *argv[])
 	wlr_scene_node_destroy(&server.scene->node);
 	wlr_allocator_destroy(server.allocator);
 	wlr_renderer_destroy(server.renderer);
+	/* Last: surfaces and outputs write to it until the display is gone. */
+	sb_trace_destroy(server.trace);
 	sb_config_finish(&server.config);
 	return server.exit_status;
 
@@ -483,6 +496,7 @@ err_backend:
 	wlr_backend_destroy(server.backend);
 err_display:
 	wl_display_destroy(server.display);
+	sb_trace_destroy(server.trace);
 	sb_config_finish(&server.config);
 	return 1;
 }

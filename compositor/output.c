@@ -16,15 +16,34 @@
 
 #include "linux_dmabuf_v1.h"
 #include "server.h"
+#include "trace.h"
 
 struct sb_output {
 	struct wl_list link; /* sb_server.outputs */
 	struct sb_server *server;
 	struct wlr_output *wlr_output;
 	struct wl_listener frame;
+	struct wl_listener present;
 	struct wl_listener destroy;
 	uint64_t last_frame_ns; /* CLOCK_MONOTONIC of the last frame event */
+	uint64_t track;		/* its track in --trace */
 };
+
+/* --trace: what happened to each surface shown on an output, at a time. */
+struct trace_mark {
+	struct sb_trace *trace;
+	const char *name;
+	uint64_t when_ns;
+	uint32_t commit_seq;
+};
+
+static void surface_trace_mark(struct wlr_surface *surface, int sx, int sy, void *data)
+{
+	struct trace_mark *mark = data;
+
+	sb_trace_instant_at(mark->trace, sb_trace_surface_track(mark->trace, surface),
+			    mark->when_ns, mark->name, "\"output_commit\":%u", mark->commit_seq);
+}
 
 static uint64_t timespec_ns(const struct timespec *ts)
 {
@@ -82,7 +101,17 @@ static void output_frame(struct wl_listener *listener, void *data)
 		return;
 	/* The pixman renderer reads client dma-bufs while it composes: bracket the frame. */
 	wlr_scene_output_for_each_surface(scene_output, surface_cpu_read, &begin);
-	if (wlr_scene_output_commit(scene_output) && wlr_output_is_headless(output->wlr_output)) {
+	if (!wlr_scene_output_commit(scene_output))
+		goto done;
+	if (output->server->trace) {
+		struct trace_mark mark = {output->server->trace, "rendered", sb_trace_now_ns(),
+					  output->wlr_output->commit_seq};
+
+		sb_trace_instant_at(mark.trace, output->track, mark.when_ns, "frame",
+				    "\"output_commit\":%u", mark.commit_seq);
+		wlr_scene_output_for_each_surface(scene_output, surface_trace_mark, &mark);
+	}
+	if (wlr_output_is_headless(output->wlr_output)) {
 		/*
 		 * wlroots 0.15's headless outputs never emit `present`, so wp_presentation
 		 * feedback would stay pending forever. There is no scanout: the frame is
@@ -101,16 +130,39 @@ static void output_frame(struct wl_listener *listener, void *data)
 					  : 0;
 		wlr_output_send_present(output->wlr_output, &present);
 	}
+done:
 	begin = false;
 	wlr_scene_output_for_each_surface(scene_output, surface_cpu_read, &begin);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	wlr_scene_output_send_frame_done(scene_output, &now);
 }
 
+static void output_present(struct wl_listener *listener, void *data)
+{
+	struct sb_output *output = wl_container_of(listener, output, present);
+	struct wlr_output_event_present *event = data;
+	struct wlr_scene_output *scene_output =
+		wlr_scene_get_scene_output(output->server->scene, output->wlr_output);
+	struct trace_mark mark = {output->server->trace, "presented", sb_trace_now_ns(),
+				  event->commit_seq};
+
+	if (!mark.trace)
+		return;
+	if (event->when)
+		mark.when_ns = (uint64_t)event->when->tv_sec * 1000000000ull +
+			       (uint64_t)event->when->tv_nsec;
+	sb_trace_instant_at(mark.trace, output->track, mark.when_ns,
+			    event->presented ? "presented" : "discarded", "\"output_commit\":%u",
+			    event->commit_seq);
+	if (event->presented && scene_output)
+		wlr_scene_output_for_each_surface(scene_output, surface_trace_mark, &mark);
+}
+
 static void output_destroy(struct wl_listener *listener, void *data)
 {
 	struct sb_output *output = wl_container_of(listener, output, destroy);
 
+	wl_list_remove(&output->present.link);
 	wl_list_remove(&output->frame.link);
 	wl_list_remove(&output->destroy.link);
 	wl_list_remove(&output->link);
@@ -171,8 +223,12 @@ void server_new_output(struct wl_listener *listener, void *data)
 	output->wlr_output = wlr_output;
 	output->frame.notify = output_frame;
 	wl_signal_add(&wlr_output->events.frame, &output->frame);
+	output->present.notify = output_present;
+	wl_signal_add(&wlr_output->events.present, &output->present);
 	output->destroy.notify = output_destroy;
 	wl_signal_add(&wlr_output->events.destroy, &output->destroy);
+	output->track = (uint64_t)wl_list_length(&server->outputs) + 1;
+	sb_trace_track_name(server->trace, output->track, "output %s", wlr_output->name);
 	wl_list_insert(server->outputs.prev, &output->link);
 	wlr_output_layout_add_auto(server->output_layout, wlr_output);
 	wlr_output_create_global(wlr_output);

@@ -10,6 +10,7 @@
 struct sb_commit_gate;
 struct sb_explicit_sync_v1;
 struct sb_syncobj_v1;
+struct sb_trace;
 
 /* The whole compositor, owned by main.c; handlers find it through wl_container_of. */
 struct sb_server {
@@ -31,6 +32,7 @@ struct sb_server {
 	struct sb_commit_gate *gate;
 	struct sb_syncobj_v1 *syncobj_v1;
 	struct sb_explicit_sync_v1 *explicit_sync_v1;
+	struct sb_trace *trace; /* --trace, else NULL */
 
 	struct wl_list outputs; /* sb_output.link */
 	struct wl_list views;	/* sb_view.link, top first */

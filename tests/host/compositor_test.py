@@ -2,6 +2,7 @@
 """Host: syncbridge headless with real clients from Debian (wayland-info, weston-simple-shm,
 weston-simple-damage), nested in weston and in Xvfb, and the configuration's error path. TAP.
 usage: compositor_test.py SYNCBRIDGE [SB_CLIENT]"""
+import json
 import os
 import shutil
 import struct
@@ -278,6 +279,43 @@ def nested_x11_shows_client():
     assert (w, h) == (1280, 1024), (w, h)
     # SIGTERM: the compositor exits by itself, status 0 (terminating its --exec client).
     assert status == 0, f"exit status {status}\n" + err[-2000:]
+
+
+@test
+def trace_is_valid_chrome_json():
+    """--trace writes Chrome trace-event JSON: every event has the fields viewers need, every
+    commit of the client's surface is applied once, in order, then rendered and presented."""
+    skip = need("weston-simple-shm")
+    if skip:
+        return skip
+    path = os.path.join(TMP, "trace.json")
+    rc, _, err = run(["--trace", path, "--exec", "timeout -s INT 1 weston-simple-shm; exit 0"])
+    assert rc == 0, err[-2000:]
+    with open(path) as f:
+        trace = json.load(f)  # a parse error fails the test
+    events = trace["traceEvents"]
+    for e in events:
+        assert {"ph", "pid", "name"} <= e.keys(), e
+        assert e["ph"] in "MibeBEX", e
+        if e["ph"] != "M":
+            assert isinstance(e.get("ts"), (int, float)) and "tid" in e, e
+    names = {e["tid"]: e["args"]["name"] for e in events if e["name"] == "thread_name"}
+    surfaces = {tid for tid, n in names.items() if n.startswith("surface ")}
+    assert any("weston-simple-s" in names[t] for t in surfaces), names
+    assert any(n.startswith("output HEADLESS-") for n in names.values()), names
+    for tid in surfaces:
+        mine = [e for e in events if e.get("tid") == tid and e["ph"] == "i"]
+        commits = [e["args"]["seq"] for e in mine if e["name"] == "commit"]
+        applied = [e["args"]["seq"] for e in mine if e["name"] == "applied"]
+        # Every commit applies (none is held: wl_shm), in commit order; the last may be cut
+        # short by the client's exit.
+        assert commits and applied == commits[:len(applied)], (commits[:20], applied[:20])
+        assert len(applied) >= len(commits) - 1, (len(commits), len(applied))
+        ts = [e["ts"] for e in mine]
+        assert ts == sorted(ts), "events of one surface out of time order"
+    rendered = [e for e in events if e["name"] == "rendered" and e.get("tid") in surfaces]
+    presented = [e for e in events if e["name"] == "presented" and e.get("tid") in surfaces]
+    assert len(rendered) >= 20 and len(presented) >= 20, (len(rendered), len(presented))
 
 
 def main():

@@ -1,0 +1,113 @@
+#!/usr/bin/python3
+"""Draws a timeline PNG from a syncbridge --trace file (merged or not, scripts/trace-merge.py):
+one row per surface with its commits, the waits for their acquire fences (bars, coloured by the
+form: implicit snapshot, poll, syncobj point, sync_file), state applied and presented; one row per
+kernel fence timeline with its signals when the kernel's events were merged.
+
+    scripts/trace-timeline.py TRACE.json OUT.png [--window-ms N] [--start-ms N]
+(Debian's python3-matplotlib: run with /usr/bin/python3.)"""
+import argparse
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+MARKS = [  # event name, label, marker, colour
+    ("commit", "commit", "|", "black"),
+    ("applied", "state applied", "o", "tab:green"),
+    ("presented", "presented", "s", "tab:purple"),
+    ("released", "buffer released", "4", "tab:gray"),
+]
+WAIT_COLOURS = {"snapshot": "tab:blue", "poll": "tab:orange", "explicit": "tab:cyan"}
+KERNEL_PID = 1 << 30
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)["traceEvents"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("trace")
+    ap.add_argument("out")
+    ap.add_argument("--window-ms", type=float, default=600)
+    ap.add_argument("--start-ms", type=float, default=None,
+                    help="window start after the first commit (default: 0)")
+    a = ap.parse_args()
+    events = load(a.trace)
+    names = {(e["pid"], e["tid"]): e["args"]["name"] for e in events
+             if e.get("ph") == "M" and e.get("name") == "thread_name"}
+    commits = [e["ts"] for e in events if e.get("name") == "commit"]
+    if not commits:
+        raise SystemExit("trace-timeline: no commit in the trace")
+    t0 = min(commits) + (a.start_ms or 0) * 1000
+    t1 = t0 + a.window_ms * 1000
+
+    def ms(ts):
+        return (ts - t0) / 1000
+
+    # Rows: surfaces first (in track order), then kernel timelines that signalled in the window.
+    surface_rows = sorted({(e["pid"], e["tid"]) for e in events
+                           if e.get("name") == "commit"}, key=lambda k: k[1])
+    kernel_rows = sorted({(e["pid"], e["tid"]) for e in events
+                          if e.get("pid") == KERNEL_PID and e.get("ph") == "i"
+                          and e["name"].startswith("signaled") and t0 <= e["ts"] <= t1},
+                         key=lambda k: k[1])
+    rows = surface_rows + kernel_rows
+    y_of = {k: i for i, k in enumerate(rows)}
+    fig, ax = plt.subplots(figsize=(12, 1.4 + 0.8 * len(rows)))
+    seen = set()
+
+    def label(text):
+        if text in seen:
+            return None
+        seen.add(text)
+        return text
+
+    begins = {}
+    for e in events:
+        key = (e.get("pid"), e.get("tid"))
+        if key not in y_of or "ts" not in e:
+            continue
+        y = y_of[key]
+        if e.get("ph") == "b" and e["name"] == "wait":
+            begins[(key, e["id"])] = e
+        elif e.get("ph") == "e" and e["name"] == "wait":
+            b = begins.pop((key, e["id"]), None)
+            if b and b["ts"] <= t1 and e["ts"] >= t0:
+                form = b.get("args", {}).get("form", "snapshot")
+                ax.barh(y, ms(e["ts"]) - ms(b["ts"]), left=ms(b["ts"]), height=0.35,
+                        color=WAIT_COLOURS.get(form, "tab:blue"), alpha=0.6,
+                        label=label(f"waiting ({form})"))
+    for name, text, marker, colour in MARKS:
+        for key, y in y_of.items():
+            xs = [ms(e["ts"]) for e in events if (e.get("pid"), e.get("tid")) == key
+                  and e.get("name") == name and t0 <= e.get("ts", -1) <= t1]
+            if xs:
+                ax.scatter(xs, [y] * len(xs), marker=marker, color=colour, s=60,
+                           label=label(text))
+    for key in kernel_rows:
+        xs = [ms(e["ts"]) for e in events if (e.get("pid"), e.get("tid")) == key
+              and e.get("ph") == "i" and e["name"].startswith("signaled")
+              and t0 <= e["ts"] <= t1]
+        ax.scatter(xs, [y_of[key]] * len(xs), marker="v", color="tab:red", s=50,
+                   label=label("kernel: dma_fence_signaled"))
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([names.get(k, f"track {k[1]}") for k in rows])
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.invert_yaxis()
+    ax.set_xlim(0, a.window_ms)
+    ax.set_xlabel("ms (CLOCK_MONOTONIC, from the first commit shown)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=4, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(a.out, dpi=110)
+    print(f"trace-timeline: {a.out}: {len(surface_rows)} surface(s), "
+          f"{len(kernel_rows)} kernel timeline(s)")
+
+
+if __name__ == "__main__":
+    main()
