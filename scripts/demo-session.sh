@@ -10,11 +10,14 @@ runtime=$(mktemp -d)
 export XDG_RUNTIME_DIR="$runtime"
 unset WAYLAND_DISPLAY DISPLAY
 mkdir -p "$out"
-rm -f "$out"/demo.png "$out"/*.csv
+rm -f "$out"/demo.png "$out"/*.csv "$out"/*trace*.json "$out"/ftrace.txt
 
-echo "1..5"
+echo "1..6"
+# The kernel's dma_fence events beside the compositor's trace, where tracefs is ours (the VM).
+ftrace=false
+"$root/scripts/ftrace-fences.sh" start 2>"$out/ftrace.log" && ftrace=true
 "$build/compositor/syncbridge" -c "$root/weston-ini/headless-ci.ini" --socket sb-demo \
-	--screenshot "$out/demo.png" 2>"$out/syncbridge.log" &
+	--screenshot "$out/demo.png" --trace "$out/syncbridge-trace.json" 2>"$out/syncbridge.log" &
 comp=$!
 i=0
 while [ ! -S "$runtime/sb-demo" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
@@ -56,4 +59,14 @@ wait $comp
 status=$?
 [ $status -eq 0 ] && echo "ok 4 - syncbridge exited cleanly" || echo "not ok 4 - syncbridge exit $status"
 [ -s "$out/demo.png" ] && echo "ok 5 - screenshot $out/demo.png" || echo "not ok 5 - no screenshot"
+if $ftrace && "$root/scripts/ftrace-fences.sh" stop "$out/ftrace.txt" &&
+	python3 "$root/scripts/trace-merge.py" "$out/syncbridge-trace.json" "$out/ftrace.txt" \
+		-o "$out/trace.json" 2>>"$out/ftrace.log"; then
+	echo "ok 6 - trace $out/trace.json with the kernel's dma_fence events"
+elif ! $ftrace && cp "$out/syncbridge-trace.json" "$out/trace.json"; then
+	echo "ok 6 - trace $out/trace.json (no tracefs here: without kernel events)"
+else
+	echo "not ok 6 - no trace"
+	sed 's/^/# /' "$out/ftrace.log"
+fi
 rm -rf "$runtime"

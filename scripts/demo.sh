@@ -30,8 +30,9 @@ else
 		"$root/scripts/demo-session.sh $out $root/build" | tee build/demo.tap
 fi
 grep -q '^not ok' build/demo.tap && exit 1
-/usr/bin/python3 scripts/timeline.py "$out/timeline.png" "$out"/shm.csv "$out"/slow-fence.csv \
-	"$out"/later-fence.csv
+# From the trace: the first 600 ms once all three clients run (they start 0.3 s apart).
+/usr/bin/python3 scripts/trace-timeline.py "$out/trace.json" "$out/timeline.png" --start-ms 800
 echo "demo: screenshot $out/demo.png"
 echo "demo: timeline   $out/timeline.png"
+echo "demo: trace      $out/trace.json (Perfetto's UI or chrome://tracing)"
 echo "demo: per-client CSVs and summaries in $out/"
