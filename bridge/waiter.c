@@ -189,11 +189,12 @@ static int fence_fd_status(int fd, int *status)
 }
 
 /* Adds a sync_file given as sync_file (owned) or, if that is NULL, as a raw owned fd. */
-static int add_fence_fd(struct sb_waiter *waiter, int fd, struct sb_sync_file *sync_file)
+static int add_fence_fd(struct sb_waiter *waiter, int fd, struct sb_sync_file *sync_file,
+			bool precheck)
 {
-	int status;
+	int status = 0;
 
-	if (fence_fd_status(fd, &status) < 0) {
+	if (precheck && fence_fd_status(fd, &status) < 0) {
 		entry_release(fd, sync_file);
 		return -1;
 	}
@@ -218,7 +219,7 @@ int sb_waiter_add_sync_file(struct sb_waiter *waiter, struct sb_sync_file *sync_
 		errno = EINVAL;
 		return -1;
 	}
-	return add_fence_fd(waiter, sb_sync_file_get_fd(sync_file), sync_file);
+	return add_fence_fd(waiter, sb_sync_file_get_fd(sync_file), sync_file, true);
 }
 
 /*
@@ -248,10 +249,10 @@ static int is_dmabuf(int fd)
  * dma-buf (2 syscalls) and the new sync_file (2 more), and the kernel made both. Returns the
  * sync_file fd, or -1 with errno (ENOTTY: a kernel before 6.0).
  */
-static int export_snapshot(int dmabuf_fd, enum sb_access access)
+static int export_snapshot(int dmabuf_fd, enum sb_access access, bool checked)
 {
 	struct dma_buf_export_sync_file args = {.fd = -1};
-	int ret = is_dmabuf(dmabuf_fd);
+	int ret = checked ? 1 : is_dmabuf(dmabuf_fd);
 
 	if (ret < 0)
 		return -1;
@@ -280,9 +281,11 @@ int sb_waiter_add_dmabuf(struct sb_waiter *waiter, int dmabuf_fd, enum sb_access
 		return -1;
 	}
 	if (!(flags & SB_WAIT_FORCE_FALLBACK)) {
-		fd = export_snapshot(dmabuf_fd, access);
+		fd = export_snapshot(dmabuf_fd, access, flags & SB_WAIT_CHECKED_DMABUF);
 		if (fd >= 0)
-			return add_fence_fd(waiter, fd, NULL) < 0 ? -1 : 1;
+			return add_fence_fd(waiter, fd, NULL, !(flags & SB_WAIT_NO_PRECHECK)) < 0
+				       ? -1
+				       : 1;
 		/* On a checked dma-buf, ENOTTY means a kernel older than 6.0. */
 		if (errno != ENOTTY)
 			return -1;
@@ -540,6 +543,19 @@ static int collect_without_epoll(struct sb_waiter *waiter)
 			return -1;
 	}
 	return 0;
+}
+
+int sb_waiter_dispatch_ready(struct sb_waiter *waiter)
+{
+	const struct entry *single;
+
+	if (waiter->called || waiter->epoll_fd >= 0)
+		return sb_waiter_dispatch(waiter);
+	single = single_stable_entry(waiter);
+	/* sync_file_poll(): EPOLLIN once every fence of the file has signalled. */
+	if (single && single->kind == ENTRY_SYNC_FILE)
+		entry_finish(waiter, (struct entry *)single);
+	return sb_waiter_dispatch(waiter);
 }
 
 int sb_waiter_dispatch(struct sb_waiter *waiter)

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <wlr/render/dmabuf.h>
 #include <wlr/types/wlr_buffer.h>
@@ -29,6 +31,15 @@ struct sb_commit_gate {
 	void *deadline_data;
 	int pending;
 	bool fallback_logged;
+	/*
+	 * Every held commit's fd sits in this one epoll set (EPOLLONESHOT), itself in the event
+	 * loop: per commit one epoll_ctl, instead of wl_event_loop_add_fd()'s dup + epoll_ctl and
+	 * its removal's epoll_ctl + close (tests/bench: syscalls per gated commit).
+	 */
+	int epoll_fd;
+	struct wl_event_source *epoll_source;
+	struct epoll_event *batch; /* the events being dispatched: destroyed waits are cleared */
+	int batch_n;
 };
 
 /* A surface with held commits, attached to the wlr_surface so that it dies with it. */
@@ -44,7 +55,8 @@ struct gate_surface {
 struct gate_wait {
 	struct gate_surface *gs;
 	struct sb_waiter *waiter;
-	struct wl_event_source *source;
+	int fd;	    /* the waiter's fd, in the gate's epoll set */
+	bool armed; /* its EPOLLONESHOT registration has not fired yet */
 	uint32_t seq;
 	int planes;
 	int fences; /* fences the waiter had pending when the commit was held */
@@ -56,8 +68,18 @@ struct gate_wait {
 
 static void gate_wait_destroy(struct gate_wait *wait)
 {
-	wait->gs->gate->pending--;
-	wl_event_source_remove(wait->source);
+	struct sb_commit_gate *gate = wait->gs->gate;
+
+	gate->pending--;
+	/*
+	 * A registration that fired is disabled (EPOLLONESHOT) and goes with the fd's close; one
+	 * still armed is removed first, as a dup of the fd elsewhere would keep it alive.
+	 */
+	if (wait->armed)
+		epoll_ctl(gate->epoll_fd, EPOLL_CTL_DEL, wait->fd, NULL);
+	for (int i = 0; i < gate->batch_n; i++)
+		if (gate->batch[i].data.ptr == wait)
+			gate->batch[i].data.ptr = NULL;
 	sb_waiter_destroy(wait->waiter);
 	wl_list_remove(&wait->link);
 	free(wait);
@@ -115,6 +137,12 @@ static double elapsed_ms(const struct timespec *start)
 	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
+/* A wait's id in --trace: unique over the run (a freed wait's address is not). */
+static uint64_t trace_wait_id(uint64_t track, uint32_t seq)
+{
+	return track << 32 | seq;
+}
+
 static const char *wait_kind(const struct gate_wait *wait)
 {
 	if (wait->explicit)
@@ -132,8 +160,12 @@ static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
 	int fences = wait->fences;
 	struct timespec applied;
 
-	sb_trace_end(wait->gs->gate->trace, sb_trace_surface_track(wait->gs->gate->trace, surface),
-		     "wait", (uint64_t)(uintptr_t)wait, "\"commit\":%u,\"status\":%d", seq, status);
+	if (wait->gs->gate->trace) {
+		uint64_t track = sb_trace_surface_track(wait->gs->gate->trace, surface);
+
+		sb_trace_end(wait->gs->gate->trace, track, "wait", trace_wait_id(track, seq),
+			     "\"commit\":%u,\"status\":%d", seq, status);
+	}
 	gate_wait_destroy(wait);
 	/* Cached states apply in commit order: a later one waits for the earlier ones. */
 	wlr_surface_unlock_cached(surface, seq);
@@ -149,12 +181,37 @@ static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
 		applied.tv_nsec);
 }
 
-static int gate_wait_readable(int fd, uint32_t mask, void *data)
+static int gate_epoll_readable(int fd, uint32_t mask, void *data)
 {
-	struct gate_wait *wait = data;
+	struct sb_commit_gate *gate = data;
+	struct epoll_event events[32];
+	int n;
 
-	/* May call gate_wait_done(), which frees wait. */
-	sb_waiter_dispatch(wait->waiter);
+	n = epoll_wait(gate->epoll_fd, events, 32, 0);
+	if (n <= 0)
+		return 0;
+	gate->batch = events;
+	gate->batch_n = n;
+	for (int i = 0; i < n; i++) {
+		struct gate_wait *wait = events[i].data.ptr;
+		struct epoll_event rearm = {.events = EPOLLIN | EPOLLONESHOT};
+
+		if (!wait)
+			continue; /* destroyed by an earlier event of this batch */
+		wait->armed = false;
+		/* May call gate_wait_done(), which frees wait. */
+		if (sb_waiter_dispatch_ready(wait->waiter) != 0)
+			continue;
+		/* Fences remain (a waiter with several): wait for the next one. */
+		rearm.data.ptr = wait;
+		if (epoll_ctl(gate->epoll_fd, EPOLL_CTL_MOD, wait->fd, &rearm) == 0)
+			wait->armed = true;
+		else
+			wlr_log_errno(WLR_ERROR, "commit %u: cannot wait any longer", wait->seq);
+	}
+	gate->batch = NULL;
+	gate->batch_n = 0;
+	/* More than a batch ready: the loop calls again, the set is still readable. */
 	return 0;
 }
 
@@ -162,7 +219,14 @@ static int gate_wait_readable(int fd, uint32_t mask, void *data)
 static int add_planes(struct sb_commit_gate *gate, struct gate_wait *wait,
 		      const struct wlr_dmabuf_attributes *attribs)
 {
-	uint32_t flags = gate->mode == SB_IMPLICIT_POLL ? SB_WAIT_FORCE_FALLBACK : 0;
+	/*
+	 * The buffer came through linux-dmabuf, which checked its fds: no check here. And no
+	 * signalled-yet ioctl either: a snapshot that has already signalled makes the fd readable
+	 * at once, and the commit applies on the next turn of the loop.
+	 */
+	uint32_t flags = gate->mode == SB_IMPLICIT_POLL
+				 ? SB_WAIT_FORCE_FALLBACK
+				 : SB_WAIT_CHECKED_DMABUF | SB_WAIT_NO_PRECHECK;
 
 	wait->exact = true;
 	for (int i = 0; i < attribs->n_planes; i++) {
@@ -224,8 +288,9 @@ static void trace_wait_begin(struct sb_trace *trace, struct wlr_surface *surface
 		}
 		sb_sync_file_destroy(fence);
 	}
-	sb_trace_begin(trace, sb_trace_surface_track(trace, surface), "wait",
-		       (uint64_t)(uintptr_t)wait,
+	uint64_t track = sb_trace_surface_track(trace, surface);
+
+	sb_trace_begin(trace, track, "wait", trace_wait_id(track, wait->seq),
 		       "\"commit\":%u,\"form\":\"%s\",\"fences\":%d,\"planes\":%d,\"names\":\"%s\"",
 		       wait->seq, wait_kind(wait), wait->fences, wait->planes,
 		       sb_trace_str(escaped, sizeof(escaped), names));
@@ -292,16 +357,24 @@ static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface
 		goto err_alloc;
 	wait->gs = gs;
 	wait->fences = sb_waiter_pending(wait->waiter);
-	if (gate->deadline_func) {
+	/* A client's explicit fence gets the presentation it is awaited for as its deadline. */
+	if (wait->explicit && gate->deadline_func) {
 		uint64_t deadline = gate->deadline_func(gate->deadline_data);
 
 		if (deadline)
 			sb_waiter_set_deadline(wait->waiter, deadline);
 	}
-	wait->source = wl_event_loop_add_fd(gate->loop, sb_waiter_get_fd(wait->waiter),
-					    WL_EVENT_READABLE, gate_wait_readable, wait);
-	if (!wait->source)
-		goto err_waiter;
+	wait->fd = sb_waiter_get_fd(wait->waiter);
+	{
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = wait};
+
+		if (wait->fd < 0 || epoll_ctl(gate->epoll_fd, EPOLL_CTL_ADD, wait->fd, &ev) < 0) {
+			wlr_log_errno(WLR_ERROR, "surface %p: cannot wait for the commit's fences",
+				      (void *)surface);
+			goto err_waiter;
+		}
+	}
+	wait->armed = true;
 	wait->seq = wlr_surface_lock_pending(surface);
 	if (gate->trace)
 		trace_wait_begin(gate->trace, surface, wait, dmabuf ? &attribs : NULL);
@@ -349,13 +422,26 @@ struct sb_commit_gate *commit_gate_create(struct wl_display *display, enum sb_im
 	gate->mode = mode;
 	wl_list_init(&gate->surfaces);
 	wl_list_init(&gate->sources);
+	gate->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (gate->epoll_fd < 0)
+		goto err_free;
+	gate->epoll_source = wl_event_loop_add_fd(gate->loop, gate->epoll_fd, WL_EVENT_READABLE,
+						  gate_epoll_readable, gate);
+	if (!gate->epoll_source)
+		goto err_epoll;
 	/* Even with implicit=none: explicit fences are always waited for. */
 	gate->logger = wl_display_add_protocol_logger(display, gate_logger, gate);
-	if (!gate->logger) {
-		free(gate);
-		return NULL;
-	}
+	if (!gate->logger)
+		goto err_source;
 	return gate;
+
+err_source:
+	wl_event_source_remove(gate->epoll_source);
+err_epoll:
+	close(gate->epoll_fd);
+err_free:
+	free(gate);
+	return NULL;
 }
 
 void commit_gate_destroy(struct sb_commit_gate *gate)
@@ -368,6 +454,8 @@ void commit_gate_destroy(struct sb_commit_gate *gate)
 		gate_surface_destroy(gs);
 	wl_list_remove(&gate->sources);
 	wl_protocol_logger_destroy(gate->logger);
+	wl_event_source_remove(gate->epoll_source);
+	close(gate->epoll_fd);
 	free(gate);
 }
 

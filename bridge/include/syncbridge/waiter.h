@@ -29,6 +29,13 @@ enum sb_wait_flags {
 	SB_WAIT_FORCE_FALLBACK = 1 << 0,
 	/* Syncobj: wait for the point's fence to be submitted, not signalled. */
 	SB_WAIT_AVAILABLE = 1 << 1,
+	/* dma-buf: the caller has checked that the fd is a dma-buf (no fstatfs). */
+	SB_WAIT_CHECKED_DMABUF = 1 << 2,
+	/*
+	 * Do not ask whether the fence has already signalled (one ioctl less): it is added anyway,
+	 * and its fd is readable at once if so. sb_waiter_is_done() is then false until dispatched.
+	 */
+	SB_WAIT_NO_PRECHECK = 1 << 3,
 };
 
 struct sb_waiter *sb_waiter_create(sb_waiter_func_t done, void *data);
@@ -75,5 +82,11 @@ bool sb_waiter_is_done(const struct sb_waiter *waiter);
  * the error). The waiter must not be used after a callback that destroyed it.
  */
 int sb_waiter_dispatch(struct sb_waiter *waiter);
+/*
+ * The same, for a caller whose event loop has just seen sb_waiter_get_fd() readable: when that fd
+ * is a lone sync_file's own, readable means signalled and no ioctl is needed to say so (the
+ * fence's error status, if any, is then not reported: status is 0).
+ */
+int sb_waiter_dispatch_ready(struct sb_waiter *waiter);
 
 #endif
