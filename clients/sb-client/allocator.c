@@ -11,17 +11,24 @@
 #include <linux/dma-heap.h>
 #include <linux/udmabuf.h>
 
+#include <drm_fourcc.h>
+
 #include "allocator.h"
 #include "util.h"
 #include "vgem.h"
+#if SB_CLIENT_HAVE_GBM
+#include "gbm_node.h"
+#endif
 
 #define UDMABUF_PATH "/dev/udmabuf"
 #define HEAP_DIR "/dev/dma_heap/"
 
 struct allocator {
 	enum buffer_kind kind;
+	uint32_t format;
 	int dev_fd; /* /dev/udmabuf or the heap, else -1 */
 	struct vgem *vgem;
+	struct gbm_node *gbm;
 };
 
 static int open_device(const char *path, int flags, const char *what)
@@ -33,7 +40,18 @@ static int open_device(const char *path, int flags, const char *what)
 	return fd;
 }
 
-struct allocator *allocator_create(enum buffer_kind kind, const char *heap)
+static struct gbm_node *open_gbm(const struct options *opts)
+{
+#if SB_CLIENT_HAVE_GBM
+	return gbm_node_open(opts->gbm_device, opts->format, opts->width, opts->height);
+#else
+	log_msg(SB_ERROR, "--buffer gbm: sb-client was built without GBM (libgbm-dev)");
+	errno = EOPNOTSUPP;
+	return NULL;
+#endif
+}
+
+struct allocator *allocator_create(const struct options *opts)
 {
 	struct allocator *allocator = calloc(1, sizeof(*allocator));
 	char path[256];
@@ -41,9 +59,10 @@ struct allocator *allocator_create(enum buffer_kind kind, const char *heap)
 
 	if (!allocator)
 		return NULL;
-	allocator->kind = kind;
+	allocator->kind = opts->buffer;
+	allocator->format = opts->format;
 	allocator->dev_fd = -1;
-	switch (kind) {
+	switch (opts->buffer) {
 	case BUFFER_SHM:
 		break;
 	case BUFFER_UDMABUF:
@@ -53,7 +72,7 @@ struct allocator *allocator_create(enum buffer_kind kind, const char *heap)
 			goto err;
 		break;
 	case BUFFER_HEAP:
-		snprintf(path, sizeof(path), HEAP_DIR "%s", heap);
+		snprintf(path, sizeof(path), HEAP_DIR "%s", opts->heap);
 		allocator->dev_fd =
 			open_device(path, O_RDONLY, "--buffer heap (CONFIG_DMABUF_HEAPS)");
 		if (allocator->dev_fd < 0)
@@ -62,6 +81,11 @@ struct allocator *allocator_create(enum buffer_kind kind, const char *heap)
 	case BUFFER_VGEM:
 		allocator->vgem = vgem_open();
 		if (!allocator->vgem)
+			goto err;
+		break;
+	case BUFFER_GBM:
+		allocator->gbm = open_gbm(opts);
+		if (!allocator->gbm)
 			goto err;
 		break;
 	}
@@ -81,6 +105,9 @@ void allocator_destroy(struct allocator *allocator)
 	if (allocator->dev_fd >= 0)
 		close(allocator->dev_fd);
 	vgem_destroy(allocator->vgem);
+#if SB_CLIENT_HAVE_GBM
+	gbm_node_destroy(allocator->gbm);
+#endif
 	free(allocator);
 }
 
@@ -169,10 +196,39 @@ static int alloc_vgem(struct allocator *allocator, uint32_t width, uint32_t heig
 	return fd;
 }
 
+static int alloc_gbm(struct allocator *allocator, uint32_t width, uint32_t height,
+		     struct storage *storage)
+{
+#if SB_CLIENT_HAVE_GBM
+	struct gbm_node_buffer buffer;
+	off_t size;
+
+	if (gbm_node_alloc(allocator->gbm, allocator->format, width, height, &buffer) < 0)
+		return -1;
+	/* The bo may be larger than stride x height: map the whole dma-buf (its size by lseek). */
+	size = lseek(buffer.fd, 0, SEEK_END);
+	if (size < 0) {
+		log_errno(SB_ERROR, "lseek(SEEK_END) of a gbm dma-buf");
+		gbm_node_free(&buffer);
+		return -1;
+	}
+	storage->size = (size_t)size;
+	storage->stride = buffer.stride;
+	storage->offset = buffer.offset;
+	storage->modifier = buffer.modifier;
+	storage->gbm_bo = buffer.bo;
+	return buffer.fd;
+#else
+	errno = EOPNOTSUPP;
+	return -1;
+#endif
+}
+
 int allocator_alloc(struct allocator *allocator, uint32_t width, uint32_t height,
 		    struct storage *storage)
 {
-	*storage = (struct storage){.fd = -1, .stride = width * 4};
+	*storage =
+		(struct storage){.fd = -1, .stride = width * 4, .modifier = DRM_FORMAT_MOD_LINEAR};
 	storage->size = page_align((size_t)storage->stride * height);
 	switch (allocator->kind) {
 	case BUFFER_SHM:
@@ -186,6 +242,9 @@ int allocator_alloc(struct allocator *allocator, uint32_t width, uint32_t height
 		break;
 	case BUFFER_VGEM:
 		storage->fd = alloc_vgem(allocator, width, height, storage);
+		break;
+	case BUFFER_GBM:
+		storage->fd = alloc_gbm(allocator, width, height, storage);
 		break;
 	}
 	if (storage->fd < 0)
@@ -211,6 +270,10 @@ void allocator_free(struct allocator *allocator, struct storage *storage)
 		close(storage->fd);
 	if (storage->vgem_handle)
 		vgem_close_handle(allocator->vgem, storage->vgem_handle);
+#if SB_CLIENT_HAVE_GBM
+	if (storage->gbm_bo)
+		gbm_node_free(&(struct gbm_node_buffer){.bo = storage->gbm_bo, .fd = -1});
+#endif
 	*storage = (struct storage){.fd = -1};
 }
 

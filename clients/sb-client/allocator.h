@@ -8,6 +8,8 @@
 
 #include "options.h"
 
+struct gbm_bo;
+
 /* Pixel memory, mapped for writing: a memfd (wl_shm) or a dma-buf. */
 struct storage {
 	int fd; /* the memfd or dma-buf; owned */
@@ -15,17 +17,23 @@ struct storage {
 	void *map;
 	size_t size;
 	uint32_t stride;
-	uint32_t vgem_handle; /* vgem only, else 0 */
+	uint32_t offset;       /* of the pixels in the dma-buf */
+	uint64_t modifier;     /* DRM_FORMAT_MOD_LINEAR */
+	uint32_t vgem_handle;  /* vgem only, else 0 */
+	struct gbm_bo *gbm_bo; /* gbm only, else NULL */
 };
 
 /*
- * Where buffers come from: wl_shm memfds, /dev/udmabuf over sealed memfds, a dma-buf heap, or
- * vgem dumb buffers exported with PRIME. The allocator holds the device open.
+ * Where buffers come from: wl_shm memfds, /dev/udmabuf over sealed memfds, a dma-buf heap,
+ * vgem dumb buffers exported with PRIME, or Mesa's GBM. The allocator holds the device open.
  */
 struct allocator;
 
-/* NULL with errno after a message; ENOENT when the device is not there. */
-struct allocator *allocator_create(enum buffer_kind kind, const char *heap);
+/*
+ * For opts->buffer (and heap, gbm_device, format and size). NULL with errno after a message;
+ * ENOENT or ENODEV when the device is not there.
+ */
+struct allocator *allocator_create(const struct options *opts);
 void allocator_destroy(struct allocator *allocator);
 
 int allocator_alloc(struct allocator *allocator, uint32_t width, uint32_t height,

@@ -84,13 +84,13 @@ static void create_dmabuf(struct buffer *buffer)
 {
 	struct client *client = buffer->window->client;
 	const struct options *opts = client->opts;
-	uint64_t modifier = DRM_FORMAT_MOD_LINEAR;
+	uint64_t modifier = buffer->storage.modifier;
 
 	buffer->params = zwp_linux_dmabuf_v1_create_params(client->dmabuf);
 	zwp_linux_buffer_params_v1_add_listener(buffer->params, &params_listener, buffer);
-	zwp_linux_buffer_params_v1_add(buffer->params, buffer->storage.fd, 0, 0,
-				       buffer->storage.stride, (uint32_t)(modifier >> 32),
-				       (uint32_t)modifier);
+	zwp_linux_buffer_params_v1_add(buffer->params, buffer->storage.fd, 0,
+				       buffer->storage.offset, buffer->storage.stride,
+				       (uint32_t)(modifier >> 32), (uint32_t)modifier);
 	if (opts->dmabuf_create == DMABUF_CREATE_ASYNC) {
 		zwp_linux_buffer_params_v1_create(buffer->params, (int32_t)opts->width,
 						  (int32_t)opts->height, opts->format, 0);
@@ -145,12 +145,13 @@ int buffer_check_created(struct buffer *buffer)
 	if (buffer->failed || !buffer->wl_buffer) {
 		log_msg(SB_ERROR,
 			"the compositor refused dma-buf %d of surface %d "
-			"(zwp_linux_buffer_params_v1.failed%s): %ux%u, stride %u, "
-			"DRM_FORMAT_MOD_LINEAR",
+			"(zwp_linux_buffer_params_v1.failed%s): %ux%u, offset %u, stride %u, "
+			"modifier 0x%llx",
 			buffer->index, buffer->window->index,
 			buffer->failed ? "" : ": no created event",
 			buffer->window->client->opts->width, buffer->window->client->opts->height,
-			buffer->storage.stride);
+			buffer->storage.offset, buffer->storage.stride,
+			(unsigned long long)buffer->storage.modifier);
 		return EXIT_FAIL;
 	}
 	if (buffer->params) {
@@ -217,8 +218,9 @@ int buffer_paint(struct buffer *buffer, uint64_t frame_number)
 
 	if (storage_begin_write(&buffer->storage) < 0)
 		return -1;
-	pattern_paint(buffer->storage.map, buffer->storage.stride, opts->width, opts->height,
-		      opts->pattern, opts->color, frame_number);
+	pattern_paint((uint8_t *)buffer->storage.map + buffer->storage.offset,
+		      buffer->storage.stride, opts->width, opts->height, opts->pattern, opts->color,
+		      frame_number);
 	return storage_end_write(&buffer->storage);
 }
 

@@ -193,6 +193,7 @@ static int client_check_globals(struct client *client)
 {
 	const struct options *opts = client->opts;
 	const char *missing = NULL, *why = NULL;
+	char buffer_why[32];
 
 	if (!client->compositor) {
 		missing = "wl_compositor";
@@ -213,9 +214,9 @@ static int client_check_globals(struct client *client)
 			return EXIT_MISSING;
 		}
 		missing = "zwp_linux_dmabuf_v1";
-		why = opts->buffer == BUFFER_UDMABUF ? "--buffer udmabuf"
-		      : opts->buffer == BUFFER_HEAP  ? "--buffer heap"
-						     : "--buffer vgem";
+		snprintf(buffer_why, sizeof(buffer_why), "--buffer %s",
+			 options_buffer_name(opts->buffer));
+		why = buffer_why;
 	} else if (opts->explicit_sync && !client->explicit_sync) {
 		missing = "zwp_linux_explicit_synchronization_v1";
 		why = opts->misbehave != MISBEHAVE_NONE ? "--misbehave" : "--explicit";
@@ -353,7 +354,7 @@ int client_init(struct client *client, const struct options *opts)
 	if (!client->loop || client_setup_signals(client) < 0)
 		return EXIT_FAIL;
 	/* The host's devices first: without them nothing else matters. */
-	client->allocator = allocator_create(opts->buffer, opts->heap);
+	client->allocator = allocator_create(opts);
 	if (!client->allocator)
 		return exit_code_for_errno(errno);
 	if (opts->syncobj) {

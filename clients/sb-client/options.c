@@ -17,8 +17,10 @@ static const char usage[] =
 	"controls and records when each frame was committed, signalled, shown and released.\n"
 	"\n"
 	"Buffers and content:\n"
-	"  --buffer shm|udmabuf|heap|vgem  where buffers come from (default shm)\n"
+	"  --buffer shm|udmabuf|heap|vgem|gbm  where buffers come from (default shm)\n"
 	"  --heap NAME                 dma-buf heap for --buffer heap (default system)\n"
+	"  --gbm-device PATH           DRM node for --buffer gbm (default: the first render\n"
+	"                              node, else card node, where Mesa's GBM allocates)\n"
 	"  --format xrgb8888|argb8888  (default xrgb8888)\n"
 	"  --size WxH                  buffer and window size (default 256x256)\n"
 	"  --color RRGGBB|AARRGGBB     (default 3366cc, opaque)\n"
@@ -58,6 +60,7 @@ static const char usage[] =
 enum option_id {
 	OPT_BUFFER = 256,
 	OPT_HEAP,
+	OPT_GBM_DEVICE,
 	OPT_FORMAT,
 	OPT_SIZE,
 	OPT_COLOR,
@@ -85,6 +88,7 @@ enum option_id {
 static const struct option long_options[] = {
 	{"buffer", required_argument, NULL, OPT_BUFFER},
 	{"heap", required_argument, NULL, OPT_HEAP},
+	{"gbm-device", required_argument, NULL, OPT_GBM_DEVICE},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"size", required_argument, NULL, OPT_SIZE},
 	{"color", required_argument, NULL, OPT_COLOR},
@@ -113,10 +117,8 @@ static const struct option long_options[] = {
 };
 
 static const char *const buffer_names[] = {
-	[BUFFER_SHM] = "shm",
-	[BUFFER_UDMABUF] = "udmabuf",
-	[BUFFER_HEAP] = "heap",
-	[BUFFER_VGEM] = "vgem",
+	[BUFFER_SHM] = "shm",	[BUFFER_UDMABUF] = "udmabuf", [BUFFER_HEAP] = "heap",
+	[BUFFER_VGEM] = "vgem", [BUFFER_GBM] = "gbm",
 };
 
 static const char *const misbehave_names[] = {
@@ -242,13 +244,18 @@ static int parse_one(struct options *opts, int opt, const char *arg)
 	switch (opt) {
 	case OPT_BUFFER:
 		if ((i = pick(arg, buffer_names, ARRAY_LEN(buffer_names))) < 0)
-			return bad("buffer", arg, "shm, udmabuf, heap or vgem");
+			return bad("buffer", arg, "shm, udmabuf, heap, vgem or gbm");
 		opts->buffer = (enum buffer_kind)i;
 		return 0;
 	case OPT_HEAP:
 		if (!*arg || strchr(arg, '/'))
 			return bad("heap", arg, "a name in /dev/dma_heap");
 		opts->heap = arg;
+		return 0;
+	case OPT_GBM_DEVICE:
+		if (!*arg)
+			return bad("gbm-device", arg, "a DRM node such as /dev/dri/renderD128");
+		opts->gbm_device = arg;
 		return 0;
 	case OPT_FORMAT:
 		if (strcmp(arg, "xrgb8888") == 0)
@@ -402,15 +409,15 @@ static int options_check(struct options *opts)
 	/* An implicit fence lives in a dma-buf's dma_resv: a wl_shm buffer has none. */
 	if (fences && !dmabuf)
 		return conflict("--fence-delay and --later-fence-delay need a dma-buf buffer "
-				"(--buffer udmabuf, heap or vgem)");
+				"(--buffer udmabuf, heap, vgem or gbm)");
 	/* linux-explicit-synchronization-unstable-v1: unsupported_buffer for non-dma-buf buffers. */
 	if (opts->explicit_sync && !dmabuf && opts->misbehave == MISBEHAVE_NONE)
 		return conflict(
-			"--explicit needs a dma-buf buffer (--buffer udmabuf, heap or vgem)");
+			"--explicit needs a dma-buf buffer (--buffer udmabuf, heap, vgem or gbm)");
 	/* linux-drm-syncobj-v1: unsupported_buffer for non-dma-buf buffers. */
 	if (opts->syncobj && !dmabuf)
 		return conflict(
-			"--syncobj needs a dma-buf buffer (--buffer udmabuf, heap or vgem)");
+			"--syncobj needs a dma-buf buffer (--buffer udmabuf, heap, vgem or gbm)");
 	if (opts->syncobj && opts->explicit_sync)
 		return conflict(
 			"--syncobj and --explicit are two ways of doing the same: pick one");
@@ -420,6 +427,8 @@ static int options_check(struct options *opts)
 	    !opts->syncobj_late)
 		return conflict("--syncobj imports a sync_file into the acquire point: use --fence "
 				"sw_sync or --syncobj-late");
+	if (opts->gbm_device && opts->buffer != BUFFER_GBM)
+		return conflict("--gbm-device needs --buffer gbm");
 	if (opts->fence == FENCE_VGEM && opts->buffer != BUFFER_VGEM)
 		return conflict("--fence vgem needs --buffer vgem: vgem fences attach to a vgem "
 				"buffer object");

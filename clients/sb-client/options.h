@@ -10,6 +10,7 @@ enum buffer_kind {
 	BUFFER_UDMABUF,
 	BUFFER_HEAP,
 	BUFFER_VGEM,
+	BUFFER_GBM,
 };
 
 enum fence_kind {
@@ -47,6 +48,7 @@ struct delay {
 struct options {
 	enum buffer_kind buffer;
 	const char *heap;
+	const char *gbm_device; /* NULL: the first node that can allocate */
 	uint32_t width, height;
 	uint32_t format; /* DRM fourcc */
 	uint32_t color;	 /* ARGB */
