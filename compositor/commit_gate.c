@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,6 +297,45 @@ static void trace_wait_begin(struct sb_trace *trace, struct wlr_surface *surface
 		       sb_trace_str(escaped, sizeof(escaped), names));
 }
 
+/*
+ * Commits queued behind an unsignalled fence, per surface: wlroots keeps each one (a cached state)
+ * until the held one applies. A client past this is refused rather than allowed to grow the
+ * compositor without bound.
+ */
+#define GATE_MAX_QUEUED 64
+
+static bool queue_full(struct wlr_surface *surface)
+{
+	struct wlr_surface_state *state;
+	int n = 0;
+
+	wl_list_for_each(state, &surface->cached, cached_state_link) {
+		if (++n >= GATE_MAX_QUEUED)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The compositor has no fd or memory left to wait for this commit. Applying it unsynchronized
+ * would show a buffer still being written: the commit is held for good and the client is
+ * disconnected (wl_display.no_memory), its surfaces with it.
+ */
+static void refuse_commit(struct wlr_surface *surface)
+{
+	wlr_log_errno(WLR_ERROR,
+		      "surface %p: no resources to wait for the commit's fences: "
+		      "disconnecting the client",
+		      (void *)surface);
+	wlr_surface_lock_pending(surface);
+	wl_client_post_no_memory(wl_resource_get_client(surface->resource));
+}
+
+static bool out_of_resources(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOMEM;
+}
+
 /* Asks the explicit-sync servers; returns 1 if one took the commit, 0 if none, -1 on an error. */
 static int ask_sources(struct sb_commit_gate *gate, struct wlr_surface *surface,
 		       struct gate_wait *wait)
@@ -323,6 +363,13 @@ static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface
 		dmabuf = wlr_buffer_get_dmabuf(surface->pending.buffer, &attribs);
 	if (gate->trace)
 		trace_commit(gate->trace, surface, dmabuf);
+	if (!wl_list_empty(&surface->cached) && queue_full(surface)) {
+		wl_client_post_implementation_error(
+			wl_resource_get_client(surface->resource),
+			"wl_surface@%u: over %d commits queued behind unsignalled fences",
+			wl_resource_get_id(surface->resource), GATE_MAX_QUEUED);
+		return;
+	}
 	/* Only dma-bufs carry implicit fences; without explicit servers nothing else can wait. */
 	if (wl_list_empty(&gate->sources) && (!dmabuf || gate->mode == SB_IMPLICIT_NONE))
 		return;
@@ -341,6 +388,8 @@ static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface
 		if (!dmabuf || gate->mode == SB_IMPLICIT_NONE)
 			goto err_waiter;
 		if (add_planes(gate, wait, &attribs) < 0) {
+			if (out_of_resources(errno))
+				goto err_refuse;
 			/* Not a reason to hold the surface forever: apply it as a plain compositor would. */
 			wlr_log_errno(WLR_ERROR, "surface %p: cannot take the buffer's fences",
 				      (void *)surface);
@@ -368,11 +417,8 @@ static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface
 	{
 		struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = wait};
 
-		if (wait->fd < 0 || epoll_ctl(gate->epoll_fd, EPOLL_CTL_ADD, wait->fd, &ev) < 0) {
-			wlr_log_errno(WLR_ERROR, "surface %p: cannot wait for the commit's fences",
-				      (void *)surface);
-			goto err_waiter;
-		}
+		if (wait->fd < 0 || epoll_ctl(gate->epoll_fd, EPOLL_CTL_ADD, wait->fd, &ev) < 0)
+			goto err_refuse;
 	}
 	wait->armed = true;
 	wait->seq = wlr_surface_lock_pending(surface);
@@ -389,8 +435,14 @@ err_waiter:
 	sb_waiter_destroy(wait->waiter);
 	free(wait);
 	return;
+err_refuse:
+	refuse_commit(surface);
+	sb_waiter_destroy(wait->waiter);
+	free(wait);
+	return;
 err_alloc:
-	wlr_log(WLR_ERROR, "surface %p: out of memory, commit not held", (void *)surface);
+	errno = ENOMEM;
+	refuse_commit(surface);
 	if (wait)
 		sb_waiter_destroy(wait->waiter);
 	free(wait);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -248,6 +249,26 @@ static int handle_child(int signal, void *data)
 	return 0;
 }
 
+/*
+ * Every held commit keeps a fence fd open until it signals: 1000 clients' surfaces held at once
+ * must not exhaust the default soft limit of 1024. Raised to the hard limit, as sway does.
+ */
+static void raise_fd_limit(struct sb_server *server)
+{
+	struct rlimit limit;
+
+	if (getrlimit(RLIMIT_NOFILE, &limit) < 0 || limit.rlim_cur >= limit.rlim_max)
+		return;
+	server->nofile_soft = (unsigned long)limit.rlim_cur;
+	limit.rlim_cur = limit.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &limit) < 0) {
+		server->nofile_soft = 0;
+		return;
+	}
+	wlr_log(WLR_DEBUG, "open files: soft limit raised from %lu to %llu", server->nofile_soft,
+		(unsigned long long)limit.rlim_max);
+}
+
 static bool spawn(struct sb_server *server, const char *command)
 {
 	pid_t pid = fork();
@@ -262,6 +283,14 @@ static bool spawn(struct sb_server *server, const char *command)
 		/* wl_event_loop_add_signal blocked these in the parent; the client starts clean. */
 		sigemptyset(&set);
 		sigprocmask(SIG_SETMASK, &set, NULL);
+		/* Nor does it inherit the compositor's raised fd limit (select() users break). */
+		if (server->nofile_soft) {
+			struct rlimit limit;
+
+			getrlimit(RLIMIT_NOFILE, &limit);
+			limit.rlim_cur = (rlim_t)server->nofile_soft;
+			setrlimit(RLIMIT_NOFILE, &limit);
+		}
 		execl("/bin/sh", "/bin/sh", "-c", command, (char *)NULL);
 		_exit(127);
 	}
@@ -395,6 +424,7 @@ int main(int argc, char *argv[])
 
 	wl_list_init(&server.outputs);
 	wl_list_init(&server.views);
+	raise_fd_limit(&server);
 	server.display = wl_display_create();
 	server.loop = wl_display_get_event_loop(server.display);
 	server.backend = create_backend(&server);

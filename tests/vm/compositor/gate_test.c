@@ -444,6 +444,49 @@ out:
 	teardown(t, &f);
 }
 
+/*
+ * wlroots queues every commit behind a held one: a client that keeps committing on a surface stuck
+ * on a fence that never signals would grow the compositor without bound. Past the gate's cap it is
+ * disconnected with an implementation error; the compositor serves on.
+ */
+static void commits_queued_behind_a_hung_fence_are_capped(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct sb_buffer *hung = NULL, *green = NULL;
+	struct sb_client *other = NULL;
+	struct sb_window *other_window = NULL;
+	const char *iface = NULL;
+	int i;
+
+	if (!setup(t, &f, NULL))
+		goto out;
+	hung = sb_buffer_create(f.client, SIZE, SIZE, RED);
+	if (!expect(t, hung && add_write_fence(hung, f.timeline, 1)))
+		goto out;
+	sb_window_commit(f.window, hung, NULL);
+	/* Well under the cap: queued, no error. */
+	for (i = 0; i < 32; i++)
+		sb_window_commit(f.window, NULL, NULL);
+	expect(t, sb_client_roundtrip(f.client));
+	expect(t, sb_client_error(f.client, NULL) == 0);
+	for (i = 0; i < 64; i++)
+		sb_window_commit(f.window, NULL, NULL);
+	sb_client_roundtrip(f.client);
+	expect(t, sb_client_error(f.client, &iface) == WL_DISPLAY_ERROR_IMPLEMENTATION);
+	expect(t, iface && strcmp(iface, "wl_display") == 0);
+	/* Everyone else is still served. */
+	other = sb_client_connect(&f.comp);
+	other_window = other ? sb_window_create(other) : NULL;
+	green = other ? sb_buffer_create(other, SIZE, SIZE, GREEN) : NULL;
+	expect(t, green && frames_in(other, other_window, green, 500) > 0);
+out:
+	sb_buffer_destroy(green);
+	sb_window_destroy(other_window);
+	sb_client_destroy(other);
+	sb_buffer_destroy(hung);
+	teardown(t, &f);
+}
+
 int main(int argc, char *argv[])
 {
 	static const struct sb_test tests[] = {
@@ -457,6 +500,7 @@ int main(int argc, char *argv[])
 		SB_TEST(subsurface_sync_waits_for_parent),
 		SB_TEST(unreadable_dmabuf_gets_protocol_error),
 		SB_TEST(cpu_read_never_waits_for_a_late_writer),
+		SB_TEST(commits_queued_behind_a_hung_fence_are_capped),
 	};
 
 	if (argc != 2) {
