@@ -3,6 +3,7 @@
  * xdg-shell windows: a simple stacking policy. New toplevels cascade; the newest is on top; a
  * click raises and focuses the window under the pointer.
  */
+#include <string.h>
 #include <stdlib.h>
 
 #include <wlr/types/wlr_scene.h>
@@ -125,4 +126,47 @@ void server_new_xdg_surface(struct wl_listener *listener, void *data)
 	wl_signal_add(&xdg_surface->events.unmap, &view->unmap);
 	view->destroy.notify = view_destroy;
 	wl_signal_add(&xdg_surface->events.destroy, &view->destroy);
+}
+
+/*
+ * wlroots 0.15 leaves an xdg_surface/xdg_toplevel/xdg_popup whose wl_surface was destroyed with no
+ * wlr object behind it, and its request handlers dereference that NULL: one bad client would take
+ * the compositor down (found by tests/fuzz/protocol_fuzz.c). The core protocol forbids the order
+ * since wayland 1.22 (wl_surface.error.defunct_role_object, 4): the client gets that error before
+ * the destroy runs, and libwayland dispatches nothing more of it.
+ */
+#define WL_SURFACE_ERROR_DEFUNCT_ROLE_OBJECT 4
+
+static void xdg_guard_logger(void *data, enum wl_protocol_logger_type type,
+			     const struct wl_protocol_logger_message *message)
+{
+	struct wlr_surface *surface;
+	struct wlr_xdg_surface *xdg_surface;
+
+	if (type != WL_PROTOCOL_LOGGER_REQUEST || strcmp(message->message->name, "destroy") != 0 ||
+	    strcmp(wl_resource_get_class(message->resource), "wl_surface") != 0)
+		return;
+	surface = wlr_surface_from_resource(message->resource);
+	if (!surface || !wlr_surface_is_xdg_surface(surface))
+		return;
+	xdg_surface = wlr_xdg_surface_from_wlr_surface(surface);
+	if (!xdg_surface || !xdg_surface->resource)
+		return;
+	wl_resource_post_error(message->resource, WL_SURFACE_ERROR_DEFUNCT_ROLE_OBJECT,
+			       "wl_surface@%u destroyed before its xdg_surface",
+			       wl_resource_get_id(message->resource));
+}
+
+bool xdg_shell_guard_init(struct sb_server *server)
+{
+	server->xdg_guard =
+		wl_display_add_protocol_logger(server->display, xdg_guard_logger, server);
+	return server->xdg_guard != NULL;
+}
+
+void xdg_shell_guard_finish(struct sb_server *server)
+{
+	if (server->xdg_guard)
+		wl_protocol_logger_destroy(server->xdg_guard);
+	server->xdg_guard = NULL;
 }

@@ -641,6 +641,43 @@ out:
 	teardown(t, &f);
 }
 
+/*
+ * A wl_surface destroyed before its xdg_toplevel, then a request to the toplevel: wlroots 0.15
+ * would dereference NULL there (found by tests/fuzz). The client gets
+ * wl_surface.error.defunct_role_object instead, and everyone else is still served.
+ */
+static void surface_destroyed_before_its_toplevel_is_refused(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct client *bad = NULL;
+	struct window w = {0}, more = {0};
+	const struct wl_interface *iface = NULL;
+	uint32_t id, surface_id = 0;
+
+	if (!setup(t, &f, 1))
+		goto out;
+	bad = client_connect(&f.comp);
+	if (!expect(t, bad && window_create(bad, &w, 0x00ff00)))
+		goto out;
+	surface_id = wl_proxy_get_id((struct wl_proxy *)w.surface);
+	wl_surface_destroy(w.surface);
+	w.surface = NULL;
+	xdg_toplevel_set_title(w.toplevel, "after its surface");
+	xdg_toplevel_set_app_id(w.toplevel, "after its surface");
+	expect(t, wl_display_roundtrip(bad->display) < 0);
+	expect(t, wl_display_get_error(bad->display) == EPROTO);
+	expect(t, wl_display_get_protocol_error(bad->display, &iface, &id) == 4);
+	/* The client had let go of its wl_surface proxy: libwayland names it "[destroyed object]". */
+	sb_diag("protocol error 4 on object %u (the wl_surface was %u)", id, surface_id);
+	/* The compositor is alive and serves the other client. */
+	expect(t, window_create(f.app, &more, 0x0000ff));
+	window_destroy(&more);
+out:
+	window_destroy(&w);
+	client_destroy(bad);
+	teardown(t, &f);
+}
+
 int main(int argc, char *argv[])
 {
 	static const struct sb_test tests[] = {
@@ -650,6 +687,7 @@ int main(int argc, char *argv[])
 		SB_TEST(pointer_leaves_the_window_for_the_background),
 		SB_TEST(click_raises_and_activates_the_window_under_the_pointer),
 		SB_TEST(virtual_pointer_client_may_leave_at_any_time),
+		SB_TEST(surface_destroyed_before_its_toplevel_is_refused),
 	};
 
 	if (argc != 2) {
