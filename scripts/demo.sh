@@ -30,8 +30,8 @@ else
 		"$root/scripts/demo-session.sh $out $root/build" | tee build/demo.tap
 fi
 grep -q '^not ok' build/demo.tap && exit 1
-# From the trace: the first 600 ms once all three clients run (they start 0.3 s apart).
-/usr/bin/python3 scripts/trace-timeline.py "$out/trace.json" "$out/timeline.png" --start-ms 800
+# From the trace: 800 ms once all three clients run.
+/usr/bin/python3 scripts/trace-timeline.py "$out/trace.json" "$out/timeline.png" --window-ms 800
 echo "demo: screenshot $out/demo.png"
 echo "demo: timeline   $out/timeline.png"
 echo "demo: trace      $out/trace.json (Perfetto's UI or chrome://tracing)"

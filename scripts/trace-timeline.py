@@ -34,16 +34,21 @@ def main():
     ap.add_argument("trace")
     ap.add_argument("out")
     ap.add_argument("--window-ms", type=float, default=600)
-    ap.add_argument("--start-ms", type=float, default=None,
-                    help="window start after the first commit (default: 0)")
+    ap.add_argument("--start-ms", type=float, default=0,
+                    help="window start after the moment every surface has committed")
     a = ap.parse_args()
     events = load(a.trace)
     names = {(e["pid"], e["tid"]): e["args"]["name"] for e in events
              if e.get("ph") == "M" and e.get("name") == "thread_name"}
-    commits = [e["ts"] for e in events if e.get("name") == "commit"]
+    commits = [e for e in events if e.get("name") == "commit"]
     if not commits:
         raise SystemExit("trace-timeline: no commit in the trace")
-    t0 = min(commits) + (a.start_ms or 0) * 1000
+    # From when the last surface to start has committed: every row has something to show.
+    firsts = {}
+    for e in commits:
+        key = (e["pid"], e["tid"])
+        firsts[key] = min(firsts.get(key, e["ts"]), e["ts"])
+    t0 = max(firsts.values()) + a.start_ms * 1000
     t1 = t0 + a.window_ms * 1000
 
     def ms(ts):
@@ -82,10 +87,25 @@ def main():
                 ax.barh(y, ms(e["ts"]) - ms(b["ts"]), left=ms(b["ts"]), height=0.35,
                         color=WAIT_COLOURS.get(form, "tab:blue"), alpha=0.6,
                         label=label(f"waiting ({form})"))
+    def first_presented(key):
+        """Presentation is traced for every surface on screen at every frame: keep the first
+        one after each state applied, the frame that showed it."""
+        out, pending = [], False
+        for e in sorted((e for e in events if (e.get("pid"), e.get("tid")) == key
+                         and e.get("name") in ("applied", "presented")), key=lambda e: e["ts"]):
+            if e["name"] == "applied":
+                pending = True
+            elif pending:
+                out.append(e)
+                pending = False
+        return out
+
     for name, text, marker, colour in MARKS:
         for key, y in y_of.items():
-            xs = [ms(e["ts"]) for e in events if (e.get("pid"), e.get("tid")) == key
-                  and e.get("name") == name and t0 <= e.get("ts", -1) <= t1]
+            mine = (first_presented(key) if name == "presented" else
+                    [e for e in events if (e.get("pid"), e.get("tid")) == key
+                     and e.get("name") == name])
+            xs = [ms(e["ts"]) for e in mine if t0 <= e.get("ts", -1) <= t1]
             if xs:
                 ax.scatter(xs, [y] * len(xs), marker=marker, color=colour, s=60,
                            label=label(text))
@@ -100,7 +120,7 @@ def main():
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.invert_yaxis()
     ax.set_xlim(0, a.window_ms)
-    ax.set_xlabel("ms (CLOCK_MONOTONIC, from the first commit shown)")
+    ax.set_xlabel("ms (CLOCK_MONOTONIC), from when every surface had committed")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=4, fontsize=8)
     fig.tight_layout()
