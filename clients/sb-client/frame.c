@@ -190,7 +190,7 @@ static int frame_watch_release_point(struct frame *frame)
 	struct window *window = frame->window;
 
 	frame->release_eventfd =
-		sb_syncobj_eventfd(window->points->syncobj, frame->release_point, false);
+		sb_syncobj_eventfd(window->release_points->syncobj, frame->release_point, false);
 	if (frame->release_eventfd < 0) {
 		log_errno(SB_ERROR,
 			  "DRM_IOCTL_SYNCOBJ_EVENTFD on release point %" PRIu64

@@ -127,7 +127,9 @@ struct window *window_create(struct client *client, int index, int *exit_code)
 	if (opts->syncobj) {
 		window->points =
 			drm_timeline_create(client->syncobj_drm_fd, client->syncobj_manager);
-		if (!window->points)
+		window->release_points =
+			drm_timeline_create(client->syncobj_drm_fd, client->syncobj_manager);
+		if (!window->points || !window->release_points)
 			goto err;
 		window->syncobj = wp_linux_drm_syncobj_manager_v1_get_surface(
 			client->syncobj_manager, window->surface);
@@ -162,6 +164,7 @@ void window_destroy(struct window *window)
 		zwp_linux_surface_synchronization_v1_destroy(window->sync);
 	if (window->syncobj)
 		wp_linux_drm_syncobj_surface_v1_destroy(window->syncobj);
+	drm_timeline_destroy(window->release_points);
 	drm_timeline_destroy(window->points);
 	if (window->toplevel)
 		xdg_toplevel_destroy(window->toplevel);
@@ -231,8 +234,8 @@ static int window_set_points(struct window *window, struct frame *frame)
 	struct sb_sync_file *sync_file;
 	int ret = 0;
 
-	frame->acquire_point = 2 * frame->number + 1;
-	frame->release_point = 2 * frame->number + 2;
+	frame->acquire_point = frame->number + 1;
+	frame->release_point = frame->number + 1;
 	if (!opts->fence_delay.set) {
 		frame->acquire_signal_ns = now_ns();
 		ret = sb_syncobj_signal_point(syncobj, frame->acquire_point);
@@ -250,9 +253,9 @@ static int window_set_points(struct window *window, struct frame *frame)
 	wp_linux_drm_syncobj_surface_v1_set_acquire_point(window->syncobj, window->points->proxy,
 							  (uint32_t)(frame->acquire_point >> 32),
 							  (uint32_t)frame->acquire_point);
-	wp_linux_drm_syncobj_surface_v1_set_release_point(window->syncobj, window->points->proxy,
-							  (uint32_t)(frame->release_point >> 32),
-							  (uint32_t)frame->release_point);
+	wp_linux_drm_syncobj_surface_v1_set_release_point(
+		window->syncobj, window->release_points->proxy,
+		(uint32_t)(frame->release_point >> 32), (uint32_t)frame->release_point);
 	return EXIT_OK;
 }
 

@@ -21,7 +21,14 @@ struct window {
 	struct xdg_toplevel *toplevel;
 	struct zwp_linux_surface_synchronization_v1 *sync; /* --explicit */
 	struct wp_linux_drm_syncobj_surface_v1 *syncobj;   /* --syncobj */
-	struct drm_timeline *points; /* --syncobj: acquire 2n + 1, release 2n + 2 of frame n */
+	/*
+	 * --syncobj: frame n acquires at point n + 1 of points and releases at point n + 1 of
+	 * release_points. Two timelines: a wait for a point that has no fence yet resolves with the
+	 * next later point, so a release point followed by the next acquire point on one timeline
+	 * would be "released" by the client's own next acquire signal.
+	 */
+	struct drm_timeline *points;
+	struct drm_timeline *release_points;
 
 	struct buffer *buffers[WINDOW_MAX_BUFFERS];
 	int n_buffers;
