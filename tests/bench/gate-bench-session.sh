@@ -5,11 +5,15 @@
 #   tests/bench/gate-bench-session.sh OUT_DIR BUILD_DIR [N_ACQUIRE N_SWEEP N_STRACE N_FLOOR]
 # (N_ACQUIRE 0: only the floor and the strace runs.)
 #
-# For each --implicit mode (snapshot, poll, none), one syncbridge (headless, pixman, 320x240) and
-# sb-client runs on 64x64 udmabuf buffers:
-#   acquire-MODE.csv     N_ACQUIRE frames at 25 Hz, each with a write fence signalled 5 ms after
-#                        its commit (--fence-delay 5)
-#   later-MODE-L.csv     N_SWEEP frames per L in LATER_DELAYS: the acquire fence after 30 ms
+# For each mode, one syncbridge (headless, pixman, 320x240) and sb-client runs on 64x64 udmabuf
+# buffers. snapshot, poll, none: the compositor's --implicit mode, the acquire fence a write fence
+# in the dma-buf; syncobj: wp_linux_drm_syncobj_v1, a sw_sync fence imported into each frame's
+# acquire point (sb-client --syncobj); explicit: the sync_file of
+# zwp_linux_explicit_synchronization_v1 (sb-client --explicit); both under --implicit snapshot.
+#   acquire-MODE.csv     N_ACQUIRE frames at 25 Hz, each with an acquire fence signalled 5 ms
+#                        after its commit (--fence-delay 5)
+#   later-MODE-L.csv     (snapshot, poll, none) N_SWEEP frames per L in LATER_DELAYS: the
+#                        acquire fence after 30 ms
 #                        (time for the client to import the later fence while the commit is
 #                        held), and a later write fence imported once the compositor handled the
 #                        commit, signalled L ms after it (--later-fence-delay L); the period is
@@ -19,7 +23,9 @@
 # The floor is wake_floor (floor.csv). Syscalls: strace -C -f on syncbridge for N_STRACE commits
 # at 1 Hz, gated (udmabuf, fence 500 ms, snapshot and poll) and ungated (the same under none;
 # shm), as
-# strace-NAME.strace (calls, then the -C summary).
+# strace-NAME.strace (calls, then the -C summary). N_SWEEP 0 or N_STRACE 0 skips those parts;
+# SB_GATE_BENCH_MODES (e.g. "syncobj explicit", passed into the guest by tests/vm/run) limits the
+# modes.
 set -u
 out=$1
 build=$2
@@ -28,7 +34,8 @@ n_sweep=${4:-40}
 n_strace=${5:-30}
 n_floor=${6:-1000}
 LATER_DELAYS="0 5 10 25 50 100 150 200"
-MODES="snapshot poll none"
+MODES=${SB_GATE_BENCH_MODES:-snapshot poll none syncobj explicit}
+[ "$n_sweep" = 0 ] && LATER_DELAYS=
 
 syncbridge=$build/compositor/syncbridge
 client=$build/clients/sb-client/sb-client
@@ -39,12 +46,17 @@ unset WAYLAND_DISPLAY DISPLAY
 mkdir -p "$out"
 rm -f "$out"/*.csv "$out"/*.log "$out"/*.txt "$out"/*.strace
 n_sweep_runs=$(echo $LATER_DELAYS | wc -w)
-n_tests=$((1 + 3 * (1 + n_sweep_runs) + 4 + 1))
+n_strace_runs=4
+[ "$n_strace" = 0 ] && n_strace_runs=0
 # N_ACQUIRE 0: the floor and the strace runs only.
-if [ "$n_acquire" = 0 ]; then
-	MODES=
-	n_tests=6
-fi
+[ "$n_acquire" = 0 ] && MODES=
+n_tests=$((1 + n_strace_runs + 1))
+for bench in $MODES; do
+	case $bench in
+	syncobj | explicit) n_tests=$((n_tests + 1)) ;;
+	*) n_tests=$((n_tests + 1 + n_sweep_runs)) ;;
+	esac
+done
 echo "1..$n_tests"
 t=0
 
@@ -96,17 +108,34 @@ result $status "wake floor: $(tail -1 "$out/floor.txt")"
 
 # -d: the gate logs each held commit and when it was applied (CLOCK_MONOTONIC); the runs of one
 # compositor are listed in order in runs-MODE.txt so the report can pair commits with frames.
-for mode in $MODES; do
-	start_compositor "$mode" "sb-bench-$mode" -d
-	echo "acquire-$mode.csv" >"$out/runs-$mode.txt"
-	run_client "$out/acquire-$mode.csv" --fence-delay 5 --rate 25 --frames "$n_acquire"
-	result $? "$mode: $n_acquire commits, acquire fence 5 ms after each"
-	for later in $LATER_DELAYS; do
-		echo "later-$mode-$later.csv" >>"$out/runs-$mode.txt"
+# The explicit modes run beside a snapshot compositor, the implicit mode they would fall back
+# to; the later-fence sweep is about implicit fences only. (The loop is over bench: start_compositor
+# sets mode.)
+for bench in $MODES; do
+	sweep=$LATER_DELAYS
+	case $bench in
+	syncobj)
+		comp_mode=snapshot sync_args=--syncobj sweep=''
+		what="acquire point, its sw_sync fence"
+		;;
+	explicit)
+		comp_mode=snapshot sync_args=--explicit sweep=''
+		what="acquire sync_file"
+		;;
+	*) comp_mode=$bench sync_args='' what="write fence" ;;
+	esac
+	start_compositor "$comp_mode" "sb-bench-$bench" -d
+	echo "acquire-$bench.csv" >"$out/runs-$bench.txt"
+	# shellcheck disable=SC2086 # sync_args: none or one word
+	run_client "$out/acquire-$bench.csv" $sync_args --fence-delay 5 --rate 25 \
+		--frames "$n_acquire"
+	result $? "$bench: $n_acquire commits, $what signalled 5 ms after each"
+	for later in $sweep; do
+		echo "later-$bench-$later.csv" >>"$out/runs-$bench.txt"
 		rate=$(awk "BEGIN { print 1000 / ($later + 90) }")
-		run_client "$out/later-$mode-$later.csv" --fence-delay 30 \
+		run_client "$out/later-$bench-$later.csv" --fence-delay 30 \
 			--later-fence-delay "$later" --rate "$rate" --frames "$n_sweep"
-		result $? "$mode: $n_sweep commits, later write fence $later ms after each"
+		result $? "$bench: $n_sweep commits, later write fence $later ms after each"
 	done
 	stop_compositor
 done
@@ -131,10 +160,12 @@ strace_run() { # NAME MODE CLIENT_ARGS...
 }
 # One commit a second, its fence signalled 500 ms after it: traced under TCG, the compositor
 # takes hundreds of ms per commit, and a commit whose fence already signalled is not held.
-strace_run gated-snapshot snapshot --fence-delay 500
-strace_run gated-poll poll --fence-delay 500
-strace_run ungated-none none --fence-delay 500
-strace_run ungated-shm snapshot --buffer shm
+if [ "$n_strace" != 0 ]; then
+	strace_run gated-snapshot snapshot --fence-delay 500
+	strace_run gated-poll poll --fence-delay 500
+	strace_run ungated-none none --fence-delay 500
+	strace_run ungated-shm snapshot --buffer shm
+fi
 
 status=0
 for f in "$out"/syncbridge-*.log; do

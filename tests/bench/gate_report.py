@@ -15,7 +15,16 @@ import os
 import re
 import sys
 
-MODES = ["snapshot", "poll", "none"]
+MODES = ["snapshot", "poll", "syncobj", "explicit", "none"]
+# Gated modes, in the order of the table and the plot.
+GATED = ["snapshot", "poll", "syncobj", "explicit"]
+# The release the client sees (sb-client --csv column): wl_buffer.release, and for explicit
+# zwp_linux_buffer_release_v1's fenced/immediate_release (sent just before it). Not the syncobj
+# release point: sb-client puts frame n's release point (2n + 2) on the timeline of frame n + 1's
+# acquire point (2n + 3), so its eventfd fires when the client itself signals the next acquire
+# point (a DRM syncobj wait on an unsubmitted point takes the next later one).
+RELEASE_COLUMN = {"explicit": "explicit_release_ns"}
+RELEASE_NAME = {"explicit": "buffer_release"}
 # The sweep's acquire fence signals 30 ms after the commit: from this L on the later fence is
 # the last to signal, and the slope is fitted there.
 FIT_FROM_MS = 50
@@ -49,11 +58,11 @@ def ns(row, key):
     return int(row[key]) if row[key] else None
 
 
-def applied(rows):
+def applied(rows, column="release_ns"):
     """(frame row, applied_ns) for each frame after the first: the previous buffer's release."""
     out = []
     for prev, cur in zip(rows, rows[1:]):
-        rel = ns(prev, "release_ns")
+        rel = ns(prev, column)
         if rel is not None:
             out.append((cur, rel))
     return out
@@ -99,6 +108,7 @@ def read_strace(path):
 
 TRACE_CALL = re.compile(r"^(?:\[pid\s+\d+\]\s+|\d+\s+)?([a-z_0-9]+)\((.*)$")
 IOCTL_REQUEST = re.compile(r"^\d+,\s*([^,)]+)")
+EPOLL_OP = re.compile(r"^\d+,\s*EPOLL_CTL_(\w+)")
 
 
 def read_trace_calls(path):
@@ -115,6 +125,11 @@ def read_trace_calls(path):
             if key in ("ioctl", "fcntl"):
                 r = IOCTL_REQUEST.match(m.group(2))
                 key = f"{key} {r.group(1) if r else '?'}"
+            elif key == "epoll_ctl":
+                # The gate adds each held commit's fd to its own epoll set with EPOLLONESHOT.
+                r = EPOLL_OP.match(m.group(2))
+                key = f"{key} {r.group(1) if r else '?'}" + (
+                    " ONESHOT" if "EPOLLONESHOT" in m.group(2) else "")
             calls[key] = calls.get(key, 0) + 1
     return calls
 
@@ -161,8 +176,9 @@ def main():
             print(f"gate_report: {mode}: {len(applies)} gated commits in the log, "
                   f"{len(frames)} frames: compositor-side times not used", file=sys.stderr)
             continue
-        held = sum(1 for a in applies if a is not None)
-        comp_counts[mode] = (held, len(applies))
+        # Of the acquire run's frames: how many the gate held (the rest applied at once).
+        acq = [t for (name, _), t in zip(frames, applies) if name.startswith("acquire-")]
+        comp_counts[mode] = (sum(1 for t in acq if t is not None), len(acq))
         for i, ((name, row), t) in enumerate(zip(frames, applies)):
             if t is None:
                 continue
@@ -188,7 +204,7 @@ def main():
         if not os.path.exists(path):
             continue
         rows = read_frames(path)
-        for i, (row, rel) in enumerate(applied(rows)):
+        for i, (row, rel) in enumerate(applied(rows, RELEASE_COLUMN.get(mode, "release_ns"))):
             sig, com = ns(row, "acquire_signal_ns"), ns(row, "commit_ns")
             after_commit_acq.setdefault(mode, []).append(rel - com)
             samples.append(("apply_after_commit", mode, "", i, rel - com))
@@ -233,9 +249,9 @@ def main():
         diff = {sc: gcalls.get(sc, 0) / gc - bcalls.get(sc, 0) / bc
                 for sc in set(gcalls) | set(bcalls)}
         top = sorted(((d, sc) for sc, d in diff.items() if abs(d) >= 0.3), reverse=True)
-        # wl_event_loop_add_fd() duplicates the fd of each held commit's waiter.
-        dup = "fcntl F_DUPFD_CLOEXEC"
-        held = gcalls.get(dup, 0) - bcalls.get(dup, 0) * gc / bc
+        # Each held commit's fd goes into the gate's epoll set once, with EPOLLONESHOT.
+        add = "epoll_ctl ADD ONESHOT"
+        held = gcalls.get(add, 0) - bcalls.get(add, 0) * gc / bc
         return total, ", ".join(f"{sc} {d:+.1f}" for d, sc in top), held
 
     ms = lambda v: v / 1e6  # noqa: E731
@@ -258,12 +274,15 @@ def main():
         sf_wake = median(floor[("sync_file", "wake")])
         lines.append("Apply latency after the acquire fence signals (sw_sync signal in the client -> "
                      "the gate's apply in the compositor, `-d` log; and -> the client receiving "
-                     "wl_buffer.release of the previous buffer), and apply time after the commit vs "
-                     "a later write fence's delay L (0–200 ms):")
+                     "the release of the previous buffer: wl_buffer.release, for explicit "
+                     "zwp_linux_buffer_release_v1), and, for "
+                     "the implicit modes, apply time after the commit vs a later write fence's "
+                     "delay L (0–200 ms):")
         lines.append("")
         lines.append("| mode | gate apply after signal median / p90 (µs) | ratio to eventfd wake "
                      "/ sync_file wake | client sees it (release) median / p90 (µs) | ratio to "
-                     "eventfd round trip | slope vs L: fit / ends | apply at L=0 / L=200 median (ms) | n |")
+                     "eventfd round trip | slope vs L: fit / ends "
+                     "| apply at L=0 / L=200 median (ms) | n (commits held of sent) |")
         lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
         slopes = {}
         for mode in MODES:
@@ -282,6 +301,8 @@ def main():
                 sw = ends = "-"
             v = after_signal.get(mode, [])
             n = len(v)
+            if not v:
+                continue  # not run (SB_GATE_BENCH_MODES)
             if mode == "none":
                 early = sum(before_signal.get(mode, []))
                 c = after_commit_acq[mode]
@@ -298,10 +319,12 @@ def main():
                 gcell = gratio = "-"
             # Released before the signal would mean the release does not mark the apply.
             early = sum(before_signal.get(mode, []))
-            lines.append(f"| {mode} | {gcell} | {gratio} | {us(median(v)):.0f} / "
+            via = f"{RELEASE_NAME[mode]}: " if mode in RELEASE_NAME else ""
+            lines.append(f"| {mode} | {gcell} | {gratio} | {via}{us(median(v)):.0f} / "
                          f"{us(percentile(v, 90)):.0f} ({early} of {n} before the signal) "
                          f"| {median(v) / ev_round:.2f} | {sw} | {ends} "
-                         f"| {len(g) if g else 0} gated of {n} |")
+                         f"| {comp_counts[mode][0] if g else 0} held of "
+                         f"{comp_counts[mode][1] if g else n + 1} |")
         lines.append("")
         lines.append(f"Slope: fit = least squares over the per-L medians for L ≥ {FIT_FROM_MS} ms "
                      "(the acquire fence signals at 30 ms), ends = (L=200 − L=0) / 200. Sweep "
@@ -320,9 +343,7 @@ def main():
         for base in ("ungated-none", "ungated-shm"):
             if gated in strace and base in strace:
                 total, top, held = per_commit(gated, base)
-                # The poll fallback duplicates the dma-buf fd too: no estimate there.
-                held_cell = f"{held:.0f} of {strace[gated][0]}" if gated == "gated-snapshot" \
-                    else "-"
+                held_cell = f"{held:.0f} of {strace[gated][0]}"
                 lines.append(f"| {gated[6:]} (udmabuf, fence 500 ms) | {base[8:]} "
                              f"({'udmabuf, same fences' if base == 'ungated-none' else 'wl_shm'})"
                              f" | {total:.1f} | {held_cell} | {top} |")
@@ -346,19 +367,20 @@ def main():
     except ImportError:
         print("gate_report: no matplotlib (use /usr/bin/python3): no plot", file=sys.stderr)
         return
-    colors = {"snapshot": "tab:blue", "poll": "tab:orange", "none": "tab:gray"}
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
+    colors = {"snapshot": "tab:blue", "poll": "tab:orange", "syncobj": "tab:green",
+              "explicit": "tab:red", "none": "tab:gray"}
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 7))
     def cdf(ax, values, **kw):
         v = sorted(us(x) for x in values)
         ax.plot(v, [(i + 1) / len(v) for i in range(len(v))], **kw)
 
-    for mode in ("snapshot", "poll"):
+    for mode in GATED:
         if comp_signal.get(mode):
             cdf(ax1, comp_signal[mode], color=colors[mode],
                 label=f"{mode}: gate applies (median {us(median(comp_signal[mode])):.0f} µs)")
         if after_signal.get(mode):
             cdf(ax1, after_signal[mode], color=colors[mode], alpha=0.5, linestyle="--",
-                label=f"{mode}: client gets the release "
+                label=f"{mode}: client gets the {RELEASE_NAME.get(mode, 'release')} "
                       f"(median {us(median(after_signal[mode])):.0f} µs)")
     for (kind, what), style in ((("eventfd", "wake"), ":"), (("sync_file", "wake"), (0, (1, 4))),
                                 (("eventfd", "roundtrip"), "--"),
@@ -371,7 +393,7 @@ def main():
     ax1.set_xlabel("µs (log)")
     ax1.set_ylabel("fraction of samples")
     ax1.set_title("Apply latency after the acquire fence signals (CDF)")
-    ax1.legend(fontsize=7, loc="lower right")
+    ax1.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.13), ncol=2)
     ax1.grid(alpha=0.3)
     for mode in MODES:
         src = comp_sweep.get(mode) or sweep.get(mode, {})
@@ -387,7 +409,7 @@ def main():
         ax2.fill_between(xs, lo, hi, color=colors[mode], alpha=0.2)
     ax2.set_xlabel("later write fence signalled L ms after the commit")
     ax2.set_ylabel("apply after the commit, ms (median, p10–p90)")
-    ax2.set_title("Apply time vs a later write fence (acquire fence at 30 ms; slope: L ≥ 50)")
+    ax2.set_title("Implicit modes: apply time vs a later write fence")
     ax2.legend(fontsize=8)
     ax2.grid(alpha=0.3)
     fig.tight_layout()
