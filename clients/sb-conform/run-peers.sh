@@ -91,11 +91,14 @@ start_peer() { # peer xdg
 	sway)
 		# sway refuses to run as root: as nobody, in a runtime dir of its own.
 		command -v sway >/dev/null || { log "sway not installed"; return 1; }
-		chown nobody:nogroup "$xdg" || return 1
+		# Its config goes with it: nobody may not read the checkout (a CI clone made with
+		# mktemp -d is root's, mode 0700).
+		cp "$here/sway.config" "$xdg/sway.config" || return 1
+		chown nobody:nogroup "$xdg" "$xdg/sway.config" || return 1
 		env -i PATH=/usr/bin:/bin HOME="$xdg" XDG_RUNTIME_DIR="$xdg" \
 			WLR_BACKENDS=headless WLR_RENDERER=pixman WLR_LIBINPUT_NO_DEVICES=1 \
 			setpriv --reuid=nobody --regid=nogroup --clear-groups \
-			sway -c "$here/sway.config" >"$work/$peer.log" 2>&1 &
+			sway -c "$xdg/sway.config" >"$work/$peer.log" 2>&1 &
 		;;
 	esac
 	pid=$!
