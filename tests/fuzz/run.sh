@@ -74,7 +74,9 @@ for t in "${targets[@]}"; do
 	echo "fuzz: running $t: $runs executions (time limit ${time_limit}s, 0 = none)" >&2
 	start=$(date +%s)
 	log=$out/$t.log
-	if ASAN_OPTIONS=detect_leaks=1 "$out/${t}_fuzz" -runs="$runs" -max_total_time="$time_limit" \
+	# A fixed seed by default: the test command's bounded run is the same run every time.
+	if ASAN_OPTIONS=detect_leaks=1 "$out/${t}_fuzz" -seed="${FUZZ_SEED:-1}" -runs="$runs" \
+		-max_total_time="$time_limit" \
 		-artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" "${seeds[@]}" \
 		>"$log" 2>&1; then
 		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
