@@ -57,7 +57,7 @@ struct sb_sync_file *sb_dmabuf_export_sync_file(int dmabuf_fd, enum sb_access ac
 
 	if (check_args(dmabuf_fd, access) < 0)
 		return NULL;
-	if (ioctl(dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &args) < 0) {
+	if (SB_KERNEL_ALLOC(ioctl(dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &args)) < 0) {
 		sb_log_errno(SB_DEBUG, "DMA_BUF_IOCTL_EXPORT_SYNC_FILE on fd %d failed", dmabuf_fd);
 		return NULL;
 	}
@@ -75,7 +75,8 @@ int sb_dmabuf_import_sync_file(int dmabuf_fd, const struct sb_sync_file *sync_fi
 
 	if (check_args(dmabuf_fd, access) < 0)
 		return -1;
-	if (ioctl(dmabuf_fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &args) < 0) {
+	/* dma_buf_import_sync_file() reserves fence slots in the dma_resv. */
+	if (SB_KERNEL_ALLOC(ioctl(dmabuf_fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &args)) < 0) {
 		sb_log_errno(SB_DEBUG, "DMA_BUF_IOCTL_IMPORT_SYNC_FILE on fd %d failed", dmabuf_fd);
 		return -1;
 	}

@@ -47,7 +47,7 @@ struct sb_sync_file *sb_sync_file_import(int fd)
 
 	if (check_sync_file(fd) < 0)
 		goto err_close;
-	sync_file = calloc(1, sizeof(*sync_file));
+	sync_file = sb_calloc(1, sizeof(*sync_file));
 	if (!sync_file)
 		goto err_close;
 	sync_file->fd = fd;
@@ -95,7 +95,8 @@ struct sb_sync_file *sb_sync_file_merge(const char *name, const struct sb_sync_f
 	struct sync_merge_data data = {.fd2 = b->fd};
 
 	snprintf(data.name, sizeof(data.name), "%s", name ? name : "syncbridge-merge");
-	if (ioctl(a->fd, SYNC_IOC_MERGE, &data) < 0) {
+	/* sync_file_merge() allocates the new file and its fence array. */
+	if (SB_KERNEL_ALLOC(ioctl(a->fd, SYNC_IOC_MERGE, &data)) < 0) {
 		sb_log_errno(SB_DEBUG, "SYNC_IOC_MERGE of fds %d and %d failed", a->fd, b->fd);
 		return NULL;
 	}
@@ -137,13 +138,18 @@ int sb_sync_file_get_info(const struct sb_sync_file *sync_file, struct sb_sync_f
 	if (ioctl(sync_file->fd, SYNC_IOC_FILE_INFO, &info) < 0)
 		return -1;
 	if (info.num_fences > 0) {
-		fences = calloc(info.num_fences, sizeof(*fences));
-		out->fences = calloc(info.num_fences, sizeof(*out->fences));
-		if (!fences || !out->fences)
+		fences = sb_calloc(info.num_fences, sizeof(*fences));
+		if (!fences)
+			return -1;
+		out->fences = sb_calloc(info.num_fences, sizeof(*out->fences));
+		if (!out->fences)
 			goto err;
 		info.sync_fence_info = (uint64_t)(uintptr_t)fences;
-		/* A sync_file's fence set never changes, so the count still holds. */
-		if (ioctl(sync_file->fd, SYNC_IOC_FILE_INFO, &info) < 0)
+		/*
+		 * A sync_file's fence set never changes, so the count still holds. With fences,
+		 * sync_file_ioctl_fence_info() allocates its own copy of the array.
+		 */
+		if (SB_KERNEL_ALLOC(ioctl(sync_file->fd, SYNC_IOC_FILE_INFO, &info)) < 0)
 			goto err;
 	}
 	snprintf(out->name, sizeof(out->name), "%s", info.name);
@@ -161,8 +167,7 @@ int sb_sync_file_get_info(const struct sb_sync_file *sync_file, struct sb_sync_f
 	return 0;
 
 err:
-	if (!fences || !out->fences)
-		errno = ENOMEM;
+	/* free(3) keeps errno (POSIX.1-2024; glibc since 2.33). */
 	free(fences);
 	free(out->fences);
 	out->fences = NULL;

@@ -21,7 +21,7 @@ struct sb_syncobj {
 
 static struct sb_syncobj *syncobj_wrap(int drm_fd, uint32_t handle)
 {
-	struct sb_syncobj *syncobj = calloc(1, sizeof(*syncobj));
+	struct sb_syncobj *syncobj = sb_calloc(1, sizeof(*syncobj));
 
 	if (!syncobj) {
 		drmSyncobjDestroy(drm_fd, handle);
@@ -41,7 +41,7 @@ struct sb_syncobj *sb_syncobj_create(int drm_fd)
 	if (sb_check_drm_fd(drm_fd) < 0)
 		return NULL;
 	/* libdrm returns -errno with errno set. */
-	ret = drmSyncobjCreate(drm_fd, 0, &handle);
+	ret = SB_KERNEL_ALLOC(drmSyncobjCreate(drm_fd, 0, &handle));
 	if (ret < 0) {
 		sb_log_errno(SB_DEBUG, "DRM_IOCTL_SYNCOBJ_CREATE failed");
 		return NULL;
@@ -59,7 +59,7 @@ struct sb_syncobj *sb_syncobj_import(int drm_fd, int syncobj_fd)
 	}
 	if (sb_check_drm_fd(drm_fd) < 0)
 		goto err_close;
-	if (drmSyncobjFDToHandle(drm_fd, syncobj_fd, &handle) < 0) {
+	if (SB_KERNEL_ALLOC(drmSyncobjFDToHandle(drm_fd, syncobj_fd, &handle)) < 0) {
 		sb_log_errno(SB_DEBUG, "DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE of fd %d failed",
 			     syncobj_fd);
 		goto err_close;
@@ -95,7 +95,7 @@ int sb_syncobj_export(const struct sb_syncobj *syncobj)
 	int fd = -1;
 
 	/* drm_syncobj_handle_to_fd() installs the fd with O_CLOEXEC. */
-	if (drmSyncobjHandleToFD(syncobj->drm_fd, syncobj->handle, &fd) < 0)
+	if (SB_KERNEL_ALLOC(drmSyncobjHandleToFD(syncobj->drm_fd, syncobj->handle, &fd)) < 0)
 		return -1;
 	return fd;
 }
@@ -117,12 +117,12 @@ struct sb_sync_file *sb_syncobj_export_point(const struct sb_syncobj *syncobj, u
 	uint32_t binary;
 	int fd = -1;
 
-	if (drmSyncobjCreate(syncobj->drm_fd, 0, &binary) < 0)
+	if (SB_KERNEL_ALLOC(drmSyncobjCreate(syncobj->drm_fd, 0, &binary)) < 0)
 		return NULL;
 	/* Without WAIT_FOR_SUBMIT the transfer fails with EINVAL for a pending point: never blocks. */
 	if (drmSyncobjTransfer(syncobj->drm_fd, binary, 0, syncobj->handle, point, 0) < 0) {
 		sb_log_errno(SB_DEBUG, "transfer of point %" PRIu64 " failed", point);
-	} else if (drmSyncobjExportSyncFile(syncobj->drm_fd, binary, &fd) < 0) {
+	} else if (SB_KERNEL_ALLOC(drmSyncobjExportSyncFile(syncobj->drm_fd, binary, &fd)) < 0) {
 		fd = -1;
 	}
 	destroy_binary_keep_errno(syncobj->drm_fd, binary);
@@ -137,11 +137,13 @@ int sb_syncobj_import_point(struct sb_syncobj *syncobj, uint64_t point,
 	uint32_t binary;
 	int ret;
 
-	if (drmSyncobjCreate(syncobj->drm_fd, 0, &binary) < 0)
+	if (SB_KERNEL_ALLOC(drmSyncobjCreate(syncobj->drm_fd, 0, &binary)) < 0)
 		return -1;
 	ret = drmSyncobjImportSyncFile(syncobj->drm_fd, binary, sb_sync_file_get_fd(sync_file));
 	if (ret == 0)
-		ret = drmSyncobjTransfer(syncobj->drm_fd, syncobj->handle, point, binary, 0, 0);
+		/* drm_syncobj_transfer_to_timeline() allocates a dma_fence_chain. */
+		ret = SB_KERNEL_ALLOC(
+			drmSyncobjTransfer(syncobj->drm_fd, syncobj->handle, point, binary, 0, 0));
 	if (ret < 0)
 		sb_log_errno(SB_DEBUG, "import to point %" PRIu64 " failed", point);
 	destroy_binary_keep_errno(syncobj->drm_fd, binary);
@@ -150,14 +152,19 @@ int sb_syncobj_import_point(struct sb_syncobj *syncobj, uint64_t point,
 
 int sb_syncobj_signal_point(struct sb_syncobj *syncobj, uint64_t point)
 {
-	return drmSyncobjTimelineSignal(syncobj->drm_fd, &syncobj->handle, &point, 1) < 0 ? -1 : 0;
+	/* drm_syncobj_timeline_signal_ioctl() allocates a dma_fence_chain per point. */
+	return SB_KERNEL_ALLOC(
+		       drmSyncobjTimelineSignal(syncobj->drm_fd, &syncobj->handle, &point, 1)) < 0
+		       ? -1
+		       : 0;
 }
 
 int sb_syncobj_query(const struct sb_syncobj *syncobj, uint64_t *point)
 {
 	uint32_t handle = syncobj->handle;
 
-	return drmSyncobjQuery(syncobj->drm_fd, &handle, point, 1) < 0 ? -1 : 0;
+	/* drm_syncobj_array_find() allocates the syncobj array, as for waits. */
+	return SB_KERNEL_ALLOC(drmSyncobjQuery(syncobj->drm_fd, &handle, point, 1)) < 0 ? -1 : 0;
 }
 
 /*
@@ -171,7 +178,9 @@ static int timeline_check(const struct sb_syncobj *syncobj, uint64_t point, uint
 	int ret;
 
 	flags |= DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT | DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL;
-	ret = drmSyncobjTimelineWait(syncobj->drm_fd, &handle, &point, 1, 0, flags, NULL);
+	/* drm_syncobj_array_find() and drm_syncobj_array_wait_timeout() allocate. */
+	ret = SB_KERNEL_ALLOC(
+		drmSyncobjTimelineWait(syncobj->drm_fd, &handle, &point, 1, 0, flags, NULL));
 	if (ret == 0)
 		return 1;
 	if (errno == ETIME)
@@ -198,12 +207,13 @@ int sb_syncobj_eventfd(const struct sb_syncobj *syncobj, uint64_t point, bool av
 		.flags = available ? DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE : 0,
 		.point = point,
 	};
-	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int efd = SB_KERNEL_ALLOC(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
 
 	if (efd < 0)
 		return -1;
 	args.fd = efd;
-	if (drmIoctl(syncobj->drm_fd, DRM_IOCTL_SYNCOBJ_EVENTFD, &args) < 0) {
+	/* drm_syncobj_eventfd_ioctl() allocates the entry that links the point to the eventfd. */
+	if (SB_KERNEL_ALLOC(drmIoctl(syncobj->drm_fd, DRM_IOCTL_SYNCOBJ_EVENTFD, &args)) < 0) {
 		sb_log_errno(SB_DEBUG, "DRM_IOCTL_SYNCOBJ_EVENTFD failed");
 		sb_close_keep_errno(efd);
 		return -1;

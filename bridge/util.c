@@ -4,8 +4,11 @@
 #include <sys/sysmacros.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <syncbridge/test_hooks.h>
 
 #include "util.h"
 
@@ -27,7 +30,7 @@ int sb_dup_cloexec(int fd)
 		errno = EBADF;
 		return -1;
 	}
-	return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	return SB_KERNEL_ALLOC(fcntl(fd, F_DUPFD_CLOEXEC, 0));
 }
 
 int sb_fd_link(int fd, char *buf, size_t size)
@@ -70,4 +73,54 @@ int sb_check_drm_fd(int drm_fd)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The fault-injection hook (syncbridge/test_hooks.h). It is compiled in always rather than
+ * behind a meson option: it costs one load and one branch per allocation (a handful per
+ * commit, next to the syscalls around them), and the library the tests exercise is then the
+ * one the compositor links, not a variant of it. Process-wide like the log sink: a test arms it
+ * around one call; no thread is involved.
+ */
+static struct {
+	long countdown; /* allocations to let through before the one that fails; -1: disarmed */
+	bool injected;
+} faults[2] = {{.countdown = -1}, {.countdown = -1}};
+
+void sb_test_fail_after(enum sb_test_fault kind, long n)
+{
+	faults[kind].countdown = n < 0 ? -1 : n;
+	faults[kind].injected = false;
+}
+
+bool sb_test_fault_injected(enum sb_test_fault kind)
+{
+	return faults[kind].injected;
+}
+
+static bool fault_fires(enum sb_test_fault kind)
+{
+	if (__builtin_expect(faults[kind].countdown < 0, 1))
+		return false;
+	if (faults[kind].countdown-- > 0)
+		return false;
+	/* countdown is now -1: one failure per arming. */
+	faults[kind].injected = true;
+	errno = ENOMEM;
+	return true;
+}
+
+bool sb_kernel_alloc_fails(void)
+{
+	return fault_fires(SB_FAULT_KERNEL);
+}
+
+void *sb_calloc(size_t n, size_t size)
+{
+	return fault_fires(SB_FAULT_HEAP) ? NULL : calloc(n, size);
+}
+
+void *sb_realloc(void *ptr, size_t size)
+{
+	return fault_fires(SB_FAULT_HEAP) ? NULL : realloc(ptr, size);
 }

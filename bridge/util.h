@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <syncbridge/log.h>
@@ -37,5 +38,22 @@ int sb_fd_link(int fd, char *buf, size_t size);
 int sb_check_drm_fd(int drm_fd);
 
 bool sb_str_has_prefix(const char *s, const char *prefix);
+
+/*
+ * Every heap allocation of the bridge goes through these, so that the test hook
+ * (syncbridge/test_hooks.h) can fail any one of them. They fail with NULL and errno ENOMEM;
+ * memory is released with free(3).
+ */
+void *sb_calloc(size_t n, size_t size);
+void *sb_realloc(void *ptr, size_t size);
+
+/*
+ * True (with errno ENOMEM) when the test hook fails this call into the kernel. Wraps the calls
+ * that make the kernel allocate (a new fd, a syncobj, a fence chain, an epoll item, the fence
+ * array of FILE_INFO): where the kernel would say ENOMEM, the bridge must fail cleanly too.
+ */
+bool sb_kernel_alloc_fails(void);
+/* An int-returning kernel call that the test hook can fail with -1 and ENOMEM before it is made. */
+#define SB_KERNEL_ALLOC(call) (sb_kernel_alloc_fails() ? -1 : (call))
 
 #endif

@@ -73,7 +73,7 @@ struct sb_waiter {
 
 struct sb_waiter *sb_waiter_create(sb_waiter_func_t func, void *data)
 {
-	struct sb_waiter *waiter = calloc(1, sizeof(*waiter));
+	struct sb_waiter *waiter = sb_calloc(1, sizeof(*waiter));
 
 	if (!waiter)
 		return NULL;
@@ -126,7 +126,8 @@ static int epoll_add_entry(struct sb_waiter *waiter, size_t index)
 	struct entry *entry = &waiter->entries[index];
 	struct epoll_event ev = {.events = entry->events, .data.u64 = index};
 
-	if (epoll_ctl(waiter->epoll_fd, EPOLL_CTL_ADD, entry->fd, &ev) < 0) {
+	/* ep_insert() allocates an epitem (and checks the user's epoll watch limit). */
+	if (SB_KERNEL_ALLOC(epoll_ctl(waiter->epoll_fd, EPOLL_CTL_ADD, entry->fd, &ev)) < 0) {
 		sb_log_errno(SB_DEBUG, "epoll_ctl(ADD) of fd %d failed", entry->fd);
 		return -1;
 	}
@@ -144,7 +145,7 @@ static struct entry *add_entry(struct sb_waiter *waiter, enum entry_kind kind, i
 
 	if (waiter->n_entries == waiter->cap_entries) {
 		size_t cap = waiter->cap_entries ? 2 * waiter->cap_entries : 2;
-		struct entry *entries = realloc(waiter->entries, cap * sizeof(*entries));
+		struct entry *entries = sb_realloc(waiter->entries, cap * sizeof(*entries));
 
 		if (!entries) {
 			entry_release(fd, sync_file);
@@ -266,7 +267,7 @@ static int export_snapshot(int dmabuf_fd, enum sb_access access, bool checked)
 	if (access & SB_ACCESS_WRITE)
 		args.flags |= DMA_BUF_SYNC_WRITE;
 	/* dma_buf_export_sync_file() makes the fd O_CLOEXEC. */
-	if (ioctl(dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &args) < 0)
+	if (SB_KERNEL_ALLOC(ioctl(dmabuf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &args)) < 0)
 		return -1;
 	return args.fd;
 }
@@ -335,7 +336,7 @@ static int add_point_fallback(struct sb_waiter *waiter, const struct sb_syncobj 
 			return -1;
 		return sb_waiter_add_sync_file(waiter, sync_file);
 	}
-	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	timer_fd = SB_KERNEL_ALLOC(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
 	if (timer_fd < 0)
 		return -1;
 	if (arm_timer(timer_fd, POINT_CHECK_FIRST_NS) < 0) {
@@ -424,7 +425,7 @@ static const struct entry *single_stable_entry(const struct sb_waiter *waiter)
 
 static int make_epoll(struct sb_waiter *waiter)
 {
-	waiter->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	waiter->epoll_fd = SB_KERNEL_ALLOC(epoll_create1(EPOLL_CLOEXEC));
 	if (waiter->epoll_fd < 0) {
 		sb_log_errno(SB_DEBUG, "epoll_create1 failed");
 		return -1;
@@ -463,29 +464,47 @@ bool sb_waiter_is_done(const struct sb_waiter *waiter)
 	return waiter->pending == 0;
 }
 
-/* A fallback timer fired: check the point again. Returns -1 on failure. */
-static int handle_timer(struct sb_waiter *waiter, struct entry *entry)
+static bool out_of_resources(int err)
 {
+	return err == ENOMEM || err == EMFILE || err == ENFILE;
+}
+
+/*
+ * A fallback timer fired: check the point again. Returns -1 on failure. The array may grow:
+ * the entry is found again by its index.
+ */
+static int handle_timer(struct sb_waiter *waiter, size_t index)
+{
+	struct entry *entry = &waiter->entries[index];
 	const struct sb_syncobj *syncobj = entry->syncobj;
 	uint64_t expirations, point = entry->point;
-	bool available = entry->available;
-	int state;
+	int state, ret = 0;
 
 	if (read(entry->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		return -1;
 	state = sb_syncobj_point_state(syncobj, point);
-	if (state < 0)
-		return -1;
 	if (state == SB_POINT_PENDING) {
 		if (entry->check_ns < POINT_CHECK_MAX_NS)
 			entry->check_ns *= 2;
 		return arm_timer(entry->fd, entry->check_ns);
 	}
-	/* Replace the timer by what the point has become; this may grow the entry array. */
+	/* Submitted but not signalled: the point's fence is waited on as a sync_file. */
+	if (state >= 0 && !point_reached(state, entry->available))
+		ret = add_point_fallback(waiter, syncobj, point, entry->available, state);
+	entry = &waiter->entries[index];
+	if (state < 0 || ret < 0) {
+		/*
+		 * The timer is replaced only once its replacement is in: short of memory or fds,
+		 * the wait goes on and the timer checks again, rather than failing a wait that
+		 * will be satisfiable in a moment.
+		 */
+		if (!out_of_resources(errno))
+			return -1;
+		sb_log_errno(SB_DEBUG, "point %" PRIu64 ": checking again later", point);
+		return arm_timer(entry->fd, entry->check_ns);
+	}
 	entry_finish(waiter, entry);
-	if (point_reached(state, available))
-		return 0;
-	return add_point_fallback(waiter, syncobj, point, available, state);
+	return 0;
 }
 
 static int handle_entry(struct sb_waiter *waiter, struct entry *entry)
@@ -505,7 +524,7 @@ static int handle_entry(struct sb_waiter *waiter, struct entry *entry)
 	case ENTRY_DMABUF:
 		break;
 	case ENTRY_TIMER:
-		return handle_timer(waiter, entry);
+		return handle_timer(waiter, (size_t)(entry - waiter->entries));
 	}
 	entry_finish(waiter, entry);
 	return 0;

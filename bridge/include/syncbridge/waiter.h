@@ -63,7 +63,10 @@ int sb_waiter_add_dmabuf(struct sb_waiter *waiter, int dmabuf_fd, enum sb_access
 int sb_waiter_add_syncobj_point(struct sb_waiter *waiter, const struct sb_syncobj *syncobj,
 				uint64_t point, uint32_t flags);
 
-/* SYNC_IOC_SET_DEADLINE on every sync_file waited on; 0 if at least one took it, -1 (ENOTTY...) if none. */
+/*
+ * SYNC_IOC_SET_DEADLINE on every sync_file waited on; 0 if at least one took it, -1 (ENOTTY...)
+ * if none.
+ */
 int sb_waiter_set_deadline(struct sb_waiter *waiter, uint64_t deadline_ns);
 
 /*
@@ -79,7 +82,9 @@ bool sb_waiter_is_done(const struct sb_waiter *waiter);
 /*
  * Never blocks. Collects what is done; when nothing remains pending, calls done (once) and
  * returns 1. Returns 0 while fences are pending, -1 if the wait failed (done is then called with
- * the error). The waiter must not be used after a callback that destroyed it.
+ * the error). The waiter must not be used after a callback that destroyed it. Running short of
+ * memory or fds (ENOMEM, EMFILE) while the syncobj fallback turns a submitted point into a
+ * sync_file does not fail the wait: the point is checked again on the next timer.
  */
 int sb_waiter_dispatch(struct sb_waiter *waiter);
 /*
