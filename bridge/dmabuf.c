@@ -28,11 +28,13 @@ static int check_args(int dmabuf_fd, enum sb_access access)
 {
 	int ret;
 
-	if (access == 0 || (access & ~SB_ACCESS_RW)) {
+	if (!(access & SB_ACCESS_RW) || (access & ~(SB_ACCESS_RW | SB_ACCESS_CHECKED))) {
 		sb_log(SB_DEBUG, "access 0x%x is not READ and/or WRITE", (unsigned)access);
 		errno = EINVAL;
 		return -1;
 	}
+	if (access & SB_ACCESS_CHECKED)
+		return 0;
 	ret = sb_dmabuf_check(dmabuf_fd);
 	if (ret < 0)
 		return -1;

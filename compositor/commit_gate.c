@@ -41,6 +41,7 @@ struct sb_commit_gate {
 	struct wl_event_source *epoll_source;
 	struct epoll_event *batch; /* the events being dispatched: destroyed waits are cleared */
 	int batch_n;
+	struct timespec woke; /* -d: when the event loop called us for this batch */
 };
 
 /* A surface with held commits, attached to the wlr_surface so that it dies with it. */
@@ -67,7 +68,8 @@ struct gate_wait {
 	struct wl_list link;
 };
 
-static void gate_wait_destroy(struct gate_wait *wait)
+/* Takes a wait out of the gate's books; no syscall unless its registration is still armed. */
+static void gate_wait_detach(struct gate_wait *wait)
 {
 	struct sb_commit_gate *gate = wait->gs->gate;
 
@@ -81,9 +83,19 @@ static void gate_wait_destroy(struct gate_wait *wait)
 	for (int i = 0; i < gate->batch_n; i++)
 		if (gate->batch[i].data.ptr == wait)
 			gate->batch[i].data.ptr = NULL;
-	sb_waiter_destroy(wait->waiter);
 	wl_list_remove(&wait->link);
+}
+
+static void gate_wait_free(struct gate_wait *wait)
+{
+	sb_waiter_destroy(wait->waiter);
 	free(wait);
+}
+
+static void gate_wait_destroy(struct gate_wait *wait)
+{
+	gate_wait_detach(wait);
+	gate_wait_free(wait);
 }
 
 static void gate_surface_destroy(struct gate_surface *gs)
@@ -159,7 +171,7 @@ static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
 	double waited_ms = elapsed_ms(&wait->start);
 	const char *kind = wait_kind(wait);
 	int fences = wait->fences;
-	struct timespec applied;
+	struct timespec woke = wait->gs->gate->woke, unlocking, applied;
 
 	if (wait->gs->gate->trace) {
 		uint64_t track = sb_trace_surface_track(wait->gs->gate->trace, surface);
@@ -167,19 +179,28 @@ static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
 		sb_trace_end(wait->gs->gate->trace, track, "wait", trace_wait_id(track, seq),
 			     "\"commit\":%u,\"status\":%d", seq, status);
 	}
-	gate_wait_destroy(wait);
+	gate_wait_detach(wait);
+	if (wlr_log_get_verbosity() >= WLR_DEBUG)
+		clock_gettime(CLOCK_MONOTONIC, &unlocking);
 	/* Cached states apply in commit order: a later one waits for the earlier ones. */
 	wlr_surface_unlock_cached(surface, seq);
+	/* The waiter's fds are closed once the state is applied, not before. */
+	gate_wait_free(wait);
 	if (wlr_log_get_verbosity() < WLR_DEBUG)
 		return;
-	/* Logged after the apply, with its time, so that tests/bench/ can time the apply itself. */
+	/*
+	 * Logged after the apply, with its time, so that tests/bench/ can time the apply itself,
+	 * and split it: the wakeup (until "woke"), the gate's own work (until "unlocking") and
+	 * wlroots' state apply (until "applied").
+	 */
 	clock_gettime(CLOCK_MONOTONIC, &applied);
 	wlr_log(WLR_DEBUG,
 		"surface %p: commit %u released after %.3f ms (%d fence%s, %s%s), applied at "
-		"%lld.%09ld",
+		"%lld.%09ld (woke at %lld.%09ld, unlocking at %lld.%09ld)",
 		(void *)surface, seq, waited_ms, fences, fences == 1 ? "" : "s", kind,
 		status < 0 ? ", a fence signalled an error" : "", (long long)applied.tv_sec,
-		applied.tv_nsec);
+		applied.tv_nsec, (long long)woke.tv_sec, woke.tv_nsec, (long long)unlocking.tv_sec,
+		unlocking.tv_nsec);
 }
 
 static int gate_epoll_readable(int fd, uint32_t mask, void *data)
@@ -188,6 +209,8 @@ static int gate_epoll_readable(int fd, uint32_t mask, void *data)
 	struct epoll_event events[32];
 	int n;
 
+	if (wlr_log_get_verbosity() >= WLR_DEBUG)
+		clock_gettime(CLOCK_MONOTONIC, &gate->woke);
 	n = epoll_wait(gate->epoll_fd, events, 32, 0);
 	if (n <= 0)
 		return 0;
@@ -381,6 +404,8 @@ static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface
 	if (!wait->waiter)
 		goto err_alloc;
 	ret = ask_sources(gate, surface, wait);
+	if (ret == -2)
+		goto err_refuse;
 	if (ret < 0)
 		goto err_waiter; /* a protocol error, posted: the client is on its way out */
 	wait->explicit = ret > 0;

@@ -24,7 +24,9 @@ struct wlr_surface;
  * fence. commit() returns:
  *   1  it validated the commit and added its acquire fence to waiter: no implicit snapshot;
  *   0  the surface has no explicit state for this commit: the gate goes on (implicit for dma-bufs);
- *  -1  the commit is a protocol error, already posted: the gate holds nothing.
+ *  -1  the commit is a protocol error, already posted: the gate holds nothing;
+ *  -2  the acquire fence cannot be waited for (errno: ENOMEM, EMFILE...): the gate refuses the
+ *      commit as out of memory, since applying it would show the buffer before its fence.
  * The gate owns the waiter: a source adds to it and keeps nothing of it.
  */
 struct sb_gate_source {

@@ -341,11 +341,14 @@ static int explicit_sync_commit(struct sb_gate_source *source, struct wlr_surfac
 		return 0;
 	wlr_log(WLR_DEBUG, "surface %p: commit %u waits for an explicit acquire fence",
 		(void *)surface, surface->pending.seq);
-	/* Takes the fence, on failure too: the commit then applies without waiting. */
+	/*
+	 * Takes the fence, on failure too. Applying without it would show the buffer before the
+	 * fence: the gate refuses the commit instead.
+	 */
 	if (sb_waiter_add_sync_file(waiter, fence) < 0) {
 		wlr_log_errno(WLR_ERROR, "surface %p: cannot wait for the acquire fence",
 			      (void *)surface);
-		return 0;
+		return -2;
 	}
 	return 1;
 }

@@ -164,7 +164,14 @@ static bool buffer_begin_data_ptr_access(struct wlr_buffer *wlr_buffer, uint32_t
 	/* Client buffers are mapped read-only: the compositor never writes them. */
 	if (flags & WLR_BUFFER_DATA_PTR_ACCESS_WRITE)
 		return false;
-	dmabuf_cpu_read_begin(buffer);
+	/*
+	 * No DMA_BUF_IOCTL_SYNC here. wlroots 0.15 calls this in two places: the pixman
+	 * renderer's composite, which only runs inside output_frame() or a screenshot, both of
+	 * which bracket every visible client dma-buf first (output_bracket_cpu_reads(): this
+	 * nests inside it), and pixman_texture_from_buffer(), which only takes the pointer while
+	 * a new state is applied. Bracketing that would put a poll, two timer_settime and two
+	 * SYNC ioctls into every gated commit's apply for a read that does not happen.
+	 */
 	*data = (uint8_t *)buffer->map + buffer->attribs.offset[0];
 	*format = buffer->attribs.format;
 	*stride = buffer->attribs.stride[0];
@@ -173,7 +180,6 @@ static bool buffer_begin_data_ptr_access(struct wlr_buffer *wlr_buffer, uint32_t
 
 static void buffer_end_data_ptr_access(struct wlr_buffer *wlr_buffer)
 {
-	dmabuf_cpu_read_end(buffer_from_wlr(wlr_buffer));
 }
 
 static const struct wlr_buffer_impl buffer_impl = {

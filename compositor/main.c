@@ -63,12 +63,6 @@ static const char usage[] =
 	"  -d, --debug              debug logs (one line per gated commit)\n"
 	"  -h, --help               this text\n";
 
-/* The bridge logs through wlroots' logger, so that -d covers both. */
-static void bridge_log(enum sb_log_importance importance, const char *fmt, va_list args)
-{
-	_wlr_vlog((enum wlr_log_importance)importance, fmt, args);
-}
-
 static bool drm_device_present(void)
 {
 	return access("/dev/dri/card0", F_OK) == 0;
@@ -397,8 +391,7 @@ int main(int argc, char *argv[])
 		fputs(usage, stderr);
 		return 2;
 	}
-	wlr_log_init(debug ? WLR_DEBUG : WLR_INFO, NULL);
-	sb_log_init(debug ? SB_DEBUG : SB_INFO, bridge_log);
+	server_log_init(debug);
 
 	sb_config_init_defaults(&server.config);
 	if (!config_path) {

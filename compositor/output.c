@@ -87,6 +87,15 @@ static void surface_cpu_read(struct wlr_surface *surface, int sx, int sy, void *
 		sb_dmabuf_buffer_end_cpu_read(source);
 }
 
+void output_bracket_cpu_reads(struct sb_server *server, struct wlr_output *wlr_output, bool begin)
+{
+	struct wlr_scene_output *scene_output =
+		wlr_scene_get_scene_output(server->scene, wlr_output);
+
+	if (scene_output)
+		wlr_scene_output_for_each_surface(scene_output, surface_cpu_read, &begin);
+}
+
 static void output_frame(struct wl_listener *listener, void *data)
 {
 	struct sb_output *output = wl_container_of(listener, output, frame);

@@ -31,6 +31,14 @@ static struct sb_sync_file *pending_reads(struct wlr_buffer *buffer)
 
 		if (i > 0 && attribs.fd[i] == attribs.fd[i - 1])
 			continue;
+		/*
+		 * One poll first: with no fence pending at all (every read so far synchronous,
+		 * the pixman case) there is nothing to hand on, and the export, its check and its
+		 * close would sit in every state apply, which is where wlroots drops buffers. The
+		 * fds came through linux-dmabuf, which checked them (as the commit gate trusts).
+		 */
+		if (sb_dmabuf_is_idle(attribs.fd[i], SB_ACCESS_WRITE | SB_ACCESS_CHECKED) == 1)
+			continue;
 		fence = sb_dmabuf_export_sync_file(attribs.fd[i], SB_ACCESS_WRITE);
 		if (!fence)
 			continue; /* a kernel without the ioctl: the reads we know of were synchronous */

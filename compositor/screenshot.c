@@ -110,7 +110,9 @@ bool screenshot_write_png(struct sb_server *server, const char *path)
 	if (!wlr_renderer_begin_with_buffer(server->renderer, buffer))
 		goto out;
 	wlr_renderer_clear(server->renderer, (float[4]){0, 0, 0, 1});
+	output_bracket_cpu_reads(server, output, true);
 	wlr_scene_render_output(server->scene, output, box->x, box->y, NULL);
+	output_bracket_cpu_reads(server, output, false);
 	ok = wlr_renderer_read_pixels(server->renderer, DRM_FORMAT_XRGB8888, NULL, stride,
 				      (uint32_t)output->width, (uint32_t)output->height, 0, 0, 0, 0,
 				      pixels);

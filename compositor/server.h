@@ -11,6 +11,8 @@ struct sb_commit_gate;
 struct sb_explicit_sync_v1;
 struct sb_syncobj_v1;
 struct sb_trace;
+struct wlr_output;
+struct wlr_surface;
 
 /* The whole compositor, owned by main.c; handlers find it through wl_container_of. */
 struct sb_server {
@@ -58,9 +60,17 @@ struct sb_server {
 	int exit_status;
 };
 
+/* log.c: wlr_log and the bridge's log to stderr, DEBUG with -d. */
+void server_log_init(bool debug);
+
 /* output.c */
 void server_new_output(struct wl_listener *listener, void *data);
 struct wlr_output *server_primary_output(struct sb_server *server);
+/*
+ * Brackets the CPU reads of every client dma-buf visible on the output (DMA_BUF_IOCTL_SYNC):
+ * around anything that renders the scene with pixman (an output frame, a screenshot).
+ */
+void output_bracket_cpu_reads(struct sb_server *server, struct wlr_output *wlr_output, bool begin);
 /* The primary output's next predicted presentation (CLOCK_MONOTONIC ns), 0 if unknown. */
 uint64_t server_next_present_ns(void *server);
 

@@ -349,7 +349,7 @@ static int manager_gate_commit(struct sb_gate_source *source, struct wlr_surface
 		return ret;
 	/*
 	 * The points now belong to this commit. The release watch goes on first: it must fire
-	 * even if the wait cannot be set up (the buffer is then shown without waiting).
+	 * even if the wait cannot be set up (the commit is then refused).
 	 */
 	if (release_point_watch(manager, surface->pending.buffer, &ss->release) < 0 ||
 	    syncobj_surface_keep(ss, ss->acquire.timeline) < 0 ||
@@ -357,13 +357,13 @@ static int manager_gate_commit(struct sb_gate_source *source, struct wlr_surface
 					0) < 0) {
 		wlr_log_errno(WLR_ERROR, "surface %p: cannot wait for acquire point %llu",
 			      (void *)surface, (unsigned long long)ss->acquire.value);
-		ret = 0;
+		/* Not the implicit fences instead: they are not the client's acquire point. */
+		ret = -2;
 	}
 	wlr_log(WLR_DEBUG, "surface %p: acquire point %llu, release point %llu", (void *)surface,
 		(unsigned long long)ss->acquire.value, (unsigned long long)ss->release.value);
 	point_clear(&ss->acquire);
 	point_clear(&ss->release);
-	/* 0 on failure: the gate then falls back to the buffer's implicit fences. */
 	return ret;
 }
 

@@ -15,6 +15,12 @@ enum sb_access {
 	SB_ACCESS_READ = 1 << 0,
 	SB_ACCESS_WRITE = 1 << 1,
 	SB_ACCESS_RW = SB_ACCESS_READ | SB_ACCESS_WRITE,
+	/*
+	 * Or'ed with READ and/or WRITE: the caller vouches that the fd is a dma-buf it checked
+	 * with sb_dmabuf_check() when it took it (the compositor, for a client buffer it has
+	 * imported), so the call skips the /proc/self/fd lookup (two syscalls) of every other call.
+	 */
+	SB_ACCESS_CHECKED = 1 << 2,
 };
 
 /* 1 if fd is a dma-buf, 0 if it is another open file, -1 (EBADF) if it is not open. */
