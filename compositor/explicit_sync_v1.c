@@ -21,6 +21,7 @@
 #include "explicit_sync_v1.h"
 #include "linux-explicit-synchronization-unstable-v1-protocol.h"
 #include "release.h"
+#include "trace.h"
 
 #define EXPLICIT_SYNC_VERSION 2
 
@@ -56,6 +57,9 @@ struct sync_surface {
 struct sync_release {
 	struct wl_resource *resource; /* NULL if the client destroyed it (disconnect) */
 	struct wlr_buffer *buffer;    /* locked from commit until answered; NULL before commit */
+	struct sb_trace *trace;	      /* --trace: the surface's track from commit on, else NULL */
+	uint64_t track;
+	uint32_t seq; /* the commit it belongs to */
 };
 
 /* A commit that attached a buffer (or NULL), with its release object if it asked for one. */
@@ -83,6 +87,9 @@ static void release_answer(struct sync_release *release, struct sb_sync_file *fe
 									sb_sync_file_get_fd(fence));
 		else
 			zwp_linux_buffer_release_v1_send_immediate_release(release->resource);
+		sb_trace_instant(release->trace, release->track,
+				 fence ? "fenced_release" : "immediate_release", "\"commit\":%u",
+				 release->seq);
 		wl_resource_set_user_data(release->resource, NULL);
 		/* XML: the event destroys the zwp_linux_buffer_release_v1 object. */
 		wl_resource_destroy(release->resource);
@@ -330,8 +337,12 @@ static int explicit_sync_commit(struct sb_gate_source *source, struct wlr_surfac
 		/* The seq wlr_surface_lock_pending() gives this state: see handle_commit. */
 		commit->seq = surface->pending.seq;
 		commit->release = ss->pending_release;
-		if (commit->release)
+		if (commit->release) {
 			commit->release->buffer = wlr_buffer_lock(buffer);
+			commit->release->seq = commit->seq;
+			commit->release->trace =
+				sb_trace_surface_find(surface, &commit->release->track);
+		}
 		ss->pending_release = NULL;
 		wl_list_insert(ss->commits.prev, &commit->link);
 	}

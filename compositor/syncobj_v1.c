@@ -21,6 +21,7 @@
 #include "linux-drm-syncobj-v1-protocol.h"
 #include "release.h"
 #include "syncobj_v1.h"
+#include "trace.h"
 
 #define MANAGER_VERSION 1
 
@@ -64,7 +65,10 @@ struct syncobj_surface {
 struct release_point {
 	struct sb_release *watch;
 	struct point point;
-	struct wl_list link; /* sb_syncobj_v1.releases */
+	struct wl_list link;	/* sb_syncobj_v1.releases */
+	struct sb_trace *trace; /* --trace: the surface's track, else NULL */
+	uint64_t track;
+	uint32_t seq; /* the commit that set the point */
 };
 
 static const struct wp_linux_drm_syncobj_manager_v1_interface manager_impl;
@@ -120,6 +124,10 @@ static void release_point_signal(struct release_point *release, struct sb_sync_f
 		wlr_log(WLR_DEBUG, "release point %llu signalled%s",
 			(unsigned long long)release->point.value,
 			read_fence ? " (with the compositor's read fence)" : "");
+	sb_trace_instant(release->trace, release->track, "release point signalled",
+			 "\"commit\":%u,\"point\":%llu,\"read_fence\":%s,\"ok\":%s", release->seq,
+			 (unsigned long long)release->point.value, read_fence ? "true" : "false",
+			 ret < 0 ? "false" : "true");
 	sb_sync_file_destroy(read_fence);
 	point_clear(&release->point);
 	wl_list_remove(&release->link);
@@ -131,14 +139,17 @@ static void handle_buffer_released(struct sb_sync_file *read_fence, void *data)
 	release_point_signal(data, read_fence);
 }
 
-static int release_point_watch(struct sb_syncobj_v1 *manager, struct wlr_buffer *buffer,
+static int release_point_watch(struct sb_syncobj_v1 *manager, struct wlr_surface *surface,
 			       const struct point *point)
 {
+	struct wlr_buffer *buffer = surface->pending.buffer;
 	struct release_point *release = calloc(1, sizeof(*release));
 
 	if (!release)
 		return -1;
 	point_set(&release->point, point->timeline, point->value);
+	release->trace = sb_trace_surface_find(surface, &release->track);
+	release->seq = surface->pending.seq;
 	release->watch = sb_release_watch(buffer, handle_buffer_released, release);
 	if (!release->watch) {
 		point_clear(&release->point);
@@ -351,7 +362,7 @@ static int manager_gate_commit(struct sb_gate_source *source, struct wlr_surface
 	 * The points now belong to this commit. The release watch goes on first: it must fire
 	 * even if the wait cannot be set up (the commit is then refused).
 	 */
-	if (release_point_watch(manager, surface->pending.buffer, &ss->release) < 0 ||
+	if (release_point_watch(manager, surface, &ss->release) < 0 ||
 	    syncobj_surface_keep(ss, ss->acquire.timeline) < 0 ||
 	    sb_waiter_add_syncobj_point(waiter, ss->acquire.timeline->syncobj, ss->acquire.value,
 					0) < 0) {

@@ -7,11 +7,22 @@
 #include <unistd.h>
 
 #include <wayland-server-core.h>
+#include <wlr/types/wlr_buffer.h>
 #include <wlr/types/wlr_surface.h>
 #include <wlr/util/addon.h>
 #include <wlr/util/log.h>
 
 #include "trace.h"
+
+#if !SB_TRACE
+
+struct sb_trace *sb_trace_create(const char *path)
+{
+	wlr_log(WLR_ERROR, "--trace: this syncbridge was built with -Dtrace=false");
+	return NULL;
+}
+
+#else
 
 struct sb_trace {
 	FILE *file;
@@ -30,6 +41,22 @@ struct trace_surface {
 	uint64_t track;
 	struct wlr_addon addon;
 	struct wl_listener commit;
+	struct wl_list buffers; /* trace_buffer.link: applied, not released yet */
+	struct wl_list link;
+};
+
+/*
+ * A client buffer of an applied state, until wlroots drops its last lock on it: then its
+ * wl_buffer gets wl_buffer.release (linux_dmabuf_v1.c for dma-bufs, wlroots for wl_shm), if
+ * the client has not destroyed it.
+ */
+struct trace_buffer {
+	struct trace_surface *ts;
+	struct wlr_buffer *buffer;
+	uint32_t seq;	     /* the last applied commit that attached it */
+	uint64_t applied_ns; /* when that commit was applied */
+	struct wl_listener release;
+	struct wl_listener destroy;
 	struct wl_list link;
 };
 
@@ -70,8 +97,20 @@ struct sb_trace *sb_trace_create(const char *path)
 	return trace;
 }
 
+static void trace_buffer_destroy(struct trace_buffer *tb)
+{
+	wl_list_remove(&tb->release.link);
+	wl_list_remove(&tb->destroy.link);
+	wl_list_remove(&tb->link);
+	free(tb);
+}
+
 static void trace_surface_destroy(struct trace_surface *ts)
 {
+	struct trace_buffer *tb, *tmp;
+
+	wl_list_for_each_safe(tb, tmp, &ts->buffers, link)
+		trace_buffer_destroy(tb);
 	wl_list_remove(&ts->commit.link);
 	wlr_addon_finish(&ts->addon);
 	wl_list_remove(&ts->link);
@@ -109,13 +148,84 @@ static void client_comm(struct wl_client *client, int *pid, char *buf, size_t si
 	fclose(f);
 }
 
+static void trace_buffer_released(struct trace_buffer *tb, uint64_t now_ns)
+{
+	sb_trace_instant_at(tb->ts->trace, tb->ts->track, now_ns, "wl_buffer.release",
+			    "\"commit\":%u,\"held_ms\":%.3f", tb->seq,
+			    (double)(now_ns - tb->applied_ns) / 1e6);
+}
+
+static void trace_buffer_handle_release(struct wl_listener *listener, void *data)
+{
+	struct trace_buffer *tb = wl_container_of(listener, tb, release);
+
+	trace_buffer_released(tb, sb_trace_now_ns());
+	trace_buffer_destroy(tb);
+}
+
+/* Destroyed without a release: the client destroyed the wl_buffer first, no event was sent. */
+static void trace_buffer_handle_destroy(struct wl_listener *listener, void *data)
+{
+	struct trace_buffer *tb = wl_container_of(listener, tb, destroy);
+
+	trace_buffer_destroy(tb);
+}
+
+/* Watches the client buffer of the state just applied until its release. */
+static void trace_buffer_watch(struct trace_surface *ts, uint64_t now_ns)
+{
+	struct wlr_buffer *buffer = ts->surface->buffer ? ts->surface->buffer->source : NULL;
+	struct trace_buffer *tb;
+
+	if (!buffer || !(ts->surface->current.committed & WLR_SURFACE_STATE_BUFFER))
+		return;
+	wl_list_for_each(tb, &ts->buffers, link) {
+		if (tb->buffer == buffer) {
+			/* Attached again before its release: one wl_buffer.release for both. */
+			tb->seq = ts->surface->current.seq;
+			tb->applied_ns = now_ns;
+			return;
+		}
+	}
+	tb = calloc(1, sizeof(*tb));
+	if (!tb)
+		return;
+	tb->ts = ts;
+	tb->buffer = buffer;
+	tb->seq = ts->surface->current.seq;
+	tb->applied_ns = now_ns;
+	/*
+	 * Unlocked while the state was applied (a renderer that copied it): wlroots released it
+	 * already, before this commit event.
+	 */
+	if (buffer->n_locks == 0) {
+		trace_buffer_released(tb, now_ns);
+		free(tb);
+		return;
+	}
+	wl_list_insert(ts->buffers.prev, &tb->link);
+	tb->release.notify = trace_buffer_handle_release;
+	wl_signal_add(&buffer->events.release, &tb->release);
+	tb->destroy.notify = trace_buffer_handle_destroy;
+	wl_signal_add(&buffer->events.destroy, &tb->destroy);
+}
+
 /* wlr_surface's commit event: a state has become current (held ones included, when released). */
 static void trace_surface_commit(struct wl_listener *listener, void *data)
 {
 	struct trace_surface *ts = wl_container_of(listener, ts, commit);
+	uint64_t now_ns = sb_trace_now_ns();
 
-	sb_trace_instant(ts->trace, ts->track, "applied", "\"seq\":%u", ts->surface->current.seq);
+	sb_trace_instant_at(ts->trace, ts->track, now_ns, "applied", "\"seq\":%u",
+			    ts->surface->current.seq);
+	trace_buffer_watch(ts, now_ns);
 }
+
+/*
+ * One trace per process: its surface addons share one owner key, so that sb_trace_surface_find
+ * can look a surface's track up without the trace.
+ */
+static const char trace_addon_owner;
 
 uint64_t sb_trace_surface_track(struct sb_trace *trace, struct wlr_surface *surface)
 {
@@ -126,7 +236,7 @@ uint64_t sb_trace_surface_track(struct sb_trace *trace, struct wlr_surface *surf
 
 	if (!trace)
 		return 0;
-	addon = wlr_addon_find(&surface->addons, trace, &trace_surface_addon_impl);
+	addon = wlr_addon_find(&surface->addons, &trace_addon_owner, &trace_surface_addon_impl);
 	if (addon) {
 		ts = wl_container_of(addon, ts, addon);
 		return ts->track;
@@ -137,14 +247,29 @@ uint64_t sb_trace_surface_track(struct sb_trace *trace, struct wlr_surface *surf
 	ts->trace = trace;
 	ts->surface = surface;
 	ts->track = trace->next_track++;
+	wl_list_init(&ts->buffers);
 	ts->commit.notify = trace_surface_commit;
 	wl_signal_add(&surface->events.commit, &ts->commit);
-	wlr_addon_init(&ts->addon, &surface->addons, trace, &trace_surface_addon_impl);
+	wlr_addon_init(&ts->addon, &surface->addons, &trace_addon_owner, &trace_surface_addon_impl);
 	wl_list_insert(&trace->surfaces, &ts->link);
 	client_comm(wl_resource_get_client(surface->resource), &pid, comm, sizeof(comm));
 	sb_trace_track_name(trace, ts->track, "surface %llu (%s, pid %d)",
 			    (unsigned long long)(ts->track - SURFACE_TRACK_BASE), comm, pid);
 	return ts->track;
+}
+
+struct sb_trace *sb_trace_surface_find(struct wlr_surface *surface, uint64_t *track)
+{
+	struct wlr_addon *addon =
+		wlr_addon_find(&surface->addons, &trace_addon_owner, &trace_surface_addon_impl);
+	struct trace_surface *ts;
+
+	*track = 0;
+	if (!addon)
+		return NULL;
+	ts = wl_container_of(addon, ts, addon);
+	*track = ts->track;
+	return ts->trace;
 }
 
 void sb_trace_destroy(struct sb_trace *trace)
@@ -281,3 +406,5 @@ void sb_trace_end(struct sb_trace *trace, uint64_t track, const char *name, uint
 	async_event(trace, 'e', track, name, id, args, ap);
 	va_end(ap);
 }
+
+#endif /* SB_TRACE */

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Draws a timeline PNG from a syncbridge --trace file (merged or not, scripts/trace-merge.py):
 one row per surface with its commits, the waits for their acquire fences (bars, coloured by the
-form: implicit snapshot, poll, syncobj point, sync_file), state applied and presented; one row per
-kernel fence timeline with its signals when the kernel's events were merged.
+form: implicit snapshot, poll, syncobj point, sync_file), state applied, presented and the buffer
+released (wl_buffer.release, the syncobj release point signalled, zwp_linux_buffer_release_v1's
+fenced/immediate_release); one row per kernel fence timeline with its signals when the kernel's
+events were merged.
 
     scripts/trace-timeline.py TRACE.json OUT.png [--window-ms N] [--start-ms N]
 (Debian's python3-matplotlib: run with /usr/bin/python3.)"""
@@ -14,11 +16,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-MARKS = [  # event name, label, marker, colour
-    ("commit", "commit", "|", "black"),
-    ("applied", "state applied", "o", "tab:green"),
-    ("presented", "presented", "s", "tab:purple"),
-    ("released", "buffer released", "4", "tab:gray"),
+MARKS = [  # event name, label, marker, colour, row offset (releases below: same time as applied)
+    ("commit", "commit", "|", "black", 0),
+    ("applied", "state applied", "o", "tab:green", 0),
+    ("presented", "presented", "s", "tab:purple", 0),
+    ("wl_buffer.release", "wl_buffer.release", "^", "tab:gray", 0.25),
+    ("release point signalled", "release point signalled", "v", "tab:brown", 0.25),
+    ("fenced_release", "fenced_release", "x", "tab:olive", 0.25),
+    ("immediate_release", "immediate_release", "+", "tab:olive", 0.25),
 ]
 WAIT_COLOURS = {"snapshot": "tab:blue", "poll": "tab:orange", "explicit": "tab:cyan"}
 KERNEL_PID = 1 << 30
@@ -100,14 +105,14 @@ def main():
                 pending = False
         return out
 
-    for name, text, marker, colour in MARKS:
+    for name, text, marker, colour, dy in MARKS:
         for key, y in y_of.items():
             mine = (first_presented(key) if name == "presented" else
                     [e for e in events if (e.get("pid"), e.get("tid")) == key
                      and e.get("name") == name])
             xs = [ms(e["ts"]) for e in mine if t0 <= e.get("ts", -1) <= t1]
             if xs:
-                ax.scatter(xs, [y] * len(xs), marker=marker, color=colour, s=60,
+                ax.scatter(xs, [y + dy] * len(xs), marker=marker, color=colour, s=60,
                            label=label(text))
     for key in kernel_rows:
         xs = [ms(e["ts"]) for e in events if (e.get("pid"), e.get("tid")) == key

@@ -1,8 +1,11 @@
 #!/usr/bin/python3
 """Guest: syncbridge --trace with real fences. A dma-buf client whose write fence (sw_sync)
-signals 40 ms after each commit, traced by the compositor while the kernel's dma_fence events are
-recorded (scripts/ftrace-fences.sh), then merged (scripts/trace-merge.py). TAP.
+signals 150 ms after each commit, traced by the compositor while the kernel's dma_fence events are
+recorded (scripts/ftrace-fences.sh), then merged (scripts/trace-merge.py); then the same client
+with wp_linux_drm_syncobj_v1 and with zwp_linux_explicit_synchronization_v1, for their release
+events. TAP.
 usage: trace_test.py SYNCBRIDGE SB_CLIENT"""
+import collections
 import json
 import os
 import signal
@@ -18,42 +21,55 @@ os.chmod(TMP, 0o700)
 results = []
 
 
-def session():
-    """One run: syncbridge traced, the kernel's fence events recorded, one client for 1.5 s."""
+def session(name="implicit", sync_args=(), kernel=True, fence_ms="150", duration="2"):
+    """One run: syncbridge traced, one client for DURATION s, and with kernel the kernel's fence
+    events recorded and merged."""
     env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "DISPLAY")}
     env.update(XDG_RUNTIME_DIR=TMP, XDG_CONFIG_HOME=TMP)
-    trace, ftrace, merged = (os.path.join(TMP, n) for n in ("t.json", "ftrace.txt", "m.json"))
-    subprocess.run([os.path.join(ROOT, "scripts/ftrace-fences.sh"), "start"], check=True)
+    trace, ftrace, merged = (os.path.join(TMP, f"{name}-{n}")
+                             for n in ("t.json", "ftrace.txt", "m.json"))
+    sock = f"sb-trace-{name}"
+    if kernel:
+        subprocess.run([os.path.join(ROOT, "scripts/ftrace-fences.sh"), "start"], check=True)
     comp = subprocess.Popen([SYNCBRIDGE, "--backend", "headless", "--renderer", "pixman",
-                             "--socket", "sb-trace", "--trace", trace], env=env,
-                            stderr=open(os.path.join(TMP, "syncbridge.log"), "w"))
+                             "--socket", sock, "--trace", trace], env=env,
+                            stderr=open(os.path.join(TMP, f"syncbridge-{name}.log"), "w"))
     for _ in range(600):
-        if os.path.exists(os.path.join(TMP, "sb-trace")):
+        if os.path.exists(os.path.join(TMP, sock)):
             break
         time.sleep(0.1)
-    client = subprocess.run([SB_CLIENT, "--buffer", "udmabuf", "--fence-delay", "150",
-                             "--duration", "2", "--size", "128x128"],
-                            env=dict(env, WAYLAND_DISPLAY="sb-trace"), capture_output=True,
+    client = subprocess.run([SB_CLIENT, "--buffer", "udmabuf", "--fence-delay", fence_ms,
+                             "--duration", duration, "--size", "128x128", *sync_args],
+                            env=dict(env, WAYLAND_DISPLAY=sock), capture_output=True,
                             text=True, timeout=120)
     time.sleep(0.3)
     comp.send_signal(signal.SIGTERM)
     comp.wait(timeout=120)
-    subprocess.run([os.path.join(ROOT, "scripts/ftrace-fences.sh"), "stop", ftrace], check=True)
+    if kernel:
+        subprocess.run([os.path.join(ROOT, "scripts/ftrace-fences.sh"), "stop", ftrace],
+                       check=True)
     assert client.returncode == 0, client.stdout[-1500:] + client.stderr[-1500:]
-    subprocess.run([sys.executable, os.path.join(ROOT, "scripts/trace-merge.py"), trace, ftrace,
-                    "-o", merged], check=True)
+    # A sanitizer report (the ASan build) or a crash at exit fails the session too.
+    with open(os.path.join(TMP, f"syncbridge-{name}.log"), errors="replace") as f:
+        log = f.read()
+    bad = [l for l in log.splitlines() if "Sanitizer" in l or "runtime error" in l]
+    assert comp.returncode == 0 and not bad, (comp.returncode, bad[:5])
+    if not kernel:
+        merged = trace
+    else:
+        subprocess.run([sys.executable, os.path.join(ROOT, "scripts/trace-merge.py"), trace,
+                        ftrace, "-o", merged], check=True)
     with open(merged) as f:
         return json.load(f)["traceEvents"], client.stdout
 
 
-EVENTS = None
+SESSIONS = {}
 
 
-def events():
-    global EVENTS
-    if EVENTS is None:
-        EVENTS = session()
-    return EVENTS
+def events(name="implicit", *args):
+    if name not in SESSIONS:
+        SESSIONS[name] = session(name, *args)
+    return SESSIONS[name]
 
 
 def client_track(evs):
@@ -123,6 +139,71 @@ def trace_merges_kernel_fence_events():
                     inside += 1
     print(f"# {len(kernel)} sw_sync signals merged; {inside} of {waits} waits have one inside")
     assert waits > 0 and inside == waits, (inside, waits)
+
+
+def check_releases(evs, names):
+    """On each of the client's surface tracks: one release event NAMES per applied buffer that a
+    later buffer replaced, after that later state was let through by the gate (and at most one
+    for the last buffer, when the surface goes). Returns how many releases were checked."""
+    checked = 0
+    for tid in client_track(evs):
+        mine = [e for e in evs if e.get("tid") == tid and e.get("pid") != 1 << 30]
+        commits = {e["args"]["seq"]: e for e in mine
+                   if e["name"] == "commit" and e["args"]["buffer"] == "dmabuf"}
+        applied = {e["args"]["seq"]: e for e in mine if e["name"] == "applied"}
+        ends = {e["args"]["commit"]: e for e in mine if e["name"] == "wait" and e["ph"] == "e"}
+        releases = [e for e in mine if e["name"] in names]
+        if not commits:
+            continue
+        seqs = sorted(commits)
+        count = collections.Counter(r["args"]["commit"] for r in releases)
+        twice = {seq: n for seq, n in count.items() if n > 1}
+        assert not twice, f"{names}: released more than once: {twice}"
+        for r in releases:
+            seq = r["args"]["commit"]
+            # Only a buffer that was on screen is released, and only once the next one is.
+            assert seq in commits and seq in applied, (names, r)
+            later = [s for s in seqs if s > seq]
+            assert r["ts"] >= applied[seq]["ts"], (names, seq, "released before it was applied")
+            if not later:
+                continue  # the last buffer: released when the surface went away
+            nxt = later[0]
+            assert nxt in applied, (names, seq, "released, but the next state never applied")
+            assert r["ts"] >= commits[nxt]["ts"], (names, seq, "released before the next commit")
+            if nxt in ends:
+                assert r["ts"] >= ends[nxt]["ts"], \
+                    (names, seq, "released while the next commit was still held")
+        # Every buffer that a later applied buffer replaced has been released.
+        replaced = [s for s, n in zip(seqs, seqs[1:]) if s in applied and n in applied]
+        missing = [s for s in replaced if s not in count]
+        assert replaced and not missing, (names, "not released", missing[:10], len(replaced))
+        checked += len(releases)
+        print(f"# surface track {tid}: {len(releases)} {'/'.join(names)} for "
+              f"{len(replaced)} replaced buffers")
+    assert checked, names
+    return checked
+
+
+@test
+def trace_records_buffer_releases():
+    evs, _ = events()
+    check_releases(evs, ("wl_buffer.release",))
+
+
+@test
+def trace_records_release_points_and_explicit_releases():
+    # linux-drm-syncobj-v1: the release point is signalled when the compositor is done with the
+    # buffer; zwp_linux_buffer_release_v1: one event per commit that asked for it.
+    evs, _ = events("syncobj", ("--syncobj",), False, "30", "1.5")
+    check_releases(evs, ("release point signalled",))
+    check_releases(evs, ("wl_buffer.release",))
+    points = [e for e in evs if e["name"] == "release point signalled"]
+    assert all(isinstance(e["args"]["read_fence"], bool) and e["args"]["ok"] for e in points)
+    values = [e["args"]["point"] for e in points]
+    assert values == sorted(set(values)), values[:20]
+    evs, _ = events("explicit", ("--explicit",), False, "30", "1.5")
+    check_releases(evs, ("fenced_release", "immediate_release"))
+    check_releases(evs, ("wl_buffer.release",))
 
 
 def main():
