@@ -173,7 +173,7 @@ static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
 	int fences = wait->fences;
 	struct timespec woke = wait->gs->gate->woke, unlocking, applied;
 
-	if (wait->gs->gate->trace) {
+	if (SB_TRACE && wait->gs->gate->trace) {
 		uint64_t track = sb_trace_surface_track(wait->gs->gate->trace, surface);
 
 		sb_trace_end(wait->gs->gate->trace, track, "wait", trace_wait_id(track, seq),
@@ -384,7 +384,7 @@ static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface
 
 	if ((surface->pending.committed & WLR_SURFACE_STATE_BUFFER) && surface->pending.buffer)
 		dmabuf = wlr_buffer_get_dmabuf(surface->pending.buffer, &attribs);
-	if (gate->trace)
+	if (SB_TRACE && gate->trace)
 		trace_commit(gate->trace, surface, dmabuf);
 	if (!wl_list_empty(&surface->cached) && queue_full(surface)) {
 		wl_client_post_implementation_error(
@@ -447,7 +447,7 @@ static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface
 	}
 	wait->armed = true;
 	wait->seq = wlr_surface_lock_pending(surface);
-	if (gate->trace)
+	if (SB_TRACE && gate->trace)
 		trace_wait_begin(gate->trace, surface, wait, dmabuf ? &attribs : NULL);
 	wl_list_insert(gs->waits.prev, &wait->link);
 	gate->pending++;

@@ -150,13 +150,14 @@ static void output_present(struct wl_listener *listener, void *data)
 {
 	struct sb_output *output = wl_container_of(listener, output, present);
 	struct wlr_output_event_present *event = data;
-	struct wlr_scene_output *scene_output =
-		wlr_scene_get_scene_output(output->server->scene, output->wlr_output);
-	struct trace_mark mark = {output->server->trace, "presented", sb_trace_now_ns(),
-				  event->commit_seq};
+	struct wlr_scene_output *scene_output;
+	struct trace_mark mark = {output->server->trace, "presented", 0, event->commit_seq};
 
-	if (!mark.trace)
+	/* Tracing off: nothing but this test on every presentation. */
+	if (!SB_TRACE || !mark.trace)
 		return;
+	scene_output = wlr_scene_get_scene_output(output->server->scene, output->wlr_output);
+	mark.when_ns = sb_trace_now_ns();
 	if (event->when)
 		mark.when_ns = (uint64_t)event->when->tv_sec * 1000000000ull +
 			       (uint64_t)event->when->tv_nsec;
