@@ -204,7 +204,7 @@ static bool create_globals(struct sb_server *server)
 	wlr_scene_set_presentation(server->scene, server->presentation);
 	server->new_xdg_surface.notify = server_new_xdg_surface;
 	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
-	return xdg_shell_guard_init(server) && seat_init(server);
+	return xdg_shell_guard_init(server) && subsurface_guard_init(server) && seat_init(server);
 }
 
 static int handle_terminate(int signal, void *data)
@@ -489,6 +489,7 @@ int main(int argc, char *argv[])
 			wl_event_source_remove(signals[i]);
 	seat_finish(&server);
 	xdg_shell_guard_finish(&server);
+	subsurface_guard_finish(&server);
 	sb_explicit_sync_v1_destroy(server.explicit_sync_v1);
 	sb_syncobj_v1_destroy(server.syncobj_v1);
 	commit_gate_destroy(server.gate);
@@ -518,6 +519,7 @@ err_gate:
 err_backend:
 	seat_finish(&server);
 	xdg_shell_guard_finish(&server);
+	subsurface_guard_finish(&server);
 	wlr_backend_destroy(server.backend);
 err_display:
 	wl_display_destroy(server.display);

@@ -36,6 +36,7 @@ struct sb_server {
 	struct sb_explicit_sync_v1 *explicit_sync_v1;
 	struct sb_trace *trace; /* --trace, else NULL */
 	struct wl_protocol_logger *xdg_guard;
+	struct wl_protocol_logger *subsurface_guard;
 
 	struct wl_list outputs; /* sb_output.link */
 	struct wl_list views;	/* sb_view.link, top first */
@@ -80,6 +81,9 @@ void server_new_xdg_surface(struct wl_listener *listener, void *data);
 /* Refuses a wl_surface destroyed before its xdg role object (wlroots 0.15 would crash). */
 bool xdg_shell_guard_init(struct sb_server *server);
 void xdg_shell_guard_finish(struct sb_server *server);
+/* subsurface_guard.c: wl_subsurface.place_above/below after the parent is gone (wlroots 0.15). */
+bool subsurface_guard_init(struct sb_server *server);
+void subsurface_guard_finish(struct sb_server *server);
 /*
  * The view under layout point (lx, ly), or NULL; *surface and (*sx, *sy) are the surface there
  * (a subsurface or popup of the view's) and the point in its coordinates.

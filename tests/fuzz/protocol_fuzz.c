@@ -626,9 +626,9 @@ static void send_request(struct fuzz_client *c, int index, struct input *in)
 	/*
 	 * wlroots 0.15.1 dereferences NULL in xdg_toplevel/xdg_popup requests once the wl_surface
 	 * under them is gone (syncbridge now refuses that destroy: xdg_shell.c), and in
-	 * wl_subsurface.place_above/below once the parent surface is gone (legal, and not guarded:
-	 * see tests/fuzz/README.md). The client forgets those objects with any destroyed surface
-	 * instead of finding the same wlroots bugs again.
+	 * wl_subsurface.place_above/below once the parent surface is gone (legal; ignored by
+	 * subsurface_guard.c). Neither guard is part of this harness's server: the client forgets
+	 * those objects with any destroyed surface instead of finding the same wlroots bugs again.
 	 */
 	if (obj.interface == &wl_surface_interface && strcmp(m->name, "destroy") == 0)
 		forget_role_objects(c);

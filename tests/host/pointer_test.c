@@ -63,6 +63,7 @@ struct client {
 	struct wl_display *display;
 	struct wl_registry *registry;
 	struct wl_compositor *compositor;
+	struct wl_subcompositor *subcompositor;
 	struct wl_shm *shm;
 	struct xdg_wm_base *wm_base;
 	struct wl_seat *seat;
@@ -232,6 +233,8 @@ static void registry_global(void *data, struct wl_registry *registry, uint32_t n
 
 	if (strcmp(iface, wl_compositor_interface.name) == 0) {
 		c->compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 4);
+	} else if (strcmp(iface, wl_subcompositor_interface.name) == 0) {
+		c->subcompositor = wl_registry_bind(registry, name, &wl_subcompositor_interface, 1);
 	} else if (strcmp(iface, wl_shm_interface.name) == 0) {
 		c->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
 	} else if (strcmp(iface, xdg_wm_base_interface.name) == 0) {
@@ -288,6 +291,8 @@ static void client_destroy(struct client *c)
 		xdg_wm_base_destroy(c->wm_base);
 	if (c->shm)
 		wl_shm_destroy(c->shm);
+	if (c->subcompositor)
+		wl_subcompositor_destroy(c->subcompositor);
 	if (c->compositor)
 		wl_compositor_destroy(c->compositor);
 	wl_registry_destroy(c->registry);
@@ -678,6 +683,58 @@ out:
 	teardown(t, &f);
 }
 
+/*
+ * wl_subsurface.place_above/below after the parent wl_surface is gone is legal (the sub-surface
+ * is unmapped and stays valid) and crashed wlroots 0.15.1 (compositor/subsurface_guard.c): the
+ * requests are ignored, the sub-surface can still be moved and destroyed.
+ */
+static void subsurface_restacked_after_its_parent_is_gone_is_ignored(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct client *c = NULL;
+	struct wl_surface *parent, *child[2];
+	struct wl_subsurface *sub[2];
+	struct window more = {0};
+
+	if (!setup(t, &f, 1))
+		goto out;
+	c = client_connect(&f.comp);
+	if (!expect(t, c && c->compositor && c->subcompositor))
+		goto out;
+	parent = wl_compositor_create_surface(c->compositor);
+	for (int i = 0; i < 2; i++) {
+		child[i] = wl_compositor_create_surface(c->compositor);
+		sub[i] = wl_subcompositor_get_subsurface(c->subcompositor, child[i], parent);
+	}
+	wl_surface_commit(parent);
+	expect(t, wl_display_roundtrip(c->display) >= 0);
+	wl_surface_destroy(parent);
+	wl_subsurface_place_above(sub[0], child[1]);
+	wl_subsurface_place_below(sub[1], child[0]);
+	wl_subsurface_set_position(sub[0], 4, 4);
+	wl_surface_commit(child[0]);
+	expect(t, wl_display_roundtrip(c->display) >= 0);
+	/* The hidden sub-surface is back for its destructor: destroyed, then its surface reused. */
+	wl_subsurface_place_above(sub[0], child[1]);
+	wl_subsurface_destroy(sub[0]);
+	wl_subsurface_destroy(sub[1]);
+	parent = wl_compositor_create_surface(c->compositor);
+	sub[0] = wl_subcompositor_get_subsurface(c->subcompositor, child[0], parent);
+	wl_subsurface_place_above(sub[0], parent);
+	expect(t, wl_display_roundtrip(c->display) >= 0);
+	expect(t, wl_display_get_error(c->display) == 0);
+	wl_subsurface_destroy(sub[0]);
+	wl_surface_destroy(parent);
+	for (int i = 0; i < 2; i++)
+		wl_surface_destroy(child[i]);
+	/* The compositor is alive and serves the other client. */
+	expect(t, window_create(f.app, &more, 0x0000ff));
+	window_destroy(&more);
+out:
+	client_destroy(c);
+	teardown(t, &f);
+}
+
 int main(int argc, char *argv[])
 {
 	static const struct sb_test tests[] = {
@@ -688,6 +745,7 @@ int main(int argc, char *argv[])
 		SB_TEST(click_raises_and_activates_the_window_under_the_pointer),
 		SB_TEST(virtual_pointer_client_may_leave_at_any_time),
 		SB_TEST(surface_destroyed_before_its_toplevel_is_refused),
+		SB_TEST(subsurface_restacked_after_its_parent_is_gone_is_ignored),
 	};
 
 	if (argc != 2) {

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+/*
+ * wlroots 0.15.1 crashes on a legal request: wl_subsurface.place_above/place_below once the
+ * parent wl_surface is gone. Its handler looks the sibling up in subsurface->parent's lists, and
+ * parent is NULL after the parent's destruction (the sub-surface is then unmapped, and stays a
+ * valid object: wayland.xml). Later wlroots ignores the request. Found by tests/fuzz/.
+ *
+ * The guard: a protocol logger runs before each request is dispatched. For place_above/below on
+ * an orphaned sub-surface it hides the wlr_subsurface (the resource's user data) from the
+ * handler, which then returns at once, and hands it back before anything else can use the
+ * resource's user data: at the next message of any client (requests are dispatched one at a
+ * time, each after its logger call) or when the resource is destroyed (destroy listeners run
+ * before wlroots' destructor, which needs it). wlroots itself reaches the sub-surface through
+ * the wlr_surface, never through the resource, so nothing else sees the gap.
+ */
+#include <string.h>
+
+#include <wayland-server-core.h>
+#include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_surface.h>
+#include <wlr/util/log.h>
+
+#include "server.h"
+
+static struct {
+	struct wl_resource *resource; /* the wl_subsurface whose user data is hidden, or NULL */
+	void *data;
+	struct wl_listener destroy;
+} hidden;
+
+static void restore(void)
+{
+	if (!hidden.resource)
+		return;
+	wl_resource_set_user_data(hidden.resource, hidden.data);
+	wl_list_remove(&hidden.destroy.link);
+	hidden.resource = NULL;
+}
+
+static void handle_destroy(struct wl_listener *listener, void *data)
+{
+	restore();
+}
+
+static void subsurface_guard_logger(void *data, enum wl_protocol_logger_type type,
+				    const struct wl_protocol_logger_message *message)
+{
+	const char *name = message->message->name;
+	struct wlr_subsurface *subsurface;
+
+	restore();
+	if (type != WL_PROTOCOL_LOGGER_REQUEST ||
+	    (strcmp(name, "place_above") != 0 && strcmp(name, "place_below") != 0) ||
+	    strcmp(wl_resource_get_class(message->resource), "wl_subsurface") != 0)
+		return;
+	subsurface = wl_resource_get_user_data(message->resource);
+	if (!subsurface || subsurface->parent)
+		return;
+	wlr_log(WLR_DEBUG, "wl_subsurface@%u.%s after its parent is gone: ignored",
+		wl_resource_get_id(message->resource), name);
+	hidden.resource = message->resource;
+	hidden.data = subsurface;
+	hidden.destroy.notify = handle_destroy;
+	wl_resource_add_destroy_listener(message->resource, &hidden.destroy);
+	wl_resource_set_user_data(message->resource, NULL);
+}
+
+bool subsurface_guard_init(struct sb_server *server)
+{
+	server->subsurface_guard =
+		wl_display_add_protocol_logger(server->display, subsurface_guard_logger, server);
+	return server->subsurface_guard != NULL;
+}
+
+void subsurface_guard_finish(struct sb_server *server)
+{
+	restore();
+	if (server->subsurface_guard)
+		wl_protocol_logger_destroy(server->subsurface_guard);
+	server->subsurface_guard = NULL;
+}
