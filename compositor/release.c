@@ -12,6 +12,8 @@
 
 struct sb_release {
 	struct wlr_buffer *buffer;
+	struct wl_event_loop *loop;
+	struct wl_event_source *idle; /* released, answered at the end of this loop iteration */
 	sb_release_func_t func;
 	void *data;
 	struct wl_listener release;
@@ -75,11 +77,31 @@ static void release_fire(struct sb_release *release, bool alive)
 	func(fence, data);
 }
 
+static void release_idle(void *data)
+{
+	struct sb_release *release = data;
+
+	release->idle = NULL; /* an idle source goes once dispatched */
+	release_fire(release, true);
+}
+
+/*
+ * wlroots drops a buffer while it applies the state that replaced it, i.e. inside the commit
+ * gate's apply. The answer (a fence export, a syncobj signal that may wake the client) is not
+ * part of presenting the new state: it runs at the end of the same loop iteration, before the
+ * events are flushed, so every state that became ready together is applied first and the client
+ * hears of the release no later than before.
+ */
 static void handle_release(struct wl_listener *listener, void *data)
 {
 	struct sb_release *release = wl_container_of(listener, release, release);
 
-	release_fire(release, true);
+	if (release->idle)
+		return;
+	if (release->loop)
+		release->idle = wl_event_loop_add_idle(release->loop, release_idle, release);
+	if (!release->idle)
+		release_fire(release, true);
 }
 
 static void handle_destroy(struct wl_listener *listener, void *data)
@@ -89,13 +111,15 @@ static void handle_destroy(struct wl_listener *listener, void *data)
 	release_fire(release, false);
 }
 
-struct sb_release *sb_release_watch(struct wlr_buffer *buffer, sb_release_func_t func, void *data)
+struct sb_release *sb_release_watch(struct wlr_buffer *buffer, struct wl_event_loop *loop,
+				    sb_release_func_t func, void *data)
 {
 	struct sb_release *release = calloc(1, sizeof(*release));
 
 	if (!release)
 		return NULL;
 	release->buffer = buffer;
+	release->loop = loop;
 	release->func = func;
 	release->data = data;
 	release->release.notify = handle_release;
@@ -109,6 +133,8 @@ void sb_release_cancel(struct sb_release *release)
 {
 	if (!release)
 		return;
+	if (release->idle)
+		wl_event_source_remove(release->idle);
 	wl_list_remove(&release->release.link);
 	wl_list_remove(&release->destroy.link);
 	free(release);

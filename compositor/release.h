@@ -18,10 +18,15 @@ struct wlr_buffer;
  * copy, or a reader the compositor imported a fence for), or NULL when nothing is pending (the
  * pixman renderer reads synchronously). The callback takes ownership of read_fence. The watch
  * frees itself after the callback; it never fires twice.
+ *
+ * With a loop, a release is answered from an idle source of it (the end of the loop iteration in
+ * which wlroots dropped the buffer, before events are flushed); a destroyed buffer at once.
  */
 typedef void (*sb_release_func_t)(struct sb_sync_file *read_fence, void *data);
 
-struct sb_release *sb_release_watch(struct wlr_buffer *buffer, sb_release_func_t func, void *data);
+struct wl_event_loop;
+struct sb_release *sb_release_watch(struct wlr_buffer *buffer, struct wl_event_loop *loop,
+				    sb_release_func_t func, void *data);
 /* Forgets a watch that has not fired: the callback is never called. */
 void sb_release_cancel(struct sb_release *release);
 

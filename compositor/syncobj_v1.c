@@ -150,7 +150,10 @@ static int release_point_watch(struct sb_syncobj_v1 *manager, struct wlr_surface
 	point_set(&release->point, point->timeline, point->value);
 	release->trace = sb_trace_surface_find(surface, &release->track);
 	release->seq = surface->pending.seq;
-	release->watch = sb_release_watch(buffer, handle_buffer_released, release);
+	release->watch = sb_release_watch(buffer,
+					  wl_display_get_event_loop(wl_client_get_display(
+						  wl_resource_get_client(surface->resource))),
+					  handle_buffer_released, release);
 	if (!release->watch) {
 		point_clear(&release->point);
 		free(release);

@@ -51,7 +51,11 @@ n_strace_runs=4
 # N_ACQUIRE 0: the floor and the strace runs only.
 [ "$n_acquire" = 0 ] && MODES=
 n_tests=$((1 + n_strace_runs + 1))
+# Each mode also gets a floor of its own, measured just before its run (floor-MODE.csv): the load
+# of an emulated machine drifts, and the report compares each mode with the floor next to it.
+n_floor_mode=300
 for bench in $MODES; do
+	n_tests=$((n_tests + 1))
 	case $bench in
 	syncobj | explicit) n_tests=$((n_tests + 1)) ;;
 	*) n_tests=$((n_tests + 1 + n_sweep_runs)) ;;
@@ -124,6 +128,8 @@ for bench in $MODES; do
 		;;
 	*) comp_mode=$bench sync_args='' what="write fence" ;;
 	esac
+	"$floor" "$n_floor_mode" "$out/floor-$bench.csv" >"$out/floor-$bench.txt" 2>&1
+	result $? "wake floor before $bench: $(tail -1 "$out/floor-$bench.txt")"
 	start_compositor "$comp_mode" "sb-bench-$bench" -d
 	echo "acquire-$bench.csv" >"$out/runs-$bench.txt"
 	# shellcheck disable=SC2086 # sync_args: none or one word

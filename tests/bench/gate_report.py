@@ -32,6 +32,8 @@ HELD = re.compile(r"surface (0x[0-9a-f]+|\(nil\)): commit (\d+) held")
 AT_ONCE = re.compile(r"surface (0x[0-9a-f]+|\(nil\)): commit applied at once")
 APPLIED = re.compile(r"surface (0x[0-9a-f]+|\(nil\)): commit (\d+) released after .* applied at "
                      r"(\d+)\.(\d{9})")
+# Since the split of the apply (commit_gate.c): when the loop called the gate, when it unlocked.
+SPLIT = re.compile(r"\(woke at (\d+)\.(\d{9}), unlocking at (\d+)\.(\d{9})\)")
 STRACE_LINE = re.compile(r"^\s*([\d.]+)\s+([\d.]+)\s+(\d+)\s+(\d+)\s+(\d+)?\s*(\w+)\s*$")
 
 
@@ -69,7 +71,8 @@ def applied(rows, column="release_ns"):
 
 
 def gate_applies(log_path):
-    """Apply time (ns) or None (applied at once) of each dma-buf commit, in commit order."""
+    """Apply time (ns) or None (applied at once) of each dma-buf commit, in commit order; the
+    gate's wake and unlock times (ns, or None in logs without them) go to gate_applies.split."""
     order, times = [], {}
     with open(log_path, encoding="utf-8", errors="replace") as f:
         for line in f:
@@ -81,17 +84,23 @@ def gate_applies(log_path):
             else:
                 m = APPLIED.search(line)
                 if m:
-                    times.setdefault((m.group(1), int(m.group(2))), []).append(
-                        int(m.group(3)) * 10**9 + int(m.group(4)))
+                    t = int(m.group(3)) * 10**9 + int(m.group(4))
+                    sp = SPLIT.search(line)
+                    parts = (int(sp.group(1)) * 10**9 + int(sp.group(2)),
+                             int(sp.group(3)) * 10**9 + int(sp.group(4))) if sp else (None, None)
+                    times.setdefault((m.group(1), int(m.group(2))), []).append((t, parts))
     # A surface address can come back with the next client: take each (surface, seq) in turn.
     out, seen = [], {}
+    gate_applies.split = []
     for key in order:
-        if key is None:
-            out.append(None)
-            continue
-        i = seen.get(key, 0)
-        seen[key] = i + 1
-        out.append(times[key][i] if i < len(times.get(key, [])) else None)
+        entry = None
+        if key is not None:
+            i = seen.get(key, 0)
+            seen[key] = i + 1
+            if i < len(times.get(key, [])):
+                entry = times[key][i]
+        out.append(entry[0] if entry else None)
+        gate_applies.split.append(entry[1] if entry else (None, None))
     return out
 
 
@@ -156,15 +165,31 @@ def main():
                 v = int(r[what + "_ns"])
                 floor.setdefault((r["kind"], what), []).append(v)
                 samples.append((f"floor_{what}", r["kind"], "", int(r["sample"]), v))
+    # The floor measured again just before each mode's run (floor-MODE.csv): the load of an
+    # emulated machine drifts over a run, so each mode is compared with the floor next to it.
+    mode_floor = {}  # mode -> {(kind, what): [ns]}
+    for mode in MODES:
+        path = os.path.join(raw, f"floor-{mode}.csv")
+        if not os.path.exists(path):
+            continue
+        with open(path, newline="", encoding="utf-8") as f:
+            for r in csv.DictReader(f):
+                for what in ("wake", "roundtrip"):
+                    v = int(r[what + "_ns"])
+                    mode_floor.setdefault(mode, {}).setdefault((r["kind"], what), []).append(v)
+                    samples.append((f"floor_{what}_before", f"{mode}:{r['kind']}", "",
+                                    int(r["sample"]), v))
 
     # Compositor side: the gate's "applied at" (-d), paired in order with the client's frames.
     comp_signal, comp_sweep, comp_counts, late_imports = {}, {}, {}, {}
+    comp_split = {}  # mode -> [(signal -> woke, woke -> unlocking, unlocking -> applied) ns]
     for mode in MODES:
         runs_path = os.path.join(raw, f"runs-{mode}.txt")
         logs = glob.glob(os.path.join(raw, f"syncbridge-sb-bench-{mode}.log"))
         if not os.path.exists(runs_path) or not logs:
             continue
         applies = gate_applies(logs[0])
+        splits = gate_applies.split
         frames = []
         with open(runs_path, encoding="utf-8") as f:
             for name in f.read().split():
@@ -187,6 +212,13 @@ def main():
                 if sig is not None:
                     comp_signal.setdefault(mode, []).append(t - sig)
                     samples.append(("gate_apply_after_signal", mode, "", i, t - sig))
+                    woke, unlocking = splits[i]
+                    if woke is not None:
+                        comp_split.setdefault(mode, []).append(
+                            (woke - sig, unlocking - woke, t - unlocking))
+                        samples.append(("gate_woke_after_signal", mode, "", i, woke - sig))
+                        samples.append(("gate_unlock_after_signal", mode, "", i,
+                                        unlocking - sig))
             else:
                 later = int(re.search(r"-(\d+)\.csv$", name).group(1))
                 imported = ns(row, "later_import_ns")
@@ -256,8 +288,6 @@ def main():
 
     ms = lambda v: v / 1e6  # noqa: E731
     us = lambda v: v / 1e3  # noqa: E731
-    ev_wake = median(floor[("eventfd", "wake")])
-    ev_round = median(floor[("eventfd", "roundtrip")])
     lines = []
     lines.append("Floor (same guest run; one process signals, the other wakes in epoll_wait):")
     lines.append("")
@@ -268,10 +298,20 @@ def main():
         w_, r_ = floor[(kind, "wake")], floor[(kind, "roundtrip")]
         lines.append(f"| {kind} | {us(median(w_)):.0f} / {us(percentile(w_, 90)):.0f} "
                      f"| {us(median(r_)):.0f} / {us(percentile(r_, 90)):.0f} | {len(w_)} |")
+    for mode, fl in mode_floor.items():
+        for kind in ("eventfd", "sync_file"):
+            w_, r_ = fl[(kind, "wake")], fl[(kind, "roundtrip")]
+            lines.append(f"| {kind}, just before {mode} | {us(median(w_)):.0f} / "
+                         f"{us(percentile(w_, 90)):.0f} | {us(median(r_)):.0f} / "
+                         f"{us(percentile(r_, 90)):.0f} | {len(w_)} |")
     lines.append("")
+
+    def floor_of(mode, kind, what="wake"):
+        """The floor next to the mode's run if it was measured there, else the run's first."""
+        fl = mode_floor.get(mode, floor)
+        return median(fl[(kind, what)])
     slopes = {}
     if after_signal:
-        sf_wake = median(floor[("sync_file", "wake")])
         lines.append("Apply latency after the acquire fence signals (sw_sync signal in the client -> "
                      "the gate's apply in the compositor, `-d` log; and -> the client receiving "
                      "the release of the previous buffer: wl_buffer.release, for explicit "
@@ -314,7 +354,8 @@ def main():
             if g:
                 held, total = comp_counts[mode]
                 gcell = f"{us(median(g)):.0f} / {us(percentile(g, 90)):.0f}"
-                gratio = f"{median(g) / ev_wake:.2f} / {median(g) / sf_wake:.2f}"
+                gratio = (f"{median(g) / floor_of(mode, 'eventfd'):.2f} / "
+                          f"{median(g) / floor_of(mode, 'sync_file'):.2f}")
             else:
                 gcell = gratio = "-"
             # Released before the signal would mean the release does not mark the apply.
@@ -322,10 +363,37 @@ def main():
             via = f"{RELEASE_NAME[mode]}: " if mode in RELEASE_NAME else ""
             lines.append(f"| {mode} | {gcell} | {gratio} | {via}{us(median(v)):.0f} / "
                          f"{us(percentile(v, 90)):.0f} ({early} of {n} before the signal) "
-                         f"| {median(v) / ev_round:.2f} | {sw} | {ends} "
+                         f"| {median(v) / floor_of(mode, 'eventfd', 'roundtrip'):.2f} | {sw} "
+                         f"| {ends} "
                          f"| {comp_counts[mode][0] if g else 0} held of "
                          f"{comp_counts[mode][1] if g else n + 1} |")
         lines.append("")
+        if comp_split:
+            lines.append("Where the gate's apply latency goes (medians of each part over the "
+                         "held commits, µs): the kernel's wakeup of the compositor (signal -> "
+                         "the event loop calls the gate), the gate's own work (its epoll set, "
+                         "the waiter, until it calls `wlr_surface_unlock_cached()`), and "
+                         "wlroots' state apply (the commit handlers, the new texture, the "
+                         "previous buffer's release):")
+            lines.append("")
+            lines.append("| mode | signal -> gate called | -> unlock (gate's work) "
+                         "| -> applied (wlroots' apply) | eventfd / sync_file wake next to it "
+                         "| signal -> unlock / eventfd wake "
+                         "| signal -> applied / eventfd wake |")
+            lines.append("|---|---:|---:|---:|---:|---:|---:|")
+            for mode in MODES:
+                parts = comp_split.get(mode)
+                if not parts:
+                    continue
+                a, b, c = ([p[k] for p in parts] for k in range(3))
+                to_unlock = [x + y for x, y in zip(a, b)]
+                ew = floor_of(mode, "eventfd")
+                lines.append(f"| {mode} | {us(median(a)):.0f} | {us(median(b)):.0f} "
+                             f"| {us(median(c)):.0f} | {us(ew):.0f} / "
+                             f"{us(floor_of(mode, 'sync_file')):.0f} "
+                             f"| {median(to_unlock) / ew:.2f} "
+                             f"| {median(comp_signal[mode]) / ew:.2f} |")
+            lines.append("")
         lines.append(f"Slope: fit = least squares over the per-L medians for L ≥ {FIT_FROM_MS} ms "
                      "(the acquire fence signals at 30 ms), ends = (L=200 − L=0) / 200. Sweep "
                      "commits left out because the client imported the later fence only after the "
