@@ -110,7 +110,8 @@ static void dmabuf_cpu_read_begin(struct sb_dmabuf_buffer *buffer)
 	if (buffer->cpu_access++ > 0)
 		return;
 	buffer->synced = ((buffer->dmabuf && buffer->dmabuf->no_idle_check) ||
-			  sb_dmabuf_is_idle(buffer->attribs.fd[0], SB_ACCESS_READ) == 1) &&
+			  sb_dmabuf_is_idle(buffer->attribs.fd[0],
+					    SB_ACCESS_READ | SB_ACCESS_CHECKED) == 1) &&
 			 sync_start_bounded(buffer);
 	if (!buffer->synced)
 		wlr_log(WLR_DEBUG, "dma-buf %p: a later writer is pending, read without SYNC_START",

@@ -4,12 +4,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <pixman.h>
+
 #include <wlr/backend.h>
 #include <wlr/backend/headless.h>
 #include <wlr/interfaces/wlr_output.h>
 #include <wlr/render/allocator.h>
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/types/wlr_output.h>
+#include <wlr/types/wlr_output_damage.h>
 #include <wlr/types/wlr_output_layout.h>
 #include <wlr/types/wlr_scene.h>
 #include <wlr/util/log.h>
@@ -102,14 +105,23 @@ static void output_frame(struct wl_listener *listener, void *data)
 	struct wlr_scene_output *scene_output =
 		wlr_scene_get_scene_output(output->server->scene, output->wlr_output);
 	struct timespec now;
-	bool begin = true;
+	bool begin, bracketed;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	output->last_frame_ns = timespec_ns(&now);
 	if (!scene_output)
 		return;
-	/* The pixman renderer reads client dma-bufs while it composes: bracket the frame. */
-	wlr_scene_output_for_each_surface(scene_output, surface_cpu_read, &begin);
+	/*
+	 * The pixman renderer reads client dma-bufs while it composes: bracket the frame. Only a
+	 * frame that will be rendered: wlr_scene_output_commit() renders when the output needs a
+	 * frame or has damage (wlr_output_damage_attach_render()), and a frame callback alone
+	 * asks for neither.
+	 */
+	begin = output->wlr_output->needs_frame ||
+		pixman_region32_not_empty(&scene_output->damage->current);
+	if (begin)
+		wlr_scene_output_for_each_surface(scene_output, surface_cpu_read, &begin);
+	bracketed = begin;
 	if (!wlr_scene_output_commit(scene_output))
 		goto done;
 	if (output->server->trace) {
@@ -141,7 +153,8 @@ static void output_frame(struct wl_listener *listener, void *data)
 	}
 done:
 	begin = false;
-	wlr_scene_output_for_each_surface(scene_output, surface_cpu_read, &begin);
+	if (bracketed)
+		wlr_scene_output_for_each_surface(scene_output, surface_cpu_read, &begin);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	wlr_scene_output_send_frame_done(scene_output, &now);
 }
