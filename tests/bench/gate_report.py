@@ -15,6 +15,8 @@ import os
 import re
 import sys
 
+from benchstats import median, percentile, read_frames
+
 MODES = ["snapshot", "poll", "syncobj", "explicit", "none"]
 # Gated modes, in the order of the table and the plot.
 GATED = ["snapshot", "poll", "syncobj", "explicit"]
@@ -35,25 +37,6 @@ APPLIED = re.compile(r"surface (0x[0-9a-f]+|\(nil\)): commit (\d+) released afte
 # Since the split of the apply (commit_gate.c): when the loop called the gate, when it unlocked.
 SPLIT = re.compile(r"\(woke at (\d+)\.(\d{9}), unlocking at (\d+)\.(\d{9})\)")
 STRACE_LINE = re.compile(r"^\s*([\d.]+)\s+([\d.]+)\s+(\d+)\s+(\d+)\s+(\d+)?\s*(\w+)\s*$")
-
-
-def percentile(values, p):
-    """Nearest-rank percentile of a non-empty list."""
-    s = sorted(values)
-    k = max(0, min(len(s) - 1, -(-p * len(s) // 100) - 1))
-    return s[k]
-
-
-def median(values):
-    return percentile(values, 50)
-
-
-def read_frames(path):
-    """sb-client --csv rows of one surface, in frame order."""
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if r["surface"] == "0"]
-    rows.sort(key=lambda r: int(r["frame"]))
-    return rows
 
 
 def ns(row, key):
