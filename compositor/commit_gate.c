@@ -21,6 +21,9 @@
 #include "commit_gate.h"
 #include "trace.h"
 
+/* wl_surface.commit: the seventh request of wl_surface in wayland.xml. */
+#define WL_SURFACE_COMMIT_OPCODE 6
+
 struct sb_commit_gate {
 	struct wl_event_loop *loop;
 	struct wl_protocol_logger *logger;
@@ -483,8 +486,12 @@ static void gate_logger(void *data, enum wl_protocol_logger_type type,
 {
 	struct sb_commit_gate *gate = data;
 
-	if (type != WL_PROTOCOL_LOGGER_REQUEST || strcmp(message->message->name, "commit") != 0 ||
-	    strcmp(wl_resource_get_class(message->resource), "wl_surface") != 0)
+	/*
+	 * Called for every message of every client: libwayland passes the interface's own
+	 * wl_message, so one pointer comparison finds wl_surface.commit (opcode 6, wayland.xml).
+	 */
+	if (type != WL_PROTOCOL_LOGGER_REQUEST ||
+	    message->message != &wl_surface_interface.methods[WL_SURFACE_COMMIT_OPCODE])
 		return;
 	gate_commit(gate, wlr_surface_from_resource(message->resource));
 }

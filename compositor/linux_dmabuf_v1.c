@@ -62,11 +62,19 @@ struct params {
 
 static const struct wlr_buffer_impl buffer_impl;
 
+/* Buffers of ours alive, over every client: output frames skip their walk when there are none. */
+static unsigned long buffers_alive;
+
 static struct sb_dmabuf_buffer *buffer_from_wlr(struct wlr_buffer *buffer)
 {
 	struct sb_dmabuf_buffer *b = wl_container_of(buffer, b, base);
 
 	return b;
+}
+
+bool sb_dmabuf_buffers_alive(void)
+{
+	return buffers_alive > 0;
 }
 
 bool sb_dmabuf_buffer_is(struct wlr_buffer *buffer)
@@ -149,6 +157,7 @@ static void buffer_destroy(struct wlr_buffer *wlr_buffer)
 	munmap(buffer->map, buffer->map_size);
 	wlr_dmabuf_attributes_finish(&buffer->attribs);
 	free(buffer);
+	buffers_alive--;
 }
 
 static bool buffer_get_dmabuf(struct wlr_buffer *wlr_buffer, struct wlr_dmabuf_attributes *attribs)
@@ -391,6 +400,7 @@ static void params_create_common(struct wl_client *client, struct wl_resource *p
 		munmap(map, (size_t)size);
 		goto err_failed;
 	}
+	buffers_alive++;
 	buffer->map = map;
 	buffer->map_size = (size_t)size;
 	buffer->dmabuf = params->dmabuf;

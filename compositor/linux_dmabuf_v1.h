@@ -19,6 +19,8 @@ struct sb_linux_dmabuf_v1 *sb_linux_dmabuf_v1_create(struct wl_display *display)
 
 /* The dma-buf behind a buffer of ours, or NULL if it is another kind of wlr_buffer. */
 bool sb_dmabuf_buffer_is(struct wlr_buffer *buffer);
+/* Whether any client has a dma-buf wl_buffer of ours. */
+bool sb_dmabuf_buffers_alive(void);
 /*
  * DMA_BUF_IOCTL_SYNC around a CPU read of the buffer: wlroots 0.15's pixman renderer keeps the
  * mapping from texture creation and reads it while rendering, so the output brackets each frame.

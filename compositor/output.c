@@ -115,10 +115,11 @@ static void output_frame(struct wl_listener *listener, void *data)
 	 * The pixman renderer reads client dma-bufs while it composes: bracket the frame. Only a
 	 * frame that will be rendered: wlr_scene_output_commit() renders when the output needs a
 	 * frame or has damage (wlr_output_damage_attach_render()), and a frame callback alone
-	 * asks for neither.
+	 * asks for neither. And no walk over every surface while no client has a dma-buf.
 	 */
-	begin = output->wlr_output->needs_frame ||
-		pixman_region32_not_empty(&scene_output->damage->current);
+	begin = sb_dmabuf_buffers_alive() &&
+		(output->wlr_output->needs_frame ||
+		 pixman_region32_not_empty(&scene_output->damage->current));
 	if (begin)
 		wlr_scene_output_for_each_surface(scene_output, surface_cpu_read, &begin);
 	bracketed = begin;

@@ -13,7 +13,6 @@
  * before wlroots' destructor, which needs it). wlroots itself reaches the sub-surface through
  * the wlr_surface, never through the resource, so nothing else sees the gap.
  */
-#include <string.h>
 
 #include <wayland-server-core.h>
 #include <wlr/types/wlr_compositor.h>
@@ -49,9 +48,10 @@ static void subsurface_guard_logger(void *data, enum wl_protocol_logger_type typ
 	struct wlr_subsurface *subsurface;
 
 	restore();
+	/* place_above and place_below are wl_subsurface's third and fourth requests (wayland.xml). */
 	if (type != WL_PROTOCOL_LOGGER_REQUEST ||
-	    (strcmp(name, "place_above") != 0 && strcmp(name, "place_below") != 0) ||
-	    strcmp(wl_resource_get_class(message->resource), "wl_subsurface") != 0)
+	    (message->message != &wl_subsurface_interface.methods[2] &&
+	     message->message != &wl_subsurface_interface.methods[3]))
 		return;
 	subsurface = wl_resource_get_user_data(message->resource);
 	if (!subsurface || subsurface->parent)

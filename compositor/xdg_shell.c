@@ -143,8 +143,9 @@ static void xdg_guard_logger(void *data, enum wl_protocol_logger_type type,
 	struct wlr_surface *surface;
 	struct wlr_xdg_surface *xdg_surface;
 
-	if (type != WL_PROTOCOL_LOGGER_REQUEST || strcmp(message->message->name, "destroy") != 0 ||
-	    strcmp(wl_resource_get_class(message->resource), "wl_surface") != 0)
+	/* wl_surface.destroy is its first request (wayland.xml); libwayland passes that message. */
+	if (type != WL_PROTOCOL_LOGGER_REQUEST ||
+	    message->message != &wl_surface_interface.methods[0])
 		return;
 	surface = wlr_surface_from_resource(message->resource);
 	if (!surface || !wlr_surface_is_xdg_surface(surface))
