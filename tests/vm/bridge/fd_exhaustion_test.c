@@ -99,11 +99,10 @@ static int op_waiter(struct sb_fence_fixture *f, int dmabuf)
 	fence_fd = sb_sw_fence_create(f->timeline, 1);
 	if (fence_fd < 0)
 		goto out;
+	/* Takes fence_fd, on failure too (it closes it). */
 	sw = sb_sync_file_import(fence_fd);
-	if (!sw) {
-		close(fence_fd);
+	if (!sw)
 		goto out;
-	}
 	if (sb_waiter_add_sync_file(waiter, sw) < 0 ||
 	    sb_waiter_add_dmabuf(waiter, dmabuf, SB_ACCESS_READ, 0) < 0)
 		goto out;
