@@ -363,6 +363,16 @@ static bool out_of_resources(int err)
 }
 
 /* Asks the explicit-sync servers; returns 1 if one took the commit, 0 if none, -1 on an error. */
+static bool sources_interested(struct sb_commit_gate *gate, struct wlr_surface *surface)
+{
+	struct sb_gate_source *source;
+
+	wl_list_for_each(source, &gate->sources, link)
+		if (source->interested(source, surface))
+			return true;
+	return false;
+}
+
 static int ask_sources(struct sb_commit_gate *gate, struct wlr_surface *surface,
 		       struct gate_wait *wait)
 {
@@ -396,8 +406,8 @@ static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface
 			wl_resource_get_id(surface->resource), GATE_MAX_QUEUED);
 		return;
 	}
-	/* Only dma-bufs carry implicit fences; without explicit servers nothing else can wait. */
-	if (wl_list_empty(&gate->sources) && (!dmabuf || gate->mode == SB_IMPLICIT_NONE))
+	/* Only dma-bufs carry implicit fences; else only an explicit server's state can wait. */
+	if ((!dmabuf || gate->mode == SB_IMPLICIT_NONE) && !sources_interested(gate, surface))
 		return;
 	wait = calloc(1, sizeof(*wait));
 	if (!wait)

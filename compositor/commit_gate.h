@@ -2,6 +2,7 @@
 #ifndef SB_COMMIT_GATE_H
 #define SB_COMMIT_GATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <wayland-server-core.h>
@@ -32,6 +33,12 @@ struct wlr_surface;
 struct sb_gate_source {
 	int (*commit)(struct sb_gate_source *source, struct wlr_surface *surface,
 		      struct sb_waiter *waiter);
+	/*
+	 * Whether commit() has anything to do for the surface (it has the protocol's per-surface
+	 * object). A commit without a dma-buf that no source is interested in costs the gate
+	 * nothing: no wait, no waiter.
+	 */
+	bool (*interested)(struct sb_gate_source *source, struct wlr_surface *surface);
 	struct wl_list link; /* sb_commit_gate.sources */
 };
 

@@ -295,6 +295,13 @@ static const struct zwp_linux_surface_synchronization_v1_interface surface_sync_
 };
 
 /* sb_gate_source: validates the commit's explicit state and hands its fence to the gate. */
+static bool explicit_sync_interested(struct sb_gate_source *source, struct wlr_surface *surface)
+{
+	struct sb_explicit_sync_v1 *server = wl_container_of(source, server, source);
+
+	return sync_surface_find(server, surface) != NULL;
+}
+
 static int explicit_sync_commit(struct sb_gate_source *source, struct wlr_surface *surface,
 				struct sb_waiter *waiter)
 {
@@ -444,6 +451,7 @@ struct sb_explicit_sync_v1 *sb_explicit_sync_v1_create(struct wl_display *displa
 	server->gate = gate;
 	wl_list_init(&server->surfaces);
 	server->source.commit = explicit_sync_commit;
+	server->source.interested = explicit_sync_interested;
 	commit_gate_add_source(gate, &server->source);
 	return server;
 }

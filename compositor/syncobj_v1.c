@@ -349,6 +349,14 @@ static int commit_check(struct syncobj_surface *ss, struct wlr_surface *surface)
 	return 1;
 }
 
+static bool manager_gate_interested(struct sb_gate_source *source, struct wlr_surface *surface)
+{
+	struct sb_syncobj_v1 *manager = wl_container_of(source, manager, source);
+	struct syncobj_surface *ss = syncobj_surface_find(manager, surface);
+
+	return ss && ss->resource;
+}
+
 static int manager_gate_commit(struct sb_gate_source *source, struct wlr_surface *surface,
 			       struct sb_waiter *waiter)
 {
@@ -536,6 +544,7 @@ struct sb_syncobj_v1 *sb_syncobj_v1_create(struct wl_display *display, struct sb
 		return NULL;
 	}
 	manager->source.commit = manager_gate_commit;
+	manager->source.interested = manager_gate_interested;
 	commit_gate_add_source(gate, &manager->source);
 	wl_list_init(&manager->releases);
 	wlr_log(WLR_INFO, "wp_linux_drm_syncobj_manager_v1: timelines on %s", path);
