@@ -15,7 +15,7 @@ import os
 import re
 import sys
 
-from benchstats import median, percentile, read_frames
+from benchstats import median, percentile, read_frames, replace_table
 
 MODES = ["snapshot", "poll", "syncobj", "explicit", "none"]
 # Gated modes, in the order of the table and the plot.
@@ -402,14 +402,7 @@ def main():
     print(table)
 
     if readme:
-        with open(readme, encoding="utf-8") as f:
-            text = f.read()
-        start, end = "<!-- gate-table -->", "<!-- /gate-table -->"
-        if start in text and end in text:
-            head, rest = text.split(start, 1)
-            text = head + start + "\n" + table + "\n" + end + rest.split(end, 1)[1]
-            with open(readme, "w", encoding="utf-8") as f:
-                f.write(text)
+        replace_table(readme, "gate-table", table)
 
     try:
         import matplotlib

@@ -19,6 +19,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from benchstats import replace_table  # noqa: E402
+
 PEERS = ["syncbridge", "weston", "sway"]
 COLOURS = {"syncbridge": "tab:blue", "weston": "tab:orange", "sway": "tab:green"}
 FIELDS = ["where", "sweep", "compositor", "rep", "surfaces", "clients", "rate_hz", "seconds",
@@ -244,16 +246,13 @@ def plot(best, png):
 
 
 def update_readme(readme, text):
-    start, end = "<!-- load-table -->", "<!-- /load-table -->"
-    with open(readme) as f:
+    if replace_table(readme, "load-table", text):
+        return
+    with open(readme, encoding="utf-8") as f:
         doc = f.read()
-    block = start + "\n" + text + end
-    if start in doc and end in doc:
-        doc = doc[:doc.index(start)] + block + doc[doc.index(end) + len(end):]
-    else:
-        doc = doc.rstrip("\n") + "\n\n## Load\n\n" + block + "\n"
-    with open(readme, "w") as f:
-        f.write(doc)
+    with open(readme, "w", encoding="utf-8") as f:
+        f.write(doc.rstrip("\n") + "\n\n## Load\n\n<!-- load-table -->\n" + text.rstrip("\n")
+                + "\n<!-- /load-table -->\n")
 
 
 def main():

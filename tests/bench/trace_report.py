@@ -27,7 +27,7 @@ import os
 import re
 import sys
 
-from benchstats import median, percentile, read_frames
+from benchstats import median, percentile, read_frames, replace_table
 
 VARIANTS = ["compiled-out", "off", "on"]
 
@@ -127,17 +127,8 @@ def main():
     table = "\n".join(lines)
     print(table)
 
-    if readme:
-        with open(readme, encoding="utf-8") as f:
-            text = f.read()
-        begin, end = "<!-- trace-table -->", "<!-- /trace-table -->"
-        if begin in text and end in text:
-            head, rest = text.split(begin, 1)
-            _, tail = rest.split(end, 1)
-            with open(readme, "w", encoding="utf-8") as f:
-                f.write(head + begin + "\n" + table + "\n" + end + tail)
-        else:
-            print(f"trace_report: no {begin} markers in {readme}: not updated", file=sys.stderr)
+    if readme and not replace_table(readme, "trace-table", table):
+        print(f"trace_report: no trace-table markers in {readme}: not updated", file=sys.stderr)
 
     import matplotlib
 
