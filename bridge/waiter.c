@@ -371,8 +371,17 @@ int sb_waiter_add_syncobj_point(struct sb_waiter *waiter, const struct sb_syncob
 	if (!(flags & SB_WAIT_FORCE_FALLBACK)) {
 		/* The kernel fires the eventfd at once if the point was reached since the check. */
 		efd = sb_syncobj_eventfd(syncobj, point, available);
-		if (efd >= 0)
-			return add_entry(waiter, ENTRY_EVENTFD, efd, NULL, EPOLLIN) ? 0 : -1;
+		if (efd >= 0) {
+			struct entry *entry = add_entry(waiter, ENTRY_EVENTFD, efd, NULL, EPOLLIN);
+
+			if (!entry)
+				return -1;
+			/* Kept for sb_waiter_export_sync_file(). */
+			entry->syncobj = syncobj;
+			entry->point = point;
+			entry->available = available;
+			return 0;
+		}
 		/* Before 6.6 drm_ioctl() refuses the unknown number with EINVAL; a driver
 		 * without timelines says EOPNOTSUPP. */
 		if (errno != EINVAL && errno != ENOTTY && errno != EOPNOTSUPP)
@@ -404,6 +413,71 @@ int sb_waiter_set_deadline(struct sb_waiter *waiter, uint64_t deadline_ns)
 		return -1;
 	}
 	return 0;
+}
+
+/* One pending entry as a sync_file of its own, or NULL (errno EAGAIN: not a fence yet). */
+static struct sb_sync_file *entry_export(const struct entry *entry)
+{
+	switch (entry->kind) {
+	case ENTRY_SYNC_FILE:
+		return sb_sync_file_import_dup(entry->fd);
+	case ENTRY_EVENTFD:
+	case ENTRY_TIMER:
+		/* A point waited for to be submitted only is not what a consumer must wait for. */
+		if (entry->available || !entry->syncobj) {
+			errno = EAGAIN;
+			return NULL;
+		}
+		/* Fails (EINVAL from the transfer) while no fence is submitted for the point. */
+		if (sb_syncobj_point_state(entry->syncobj, entry->point) != SB_POINT_AVAILABLE) {
+			errno = EAGAIN;
+			return NULL;
+		}
+		return sb_syncobj_export_point(entry->syncobj, entry->point);
+	case ENTRY_DMABUF:
+		break;
+	}
+	/* poll() on a dma-buf fd is no fence: it may stand for fences added later. */
+	errno = EAGAIN;
+	return NULL;
+}
+
+struct sb_sync_file *sb_waiter_export_sync_file(const struct sb_waiter *waiter)
+{
+	struct sb_sync_file *merged = NULL;
+
+	for (size_t i = 0; i < waiter->n_entries; i++) {
+		const struct entry *entry = &waiter->entries[i];
+		struct sb_sync_file *fence, *next;
+
+		if (!entry->pending)
+			continue;
+		fence = entry_export(entry);
+		if (!fence)
+			goto err;
+		if (!merged) {
+			merged = fence;
+			continue;
+		}
+		next = sb_sync_file_merge("syncbridge-acquire", merged, fence);
+		sb_sync_file_destroy(fence);
+		if (!next)
+			goto err;
+		sb_sync_file_destroy(merged);
+		merged = next;
+	}
+	if (!merged)
+		errno = ENOENT;
+	return merged;
+
+err:
+	if (merged) {
+		int err = errno;
+
+		sb_sync_file_destroy(merged);
+		errno = err;
+	}
+	return NULL;
 }
 
 /* The one pending entry, if there is exactly one and its fd stays the same until it is done. */

@@ -70,6 +70,16 @@ int sb_waiter_add_syncobj_point(struct sb_waiter *waiter, const struct sb_syncob
 int sb_waiter_set_deadline(struct sb_waiter *waiter, uint64_t deadline_ns);
 
 /*
+ * Every fence still pending, as one sync_file the caller owns (merged if there are several): for
+ * handing the wait to another consumer, such as importing it into a dma-buf for KMS
+ * (DMA_BUF_IOCTL_IMPORT_SYNC_FILE). NULL with errno ENOENT if nothing is pending, EAGAIN if a
+ * pending wait is not a fence yet (a syncobj point with no fence submitted, a point waited for
+ * availability only, a dma-buf polled by the fallback), or the error of the export or merge. The
+ * waiter is unchanged.
+ */
+struct sb_sync_file *sb_waiter_export_sync_file(const struct sb_waiter *waiter);
+
+/*
  * The fd to poll for readability, owned by the waiter: ask for it after the last add. With one
  * fence pending as a sync_file or a syncobj eventfd it is that fd itself (no epoll set: fewer
  * syscalls per wait); otherwise an epoll fd over every pending fence.
