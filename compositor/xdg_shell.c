@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * xdg-shell windows: a simple stacking policy. New toplevels cascade; the newest is on top; a
- * click raises and focuses the window under the pointer.
+ * click raises and focuses the window under the pointer. A fullscreen toplevel covers its output
+ * exactly, which is what lets the scene scan its buffer out directly.
  */
 #include <string.h>
 #include <stdlib.h>
 
+#include <wlr/types/wlr_output_layout.h>
 #include <wlr/types/wlr_scene.h>
+#include <wlr/types/wlr_surface.h>
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
 
@@ -22,7 +25,76 @@ struct sb_view {
 	struct wl_listener map;
 	struct wl_listener unmap;
 	struct wl_listener destroy;
+	struct wl_listener commit;
+	struct wl_listener request_fullscreen;
+	bool fullscreen;
+	int saved_x, saved_y; /* where it was before it went fullscreen */
 };
+
+/* The output a fullscreen request names, else the one under the view, else the first. */
+static struct wlr_output *fullscreen_output(struct sb_view *view, struct wlr_output *asked)
+{
+	struct sb_server *server = view->server;
+	struct wlr_output *output = asked;
+
+	if (!output)
+		output = wlr_output_layout_output_at(server->output_layout, view->scene_node->state.x,
+						     view->scene_node->state.y);
+	return output ? output : server_primary_output(server);
+}
+
+static void view_set_fullscreen(struct sb_view *view, bool fullscreen, struct wlr_output *asked)
+{
+	struct wlr_xdg_surface *xdg_surface = view->xdg_surface;
+	struct wlr_output *output = fullscreen ? fullscreen_output(view, asked) : NULL;
+	struct wlr_box *box =
+		output ? wlr_output_layout_get_box(view->server->output_layout, output) : NULL;
+
+	if (fullscreen && !box) {
+		/* No output to fill: the request is answered with the state unchanged. */
+		wlr_xdg_surface_schedule_configure(xdg_surface);
+		return;
+	}
+	if (fullscreen) {
+		if (!view->fullscreen) {
+			view->saved_x = view->scene_node->state.x;
+			view->saved_y = view->scene_node->state.y;
+		}
+		wlr_scene_node_set_position(view->scene_node, box->x, box->y);
+		wlr_scene_node_raise_to_top(view->scene_node);
+		wlr_xdg_toplevel_set_size(xdg_surface, (uint32_t)box->width, (uint32_t)box->height);
+	} else if (view->fullscreen) {
+		wlr_scene_node_set_position(view->scene_node, view->saved_x, view->saved_y);
+		wlr_xdg_toplevel_set_size(xdg_surface, 0, 0);
+	}
+	view->fullscreen = fullscreen;
+	wlr_xdg_toplevel_set_fullscreen(xdg_surface, fullscreen);
+}
+
+static void view_request_fullscreen(struct wl_listener *listener, void *data)
+{
+	struct sb_view *view = wl_container_of(listener, view, request_fullscreen);
+	struct wlr_xdg_toplevel_set_fullscreen_event *event = data;
+
+	/* Before the initial commit no configure may go out: view_commit applies it then. */
+	if (view->xdg_surface->added)
+		view_set_fullscreen(view, event->fullscreen, event->output);
+}
+
+/*
+ * The initial commit: wlroots has scheduled the first configure (an idle source), and a
+ * fullscreen state requested before it goes out in that same configure.
+ */
+static void view_commit(struct wl_listener *listener, void *data)
+{
+	struct sb_view *view = wl_container_of(listener, view, commit);
+	struct wlr_xdg_toplevel *toplevel = view->xdg_surface->toplevel;
+
+	if (!view->xdg_surface->added || view->xdg_surface->configured)
+		return;
+	if (toplevel->requested.fullscreen && !view->fullscreen)
+		view_set_fullscreen(view, true, toplevel->requested.fullscreen_output);
+}
 
 void view_focus(struct sb_view *view)
 {
@@ -80,6 +152,8 @@ static void view_destroy(struct wl_listener *listener, void *data)
 	wl_list_remove(&view->map.link);
 	wl_list_remove(&view->unmap.link);
 	wl_list_remove(&view->destroy.link);
+	wl_list_remove(&view->commit.link);
+	wl_list_remove(&view->request_fullscreen.link);
 	wl_list_remove(&view->link);
 	free(view);
 }
@@ -126,6 +200,10 @@ void server_new_xdg_surface(struct wl_listener *listener, void *data)
 	wl_signal_add(&xdg_surface->events.unmap, &view->unmap);
 	view->destroy.notify = view_destroy;
 	wl_signal_add(&xdg_surface->events.destroy, &view->destroy);
+	view->commit.notify = view_commit;
+	wl_signal_add(&xdg_surface->surface->events.commit, &view->commit);
+	view->request_fullscreen.notify = view_request_fullscreen;
+	wl_signal_add(&xdg_surface->toplevel->events.request_fullscreen, &view->request_fullscreen);
 }
 
 /*
