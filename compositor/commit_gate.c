@@ -33,6 +33,9 @@ struct sb_commit_gate {
 	struct sb_trace *trace;
 	sb_gate_deadline_func_t deadline_func;
 	void *deadline_data;
+	enum sb_acquire_mode acquire;
+	sb_gate_scanout_func_t scanout_func;
+	void *scanout_data;
 	int pending;
 	bool fallback_logged;
 	/*
@@ -387,6 +390,37 @@ static int ask_sources(struct sb_commit_gate *gate, struct wlr_surface *surface,
 	return 0;
 }
 
+/*
+ * acquire=kms: the commit's explicit fence goes into its dma-buf as a write fence, for KMS to wait
+ * on, and the commit is not held. True if every plane took it.
+ */
+static bool hand_to_kms(struct sb_commit_gate *gate, struct gate_wait *wait,
+			struct wlr_surface *surface, const struct wlr_dmabuf_attributes *attribs)
+{
+	struct sb_sync_file *fence;
+	bool ok = true;
+
+	if (gate->acquire != SB_ACQUIRE_KMS || !gate->scanout_func ||
+	    !gate->scanout_func(gate->scanout_data, surface, surface->pending.buffer))
+		return false;
+	fence = sb_waiter_export_sync_file(wait->waiter);
+	if (!fence) {
+		wlr_log_errno(WLR_DEBUG, "surface %p: acquire not handed to KMS", (void *)surface);
+		return false;
+	}
+	for (int i = 0; i < attribs->n_planes && ok; i++) {
+		if (i > 0 && attribs->fd[i] == attribs->fd[i - 1])
+			continue;
+		ok = sb_dmabuf_import_sync_file(attribs->fd[i], fence, SB_ACCESS_WRITE) == 0;
+	}
+	if (!ok)
+		wlr_log_errno(WLR_INFO, "surface %p: the dma-buf refused the acquire fence, "
+					"waiting for it on the CPU",
+			      (void *)surface);
+	sb_sync_file_destroy(fence);
+	return ok;
+}
+
 static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface)
 {
 	struct wlr_dmabuf_attributes attribs;
@@ -437,6 +471,16 @@ static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface
 	if (sb_waiter_is_done(wait->waiter)) {
 		wlr_log(WLR_DEBUG, "surface %p: commit applied at once (%s fences signalled)",
 			(void *)surface, wait_kind(wait));
+		goto err_waiter;
+	}
+	if (wait->explicit && dmabuf && hand_to_kms(gate, wait, surface, &attribs)) {
+		wlr_log(WLR_DEBUG, "surface %p: commit %u acquire handed to KMS (%d fence%s imported "
+				   "into the dma-buf as a write fence), applied at once",
+			(void *)surface, surface->pending.seq, sb_waiter_pending(wait->waiter),
+			sb_waiter_pending(wait->waiter) == 1 ? "" : "s");
+		if (SB_TRACE && gate->trace)
+			sb_trace_instant(gate->trace, sb_trace_surface_track(gate->trace, surface),
+					 "acquire handed to KMS", "\"seq\":%u", surface->pending.seq);
 		goto err_waiter;
 	}
 	gs = gate_surface_get(gate, surface);
@@ -569,6 +613,14 @@ void commit_gate_set_deadline_func(struct sb_commit_gate *gate, sb_gate_deadline
 {
 	gate->deadline_func = func;
 	gate->deadline_data = data;
+}
+
+void commit_gate_set_acquire(struct sb_commit_gate *gate, enum sb_acquire_mode mode,
+			     sb_gate_scanout_func_t scanout_func, void *data)
+{
+	gate->acquire = mode;
+	gate->scanout_func = scanout_func;
+	gate->scanout_data = data;
 }
 
 int commit_gate_pending(const struct sb_commit_gate *gate)

@@ -17,6 +17,7 @@
  */
 struct sb_commit_gate;
 struct sb_waiter;
+struct wlr_buffer;
 struct wlr_surface;
 
 /*
@@ -58,6 +59,23 @@ struct sb_trace;
 void commit_gate_set_trace(struct sb_commit_gate *gate, struct sb_trace *trace);
 void commit_gate_set_deadline_func(struct sb_commit_gate *gate, sb_gate_deadline_func_t func,
 				   void *data);
+
+/*
+ * [sync] acquire=kms: whether the buffer a commit attaches can go to direct scanout (the surface
+ * is the only thing on an output whose backend scans client buffers out), asked at commit time.
+ */
+typedef bool (*sb_gate_scanout_func_t)(void *data, struct wlr_surface *surface,
+				       struct wlr_buffer *buffer);
+/*
+ * With SB_ACQUIRE_KMS, a commit with an explicit acquire fence whose buffer scanout_func accepts is
+ * not held: the fence goes into the dma-buf as a write fence (DMA_BUF_IOCTL_IMPORT_SYNC_FILE) and
+ * the state applies at once, so KMS waits for it in the kernel (the atomic helpers wait for a
+ * plane's implicit fences before the flip) instead of the compositor waking up for it. A fence
+ * that cannot be handed over (a syncobj point with no fence submitted yet, an old kernel) is
+ * waited for on the CPU as with SB_ACQUIRE_CPU.
+ */
+void commit_gate_set_acquire(struct sb_commit_gate *gate, enum sb_acquire_mode mode,
+			     sb_gate_scanout_func_t scanout_func, void *data);
 
 /* Commits held right now, over all surfaces. */
 int commit_gate_pending(const struct sb_commit_gate *gate);

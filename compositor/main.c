@@ -38,6 +38,7 @@
 
 #include "commit_gate.h"
 #include "explicit_sync_v1.h"
+#include "kms_out_fence.h"
 #include "linux_dmabuf_v1.h"
 #include "server.h"
 #include "syncobj_v1.h"
@@ -54,6 +55,8 @@ static const char usage[] =
 	"      --scale S            scale of the outputs\n"
 	"      --refresh HZ         refresh rate of the outputs\n"
 	"      --implicit MODE      snapshot, poll or none: how dma-buf commits wait\n"
+	"      --acquire MODE       cpu or kms: who waits for an explicit acquire fence of a\n"
+	"                           buffer that can be scanned out directly\n"
 	"      --socket NAME        the Wayland socket (default: the first free wayland-N)\n"
 	"      --screenshot FILE    write a PNG of the output on SIGUSR1, else before exiting\n"
 	"      --exec CMD           run CMD (sh -c) as a client; exit with its status\n"
@@ -92,6 +95,8 @@ static struct wlr_backend *create_backend(struct sb_server *server)
 		return wlr_x11_backend_create(server->display, NULL);
 	case SB_BACKEND_DRM:
 		wlr_log(WLR_INFO, "backend: drm, through libseat");
+		/* Out-fences of the page flips: read fences for the client buffers flipped away. */
+		kms_out_fence_enable(true);
 		setenv("WLR_BACKENDS", "drm,libinput", 1);
 		/*
 		 * wlroots refuses to start libinput without an input device unless told; a
@@ -299,6 +304,7 @@ enum long_option {
 	OPT_SCALE,
 	OPT_REFRESH,
 	OPT_IMPLICIT,
+	OPT_ACQUIRE,
 	OPT_SOCKET,
 	OPT_SCREENSHOT,
 	OPT_EXEC,
@@ -316,6 +322,7 @@ static const struct override overrides[] = {
 	{OPT_BACKEND, "core", "backend"},    {OPT_RENDERER, "core", "renderer"},
 	{OPT_OUTPUT_SIZE, "output", "size"}, {OPT_SCALE, "output", "scale"},
 	{OPT_REFRESH, "output", "refresh"},  {OPT_IMPLICIT, "sync", "implicit"},
+	{OPT_ACQUIRE, "sync", "acquire"},
 };
 
 int main(int argc, char *argv[])
@@ -330,6 +337,7 @@ int main(int argc, char *argv[])
 		{"scale", required_argument, NULL, OPT_SCALE},
 		{"refresh", required_argument, NULL, OPT_REFRESH},
 		{"implicit", required_argument, NULL, OPT_IMPLICIT},
+		{"acquire", required_argument, NULL, OPT_ACQUIRE},
 		{"socket", required_argument, NULL, OPT_SOCKET},
 		{"screenshot", required_argument, NULL, OPT_SCREENSHOT},
 		{"exec", required_argument, NULL, OPT_EXEC},
@@ -443,6 +451,8 @@ int main(int argc, char *argv[])
 		goto err_backend;
 	commit_gate_set_trace(server.gate, server.trace);
 	commit_gate_set_deadline_func(server.gate, server_next_present_ns, &server);
+	commit_gate_set_acquire(server.gate, server.config.sync.acquire, server_surface_can_scanout,
+				&server);
 	/* Both optional: without them the compositor still serves implicit sync. */
 	server.syncobj_v1 = sb_syncobj_v1_create(
 		server.display, server.gate,

@@ -3,10 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <pixman.h>
 
 #include <wlr/backend.h>
+#include <wlr/backend/drm.h>
 #include <wlr/backend/headless.h>
 #include <wlr/interfaces/wlr_output.h>
 #include <wlr/render/allocator.h>
@@ -15,8 +17,14 @@
 #include <wlr/types/wlr_output_damage.h>
 #include <wlr/types/wlr_output_layout.h>
 #include <wlr/types/wlr_scene.h>
+#include <wlr/util/box.h>
 #include <wlr/util/log.h>
 
+#include <syncbridge/dmabuf.h>
+#include <syncbridge/sync_file.h>
+#include <syncbridge/waiter.h>
+
+#include "kms_out_fence.h"
 #include "linux_dmabuf_v1.h"
 #include "server.h"
 #include "trace.h"
@@ -28,8 +36,19 @@ struct sb_output {
 	struct wl_listener frame;
 	struct wl_listener present;
 	struct wl_listener destroy;
+	struct wl_listener commit;
 	uint64_t last_frame_ns; /* CLOCK_MONOTONIC of the last frame event */
 	uint64_t track;		/* its track in --trace */
+	/*
+	 * acquire=kms: a frame that would compose a buffer whose handed-off acquire fence is still
+	 * pending waits for it here (the pixman renderer must not read it before), then asks for a
+	 * frame again.
+	 */
+	struct sb_waiter *fence_waiter;
+	struct wl_event_source *fence_source;
+	/* The buffer of the last committed frame: on screen until the next commit's flip. */
+	struct wlr_buffer *shown;
+	struct wl_listener shown_destroy;
 };
 
 /* --trace: what happened to each surface shown on an output, at a time. */
@@ -99,13 +118,157 @@ void output_bracket_cpu_reads(struct sb_server *server, struct wlr_output *wlr_o
 		wlr_scene_output_for_each_surface(scene_output, surface_cpu_read, &begin);
 }
 
+/* Which surfaces share an output's box with one surface, and where that surface is. */
+struct scanout_check {
+	struct wlr_surface *surface;
+	struct wlr_box box; /* the output, in layout coordinates */
+	bool found, at_origin, others;
+};
+
+static void scanout_check_surface(struct wlr_surface *surface, int lx, int ly, void *data)
+{
+	struct scanout_check *check = data;
+	struct wlr_box box = {lx, ly, surface->current.width, surface->current.height}, common;
+
+	if (surface == check->surface) {
+		check->found = true;
+		check->at_origin = lx == check->box.x && ly == check->box.y;
+		return;
+	}
+	if (wlr_box_intersection(&common, &box, &check->box))
+		check->others = true;
+}
+
+/* Whether surface is at output's origin with nothing else on the output (its size aside). */
+static bool surface_alone_on(struct sb_server *server, struct wlr_output *output,
+			     struct wlr_surface *surface)
+{
+	struct wlr_box *box = wlr_output_layout_get_box(server->output_layout, output);
+	struct scanout_check check = {.surface = surface};
+
+	if (!box)
+		return false;
+	check.box = *box;
+	wlr_scene_node_for_each_surface(&server->scene->node, scanout_check_surface, &check);
+	return check.found && check.at_origin && !check.others;
+}
+
+bool server_surface_can_scanout(void *data, struct wlr_surface *surface,
+				struct wlr_buffer *buffer)
+{
+	struct sb_server *server = data;
+	const struct wlr_surface_state *next = &surface->pending;
+	struct sb_output *output;
+
+	/* Like wlroots' scene (scene_output_scanout): no crop, the output's transform and scale. */
+	if (!buffer || next->viewport.has_src)
+		return false;
+	wl_list_for_each(output, &server->outputs, link) {
+		struct wlr_output *o = output->wlr_output;
+
+		if (!o->enabled || !wlr_output_is_drm(o) || next->transform != o->transform ||
+		    (float)next->scale != o->scale || buffer->width != o->width ||
+		    buffer->height != o->height)
+			continue;
+		if (surface_alone_on(server, o, surface))
+			return true;
+	}
+	return false;
+}
+
+/* A visible dma-buf whose fences a reader must still wait for, with its surface. */
+struct unready_buffer {
+	struct wlr_surface *surface;
+	int fd;
+};
+
+static void find_unready(struct wlr_surface *surface, int sx, int sy, void *data)
+{
+	struct unready_buffer *unready = data;
+	struct wlr_buffer *source = surface->buffer ? surface->buffer->source : NULL;
+	struct wlr_dmabuf_attributes attribs;
+
+	if (unready->surface || !sb_dmabuf_buffer_is(source) ||
+	    !wlr_buffer_get_dmabuf(source, &attribs))
+		return;
+	/* linux-dmabuf checked the fd: one poll(), no fstatfs(). */
+	if (sb_dmabuf_is_idle(attribs.fd[0], SB_ACCESS_READ | SB_ACCESS_CHECKED) == 0) {
+		unready->surface = surface;
+		unready->fd = attribs.fd[0];
+	}
+}
+
+/* Whether the frame will be surface's buffer scanned out: wlroots' own test, then rolled back. */
+static bool frame_scans_out(struct sb_output *output, struct wlr_surface *surface)
+{
+	struct wlr_output *o = output->wlr_output;
+	bool ok;
+
+	if (!surface->buffer || !surface_alone_on(output->server, o, surface) ||
+	    surface->buffer->base.width != o->width || surface->buffer->base.height != o->height)
+		return false;
+	wlr_output_attach_buffer(o, &surface->buffer->base);
+	ok = wlr_output_test(o);
+	wlr_output_rollback(o);
+	return ok;
+}
+
+static void fence_waiter_stop(struct sb_output *output)
+{
+	if (output->fence_source)
+		wl_event_source_remove(output->fence_source);
+	sb_waiter_destroy(output->fence_waiter);
+	output->fence_source = NULL;
+	output->fence_waiter = NULL;
+}
+
+static void fence_waiter_done(struct sb_waiter *waiter, int status, void *data)
+{
+	struct sb_output *output = data;
+
+	wlr_log(WLR_DEBUG, "output %s: the composed buffer's fence signalled (status %d)",
+		output->wlr_output->name, status);
+	wlr_output_schedule_frame(output->wlr_output);
+}
+
+static int fence_waiter_ready(int fd, uint32_t mask, void *data)
+{
+	struct sb_output *output = data;
+
+	if (sb_waiter_dispatch_ready(output->fence_waiter) != 0)
+		fence_waiter_stop(output);
+	return 0;
+}
+
+/* Waits in the event loop for the fences of fd a reader must wait for, then asks for a frame. */
+static void wait_then_frame(struct sb_output *output, int fd)
+{
+	struct wl_event_loop *loop = output->server->loop;
+
+	if (output->fence_waiter)
+		return;
+	output->fence_waiter = sb_waiter_create(fence_waiter_done, output);
+	if (!output->fence_waiter ||
+	    sb_waiter_add_dmabuf(output->fence_waiter, fd, SB_ACCESS_READ,
+				 SB_WAIT_CHECKED_DMABUF) < 0 ||
+	    sb_waiter_pending(output->fence_waiter) == 0 ||
+	    !(output->fence_source = wl_event_loop_add_fd(loop,
+							   sb_waiter_get_fd(output->fence_waiter),
+							   WL_EVENT_READABLE, fence_waiter_ready,
+							   output))) {
+		/* Nothing to wait for, or no way to: the next frame comes from the timer. */
+		fence_waiter_stop(output);
+		wlr_output_schedule_frame(output->wlr_output);
+	}
+}
+
 static void output_frame(struct wl_listener *listener, void *data)
 {
 	struct sb_output *output = wl_container_of(listener, output, frame);
 	struct wlr_scene_output *scene_output =
 		wlr_scene_get_scene_output(output->server->scene, output->wlr_output);
 	struct timespec now;
-	bool begin, bracketed;
+	bool begin, bracketed = false;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	output->last_frame_ns = timespec_ns(&now);
@@ -120,6 +283,24 @@ static void output_frame(struct wl_listener *listener, void *data)
 	begin = sb_dmabuf_buffers_alive() &&
 		(output->wlr_output->needs_frame ||
 		 pixman_region32_not_empty(&scene_output->damage->current));
+	if (begin && output->server->config.sync.acquire == SB_ACQUIRE_KMS) {
+		struct unready_buffer unready = {0};
+
+		/*
+		 * A handed-off acquire fence may still be pending: KMS waits for it on a buffer it
+		 * scans out, the CPU must not read the buffer before it signals.
+		 */
+		wlr_scene_output_for_each_surface(scene_output, find_unready, &unready);
+		if (unready.surface && !frame_scans_out(output, unready.surface)) {
+			wlr_log(WLR_DEBUG, "output %s: frame waits for a composed buffer's fence",
+				output->wlr_output->name);
+			wait_then_frame(output, unready.fd);
+			goto done;
+		}
+		/* Scanned out: no CPU read to bracket. */
+		if (unready.surface)
+			begin = false;
+	}
 	if (begin)
 		wlr_scene_output_for_each_surface(scene_output, surface_cpu_read, &begin);
 	bracketed = begin;
@@ -182,9 +363,69 @@ static void output_present(struct wl_listener *listener, void *data)
 		wlr_scene_output_for_each_surface(scene_output, surface_trace_mark, &mark);
 }
 
+static void output_set_shown(struct sb_output *output, struct wlr_buffer *buffer)
+{
+	wl_list_remove(&output->shown_destroy.link);
+	wl_list_init(&output->shown_destroy.link);
+	output->shown = buffer;
+	if (buffer)
+		wl_signal_add(&buffer->events.destroy, &output->shown_destroy);
+}
+
+static void output_shown_destroy(struct wl_listener *listener, void *data)
+{
+	struct sb_output *output = wl_container_of(listener, output, shown_destroy);
+
+	output_set_shown(output, NULL);
+}
+
+/*
+ * A client buffer this commit flips away from is still scanned out until the flip: the commit's
+ * out-fence goes into it as a READ fence, so an implicit-sync writer waits for the flip.
+ */
+static void output_commit(struct wl_listener *listener, void *data)
+{
+	struct sb_output *output = wl_container_of(listener, output, commit);
+	struct wlr_output_event_commit *event = data;
+	int fence_fd = kms_out_fence_take();
+	struct wlr_buffer *old = output->shown;
+	struct wlr_dmabuf_attributes attribs;
+
+	if (!(event->committed & WLR_OUTPUT_STATE_BUFFER)) {
+		if (fence_fd >= 0)
+			close(fence_fd);
+		return;
+	}
+	if (fence_fd >= 0 && old && old != event->buffer && wlr_client_buffer_get(old) &&
+	    wlr_buffer_get_dmabuf(old, &attribs)) {
+		struct sb_sync_file *fence = sb_sync_file_import(fence_fd);
+		int ok = 0;
+
+		fence_fd = -1; /* the sync_file owns it, on failure too */
+		for (int i = 0; fence && i < attribs.n_planes; i++) {
+			if (i > 0 && attribs.fd[i] == attribs.fd[i - 1])
+				continue;
+			if (sb_dmabuf_import_sync_file(attribs.fd[i], fence, SB_ACCESS_READ) == 0)
+				ok++;
+		}
+		wlr_log(WLR_DEBUG, "output %s: commit %u flips away from client buffer %p: %s",
+			output->wlr_output->name, output->wlr_output->commit_seq, (void *)old,
+			ok ? "the flip's out-fence read fence imported" : "no read fence imported");
+		sb_sync_file_destroy(fence);
+	}
+	if (fence_fd >= 0)
+		close(fence_fd);
+	output_set_shown(output, event->buffer);
+}
+
 static void output_destroy(struct wl_listener *listener, void *data)
 {
 	struct sb_output *output = wl_container_of(listener, output, destroy);
+
+	fence_waiter_stop(output);
+	output_set_shown(output, NULL);
+	wl_list_remove(&output->shown_destroy.link);
+	wl_list_remove(&output->commit.link);
 
 	wl_list_remove(&output->present.link);
 	wl_list_remove(&output->frame.link);
@@ -251,6 +492,10 @@ void server_new_output(struct wl_listener *listener, void *data)
 	wl_signal_add(&wlr_output->events.present, &output->present);
 	output->destroy.notify = output_destroy;
 	wl_signal_add(&wlr_output->events.destroy, &output->destroy);
+	output->commit.notify = output_commit;
+	wl_signal_add(&wlr_output->events.commit, &output->commit);
+	output->shown_destroy.notify = output_shown_destroy;
+	wl_list_init(&output->shown_destroy.link);
 	output->track = (uint64_t)wl_list_length(&server->outputs) + 1;
 	sb_trace_track_name(server->trace, output->track, "output %s", wlr_output->name);
 	wl_list_insert(server->outputs.prev, &output->link);

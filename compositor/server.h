@@ -72,6 +72,14 @@ struct wlr_output *server_primary_output(struct sb_server *server);
  * around anything that renders the scene with pixman (an output frame, a screenshot).
  */
 void output_bracket_cpu_reads(struct sb_server *server, struct wlr_output *wlr_output, bool begin);
+/*
+ * acquire=kms (sb_gate_scanout_func_t): whether the buffer a commit attaches could be scanned out
+ * directly: the surface alone at a DRM output's origin, the buffer of the output's size, scale
+ * and transform, uncropped.
+ */
+struct wlr_buffer;
+bool server_surface_can_scanout(void *server, struct wlr_surface *surface,
+				struct wlr_buffer *buffer);
 /* The primary output's next predicted presentation (CLOCK_MONOTONIC ns), 0 if unknown. */
 uint64_t server_next_present_ns(void *server);
 
