@@ -313,6 +313,61 @@ out:
 	close(timeline);
 }
 
+/*
+ * acquire=kms hands a wait to KMS as one sync_file: it must signal exactly when the waiter would
+ * have woken, and refuse what is not a fence yet.
+ */
+static void exported_wait_signals_with_its_fences(struct sb_test_ctx *t)
+{
+	int timeline = sb_sw_timeline_create(), virtio = sb_drm_open_by_name("virtio_gpu");
+	struct sb_waiter *waiter = sb_waiter_create(NULL, NULL);
+	struct sb_waiter *unsubmitted = sb_waiter_create(NULL, NULL);
+	struct sb_syncobj *syncobj = NULL;
+	struct sb_sync_file *point_fence = NULL, *exported = NULL;
+
+	if (!expect(t, timeline >= 0 && virtio >= 0 && waiter && unsubmitted))
+		goto out;
+	/* Nothing pending: nothing to hand over. */
+	errno = 0;
+	expect(t, sb_waiter_export_sync_file(waiter) == NULL && errno == ENOENT);
+	syncobj = sb_syncobj_create(virtio);
+	point_fence = sb_sync_file_import(sb_sw_fence_create(timeline, 2));
+	if (!expect(t, syncobj && point_fence))
+		goto out;
+	/* A sync_file (timeline value 1) and a submitted point (value 2): one fence for both. */
+	expect(t, sb_waiter_add_sync_file(
+			  waiter, sb_sync_file_import(sb_sw_fence_create(timeline, 1))) == 0);
+	expect(t, sb_syncobj_import_point(syncobj, 3, point_fence) == 0);
+	expect(t, sb_waiter_add_syncobj_point(waiter, syncobj, 3, 0) == 0);
+	expect(t, sb_waiter_pending(waiter) == 2);
+	exported = sb_waiter_export_sync_file(waiter);
+	if (!expect(t, exported != NULL))
+		goto out;
+	expect(t, sb_sync_file_is_signaled(exported) == 0);
+	/* A point with no fence submitted is no fence yet: EAGAIN, the caller waits itself. */
+	expect(t, sb_waiter_add_syncobj_point(unsubmitted, syncobj, 9, 0) == 0);
+	errno = 0;
+	expect(t, sb_waiter_export_sync_file(unsubmitted) == NULL && errno == EAGAIN);
+	/* The waiter is unchanged by the export. */
+	expect(t, sb_waiter_pending(waiter) == 2);
+	expect(t, sb_sw_timeline_inc(timeline, 1) == 0);
+	expect(t, sb_sync_file_is_signaled(exported) == 0);
+	expect(t, sb_sw_timeline_inc(timeline, 1) == 0);
+	expect(t, sb_poll_fd(sb_sync_file_get_fd(exported), POLLIN, 5000) == 1);
+	expect(t, sb_sync_file_is_signaled(exported) == 1);
+	expect(t, sb_syncobj_signal_point(syncobj, 9) == 0);
+out:
+	sb_sync_file_destroy(exported);
+	sb_sync_file_destroy(point_fence);
+	sb_waiter_destroy(waiter);
+	sb_waiter_destroy(unsubmitted);
+	sb_syncobj_destroy(syncobj);
+	if (virtio >= 0)
+		close(virtio);
+	if (timeline >= 0)
+		close(timeline);
+}
+
 int main(void)
 {
 	static const struct sb_test tests[] = {
@@ -324,6 +379,7 @@ int main(void)
 		SB_TEST(destroy_mid_wait_closes_everything),
 		SB_TEST(deadline_reaches_awaited_fences),
 		SB_TEST(waiter_never_blocks),
+		SB_TEST(exported_wait_signals_with_its_fences),
 	};
 
 	return sb_test_main(tests, sizeof(tests) / sizeof(tests[0]));
