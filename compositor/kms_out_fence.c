@@ -144,7 +144,7 @@ static struct crtc_props *lit_crtc(drmModeAtomicReq *req)
 int drmModeAtomicCommit(int fd, drmModeAtomicReq *req, uint32_t flags, void *user_data)
 {
 	struct crtc_props *crtc = NULL;
-	int64_t out_fence = -1;
+	int32_t out_fence = -1; /* the kernel writes an s32 there (drm_atomic_uapi.c) */
 	int cursor = 0, ret;
 
 	if (!kms.real_commit) {
@@ -179,7 +179,7 @@ int drmModeAtomicCommit(int fd, drmModeAtomicReq *req, uint32_t flags, void *use
 		if (ret == 0 && out_fence >= 0) {
 			if (kms.last_fence >= 0)
 				close(kms.last_fence);
-			kms.last_fence = (int)out_fence;
+			kms.last_fence = out_fence;
 		}
 	}
 	return ret;

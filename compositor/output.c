@@ -36,6 +36,7 @@ struct sb_output {
 	struct wl_listener frame;
 	struct wl_listener present;
 	struct wl_listener destroy;
+	struct wl_listener precommit;
 	struct wl_listener commit;
 	uint64_t last_frame_ns; /* CLOCK_MONOTONIC of the last frame event */
 	uint64_t track;		/* its track in --trace */
@@ -46,9 +47,13 @@ struct sb_output {
 	 */
 	struct sb_waiter *fence_waiter;
 	struct wl_event_source *fence_source;
-	/* The buffer of the last committed frame: on screen until the next commit's flip. */
+	/*
+	 * The client buffer of the last committed frame (direct scanout), on screen until the next
+	 * commit's flip; NULL when the frame was composed into the output's own buffer.
+	 */
 	struct wlr_buffer *shown;
 	struct wl_listener shown_destroy;
+	struct wlr_buffer *committing; /* between precommit and commit: what goes on screen */
 };
 
 /* --trace: what happened to each surface shown on an output, at a time. */
@@ -383,21 +388,36 @@ static void output_shown_destroy(struct wl_listener *listener, void *data)
  * A client buffer this commit flips away from is still scanned out until the flip: the commit's
  * out-fence goes into it as a READ fence, so an implicit-sync writer waits for the flip.
  */
+static void output_precommit(struct wl_listener *listener, void *data)
+{
+	struct sb_output *output = wl_container_of(listener, output, precommit);
+	struct wlr_output_state *pending = &output->wlr_output->pending;
+
+	/*
+	 * wlroots 0.15 clears the pending state before the commit event, whose buffer is only ever
+	 * the output's own back buffer: a client buffer attached for direct scanout is seen here.
+	 */
+	output->committing = NULL;
+	if ((pending->committed & WLR_OUTPUT_STATE_BUFFER) && pending->buffer &&
+	    wlr_client_buffer_get(pending->buffer))
+		output->committing = pending->buffer;
+}
+
 static void output_commit(struct wl_listener *listener, void *data)
 {
 	struct sb_output *output = wl_container_of(listener, output, commit);
 	struct wlr_output_event_commit *event = data;
 	int fence_fd = kms_out_fence_take();
-	struct wlr_buffer *old = output->shown;
+	struct wlr_buffer *old = output->shown, *next = output->committing;
 	struct wlr_dmabuf_attributes attribs;
 
+	output->committing = NULL;
 	if (!(event->committed & WLR_OUTPUT_STATE_BUFFER)) {
 		if (fence_fd >= 0)
 			close(fence_fd);
 		return;
 	}
-	if (fence_fd >= 0 && old && old != event->buffer && wlr_client_buffer_get(old) &&
-	    wlr_buffer_get_dmabuf(old, &attribs)) {
+	if (fence_fd >= 0 && old && old != next && wlr_buffer_get_dmabuf(old, &attribs)) {
 		struct sb_sync_file *fence = sb_sync_file_import(fence_fd);
 		int ok = 0;
 
@@ -415,7 +435,7 @@ static void output_commit(struct wl_listener *listener, void *data)
 	}
 	if (fence_fd >= 0)
 		close(fence_fd);
-	output_set_shown(output, event->buffer);
+	output_set_shown(output, next);
 }
 
 static void output_destroy(struct wl_listener *listener, void *data)
@@ -426,6 +446,7 @@ static void output_destroy(struct wl_listener *listener, void *data)
 	output_set_shown(output, NULL);
 	wl_list_remove(&output->shown_destroy.link);
 	wl_list_remove(&output->commit.link);
+	wl_list_remove(&output->precommit.link);
 
 	wl_list_remove(&output->present.link);
 	wl_list_remove(&output->frame.link);
@@ -492,6 +513,8 @@ void server_new_output(struct wl_listener *listener, void *data)
 	wl_signal_add(&wlr_output->events.present, &output->present);
 	output->destroy.notify = output_destroy;
 	wl_signal_add(&wlr_output->events.destroy, &output->destroy);
+	output->precommit.notify = output_precommit;
+	wl_signal_add(&wlr_output->events.precommit, &output->precommit);
 	output->commit.notify = output_commit;
 	wl_signal_add(&wlr_output->events.commit, &output->commit);
 	output->shown_destroy.notify = output_shown_destroy;
