@@ -158,8 +158,7 @@ static bool surface_alone_on(struct sb_server *server, struct wlr_output *output
 	return check.found && check.at_origin && !check.others;
 }
 
-bool server_surface_can_scanout(void *data, struct wlr_surface *surface,
-				struct wlr_buffer *buffer)
+bool server_surface_can_scanout(void *data, struct wlr_surface *surface, struct wlr_buffer *buffer)
 {
 	struct sb_server *server = data;
 	const struct wlr_surface_state *next = &surface->pending;
@@ -254,13 +253,12 @@ static void wait_then_frame(struct sb_output *output, int fd)
 		return;
 	output->fence_waiter = sb_waiter_create(fence_waiter_done, output);
 	if (!output->fence_waiter ||
-	    sb_waiter_add_dmabuf(output->fence_waiter, fd, SB_ACCESS_READ,
-				 SB_WAIT_CHECKED_DMABUF) < 0 ||
+	    sb_waiter_add_dmabuf(output->fence_waiter, fd, SB_ACCESS_READ, SB_WAIT_CHECKED_DMABUF) <
+		    0 ||
 	    sb_waiter_pending(output->fence_waiter) == 0 ||
-	    !(output->fence_source = wl_event_loop_add_fd(loop,
-							   sb_waiter_get_fd(output->fence_waiter),
-							   WL_EVENT_READABLE, fence_waiter_ready,
-							   output))) {
+	    !(output->fence_source =
+		      wl_event_loop_add_fd(loop, sb_waiter_get_fd(output->fence_waiter),
+					   WL_EVENT_READABLE, fence_waiter_ready, output))) {
 		/* Nothing to wait for, or no way to: the next frame comes from the timer. */
 		fence_waiter_stop(output);
 		wlr_output_schedule_frame(output->wlr_output);
