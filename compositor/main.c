@@ -27,7 +27,6 @@
 #include <wlr/types/wlr_output_layout.h>
 #include <wlr/types/wlr_presentation_time.h>
 #include <wlr/types/wlr_scene.h>
-#include <wlr/types/wlr_screencopy_v1.h>
 #include <wlr/types/wlr_viewporter.h>
 #include <wlr/types/wlr_xdg_output_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
@@ -38,8 +37,10 @@
 
 #include "commit_gate.h"
 #include "explicit_sync_v1.h"
+#include "export_dmabuf_v1.h"
 #include "kms_out_fence.h"
 #include "linux_dmabuf_v1.h"
+#include "screencopy_v1.h"
 #include "server.h"
 #include "syncobj_v1.h"
 #include "trace.h"
@@ -203,7 +204,7 @@ static bool create_globals(struct sb_server *server)
 	/* wlroots 0.15's wlr_compositor also serves wl_subcompositor. */
 	if (!wlr_data_device_manager_create(display) || !wlr_viewporter_create(display) ||
 	    !wlr_xdg_output_manager_v1_create(display, server->output_layout) ||
-	    !wlr_screencopy_manager_v1_create(display))
+	    !sb_screencopy_v1_create(display) || !sb_export_dmabuf_v1_create(server))
 		return false;
 	wlr_scene_attach_output_layout(server->scene, server->output_layout);
 	wlr_scene_set_presentation(server->scene, server->presentation);

@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <drm_fourcc.h>
+#include <linux/dma-buf.h>
+#include <wayland-client.h>
+
+#include <syncbridge/dmabuf.h>
+#include <syncbridge/sync_file.h>
+
+#include "capture_client.h"
+#include "kdev.h"
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
+#include "wl_client.h"
+#include "wlr-export-dmabuf-unstable-v1-client-protocol.h"
+#include "wlr-screencopy-unstable-v1-client-protocol.h"
+
+struct cap_client {
+	struct wl_display *display;
+	struct wl_registry *registry;
+	struct wl_shm *shm;
+	struct wl_output *output;
+	struct zwp_linux_dmabuf_v1 *dmabuf;
+	struct zwlr_screencopy_manager_v1 *screencopy;
+	struct zwlr_export_dmabuf_manager_v1 *export;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void registry_global(void *data, struct wl_registry *registry, uint32_t name,
+			    const char *iface, uint32_t version)
+{
+	struct cap_client *client = data;
+
+	if (strcmp(iface, wl_shm_interface.name) == 0 && !client->shm)
+		client->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
+	else if (strcmp(iface, wl_output_interface.name) == 0 && !client->output)
+		client->output = wl_registry_bind(registry, name, &wl_output_interface, 1);
+	else if (strcmp(iface, zwp_linux_dmabuf_v1_interface.name) == 0 && version >= 3)
+		client->dmabuf =
+			wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, 3);
+	else if (strcmp(iface, zwlr_screencopy_manager_v1_interface.name) == 0 && version >= 3)
+		client->screencopy =
+			wl_registry_bind(registry, name, &zwlr_screencopy_manager_v1_interface, 3);
+	else if (strcmp(iface, zwlr_export_dmabuf_manager_v1_interface.name) == 0)
+		client->export = wl_registry_bind(registry, name,
+						  &zwlr_export_dmabuf_manager_v1_interface, 1);
+}
+
+static void registry_global_remove(void *data, struct wl_registry *registry, uint32_t name)
+{
+}
+
+static const struct wl_registry_listener registry_listener = {
+	.global = registry_global,
+	.global_remove = registry_global_remove,
+};
+
+struct cap_client *cap_client_connect(const struct sb_compositor *comp)
+{
+	struct cap_client *client = calloc(1, sizeof(*client));
+	char path[400];
+
+	if (!client)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%s", comp->runtime_dir, comp->socket);
+	for (int tries = 0; tries < 500; tries++) {
+		client->display = wl_display_connect(path);
+		if (client->display || errno != ECONNREFUSED)
+			break;
+		usleep(10000);
+	}
+	if (!client->display) {
+		free(client);
+		return NULL;
+	}
+	client->registry = wl_display_get_registry(client->display);
+	wl_registry_add_listener(client->registry, &registry_listener, client);
+	wl_display_roundtrip(client->display);
+	if (!client->shm || !client->output || !client->dmabuf || !client->screencopy ||
+	    !client->export) {
+		fprintf(stderr,
+			"cap_client_connect: a global is missing (wl_shm %d, wl_output %d, "
+			"linux-dmabuf v3 %d, screencopy v3 %d, export-dmabuf %d)\n",
+			!!client->shm, !!client->output, !!client->dmabuf, !!client->screencopy,
+			!!client->export);
+		cap_client_destroy(client);
+		return NULL;
+	}
+	return client;
+}
+
+void cap_client_destroy(struct cap_client *client)
+{
+	if (!client)
+		return;
+	if (client->export)
+		zwlr_export_dmabuf_manager_v1_destroy(client->export);
+	if (client->screencopy)
+		zwlr_screencopy_manager_v1_destroy(client->screencopy);
+	if (client->dmabuf)
+		zwp_linux_dmabuf_v1_destroy(client->dmabuf);
+	if (client->output)
+		wl_output_destroy(client->output);
+	if (client->shm)
+		wl_shm_destroy(client->shm);
+	wl_registry_destroy(client->registry);
+	wl_display_disconnect(client->display);
+	free(client);
+}
+
+bool cap_client_wait(struct cap_client *client, const bool *flag, int timeout_ms)
+{
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	struct pollfd pfd = {.fd = wl_display_get_fd(client->display), .events = POLLIN};
+
+	while (!(flag && *flag)) {
+		int64_t left = (int64_t)deadline - (int64_t)now_ms();
+
+		if (wl_display_dispatch_pending(client->display) < 0)
+			return false;
+		if (flag && *flag)
+			break;
+		if (left <= 0)
+			return false;
+		if (wl_display_flush(client->display) < 0 && errno != EAGAIN)
+			return false;
+		if (wl_display_prepare_read(client->display) != 0)
+			continue;
+		if (poll(&pfd, 1, (int)left) > 0) {
+			if (wl_display_read_events(client->display) < 0)
+				return false;
+		} else {
+			wl_display_cancel_read(client->display);
+		}
+	}
+	return true;
+}
+
+bool cap_client_roundtrip(struct cap_client *client)
+{
+	return wl_display_roundtrip(client->display) >= 0;
+}
+
+uint32_t cap_client_error(struct cap_client *client, const char **iface)
+{
+	const struct wl_interface *interface = NULL;
+	uint32_t id, code;
+
+	if (wl_display_get_error(client->display) != EPROTO)
+		return 0;
+	code = wl_display_get_protocol_error(client->display, &interface, &id);
+	if (iface)
+		*iface = interface ? interface->name : "?";
+	return code;
+}
+
+static void frame_buffer(void *data, struct zwlr_screencopy_frame_v1 *proxy, uint32_t format,
+			 uint32_t width, uint32_t height, uint32_t stride)
+{
+	struct cap_frame *frame = data;
+
+	frame->shm_format = format;
+	frame->width = width;
+	frame->height = height;
+	frame->stride = stride;
+}
+
+static void frame_flags(void *data, struct zwlr_screencopy_frame_v1 *proxy, uint32_t flags)
+{
+	((struct cap_frame *)data)->flags = flags;
+}
+
+static void frame_ready(void *data, struct zwlr_screencopy_frame_v1 *proxy, uint32_t sec_hi,
+			uint32_t sec_lo, uint32_t nsec)
+{
+	((struct cap_frame *)data)->ready = true;
+}
+
+static void frame_failed(void *data, struct zwlr_screencopy_frame_v1 *proxy)
+{
+	((struct cap_frame *)data)->failed = true;
+}
+
+static void frame_damage(void *data, struct zwlr_screencopy_frame_v1 *proxy, uint32_t x, uint32_t y,
+			 uint32_t width, uint32_t height)
+{
+	struct cap_frame *frame = data;
+
+	frame->damage_events++;
+	frame->damage_x = x;
+	frame->damage_y = y;
+	frame->damage_width = width;
+	frame->damage_height = height;
+}
+
+static void frame_linux_dmabuf(void *data, struct zwlr_screencopy_frame_v1 *proxy, uint32_t format,
+			       uint32_t width, uint32_t height)
+{
+	struct cap_frame *frame = data;
+
+	frame->dmabuf_format = format;
+	frame->dmabuf_width = width;
+	frame->dmabuf_height = height;
+}
+
+static void frame_buffer_done(void *data, struct zwlr_screencopy_frame_v1 *proxy)
+{
+	((struct cap_frame *)data)->buffer_done = true;
+}
+
+static const struct zwlr_screencopy_frame_v1_listener frame_listener = {
+	.buffer = frame_buffer,
+	.flags = frame_flags,
+	.ready = frame_ready,
+	.failed = frame_failed,
+	.damage = frame_damage,
+	.linux_dmabuf = frame_linux_dmabuf,
+	.buffer_done = frame_buffer_done,
+};
+
+struct cap_frame *cap_frame_capture(struct cap_client *client)
+{
+	struct cap_frame *frame = calloc(1, sizeof(*frame));
+
+	if (!frame)
+		return NULL;
+	frame->client = client;
+	frame->proxy =
+		zwlr_screencopy_manager_v1_capture_output(client->screencopy, 0, client->output);
+	zwlr_screencopy_frame_v1_add_listener(frame->proxy, &frame_listener, frame);
+	if (!cap_client_wait(client, &frame->buffer_done, 5000) && !frame->failed) {
+		cap_frame_destroy(frame);
+		return NULL;
+	}
+	return frame;
+}
+
+void cap_frame_copy(struct cap_frame *frame, struct cap_target *target, bool with_damage)
+{
+	if (with_damage)
+		zwlr_screencopy_frame_v1_copy_with_damage(frame->proxy, target->buffer);
+	else
+		zwlr_screencopy_frame_v1_copy(frame->proxy, target->buffer);
+	wl_display_flush(frame->client->display);
+}
+
+void cap_frame_destroy(struct cap_frame *frame)
+{
+	if (!frame)
+		return;
+	zwlr_screencopy_frame_v1_destroy(frame->proxy);
+	wl_display_flush(frame->client->display);
+	free(frame);
+}
+
+static bool fill(int fd, size_t size, uint32_t value)
+{
+	uint32_t *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (map == MAP_FAILED)
+		return false;
+	for (size_t i = 0; i < size / 4; i++)
+		map[i] = value;
+	munmap(map, size);
+	return true;
+}
+
+struct cap_target *cap_shm_target_create(struct cap_client *client, int width, int height,
+					 uint32_t shm_format, uint32_t stride, uint32_t value)
+{
+	struct cap_target *target = calloc(1, sizeof(*target));
+	struct wl_shm_pool *pool;
+
+	if (!target)
+		return NULL;
+	target->size = (size_t)stride * (size_t)height;
+	target->stride = stride;
+	target->fd = memfd_create("capture-target", MFD_CLOEXEC);
+	if (target->fd < 0 || ftruncate(target->fd, (off_t)target->size) < 0 ||
+	    !fill(target->fd, target->size, value)) {
+		if (target->fd >= 0)
+			close(target->fd);
+		free(target);
+		return NULL;
+	}
+	pool = wl_shm_create_pool(client->shm, target->fd, (int32_t)target->size);
+	target->buffer =
+		wl_shm_pool_create_buffer(pool, 0, width, height, (int32_t)stride, shm_format);
+	wl_shm_pool_destroy(pool);
+	return target;
+}
+
+struct cap_target *cap_dmabuf_target_create(struct cap_client *client, int width, int height,
+					    uint32_t fourcc, uint32_t value)
+{
+	struct cap_target *target = calloc(1, sizeof(*target));
+	struct zwp_linux_buffer_params_v1 *params;
+
+	if (!target)
+		return NULL;
+	target->dmabuf = true;
+	target->stride = (uint32_t)width * 4;
+	target->size = ((size_t)target->stride * (size_t)height + 4095) & ~(size_t)4095;
+	target->fd = sb_udmabuf_create(target->size);
+	if (target->fd < 0 || !fill(target->fd, target->size, value)) {
+		if (target->fd >= 0)
+			close(target->fd);
+		free(target);
+		return NULL;
+	}
+	params = zwp_linux_dmabuf_v1_create_params(client->dmabuf);
+	zwp_linux_buffer_params_v1_add(params, target->fd, 0, 0, target->stride,
+				       DRM_FORMAT_MOD_LINEAR >> 32,
+				       DRM_FORMAT_MOD_LINEAR & 0xffffffff);
+	target->buffer = zwp_linux_buffer_params_v1_create_immed(params, width, height, fourcc, 0);
+	zwp_linux_buffer_params_v1_destroy(params);
+	return target;
+}
+
+void cap_target_destroy(struct cap_target *target)
+{
+	if (!target)
+		return;
+	wl_buffer_destroy(target->buffer);
+	close(target->fd);
+	free(target);
+}
+
+long cap_dmabuf_raw_pixel(int fd, size_t size, uint32_t offset, uint32_t stride, int x, int y)
+{
+	const uint8_t *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	long rgb;
+
+	if (map == MAP_FAILED)
+		return -1;
+	rgb = *(const uint32_t *)(map + offset + (size_t)y * stride + (size_t)x * 4) & 0xffffff;
+	munmap((void *)map, size);
+	return rgb;
+}
+
+long cap_target_pixel_raw(const struct cap_target *target, int x, int y)
+{
+	return cap_dmabuf_raw_pixel(target->fd, target->size, 0, target->stride, x, y);
+}
+
+long cap_dmabuf_read_pixel(int fd, size_t size, uint32_t offset, uint32_t stride, int x, int y,
+			   int timeout_ms)
+{
+	struct sb_sync_file *writers = sb_dmabuf_export_sync_file(fd, SB_ACCESS_READ);
+	struct dma_buf_sync sync = {.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ};
+	const uint8_t *map;
+	long rgb;
+	bool done;
+
+	if (!writers)
+		return -1;
+	done = sb_poll_fd(sb_sync_file_get_fd(writers), POLLIN, timeout_ms) == 1;
+	sb_sync_file_destroy(writers);
+	if (!done)
+		return -1;
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		return -1;
+	if (ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync) < 0) {
+		munmap((void *)map, size);
+		return -1;
+	}
+	rgb = *(const uint32_t *)(map + offset + (size_t)y * stride + (size_t)x * 4) & 0xffffff;
+	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
+	ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
+	munmap((void *)map, size);
+	return rgb;
+}
+
+static void export_frame(void *data, struct zwlr_export_dmabuf_frame_v1 *proxy, uint32_t width,
+			 uint32_t height, uint32_t offset_x, uint32_t offset_y,
+			 uint32_t buffer_flags, uint32_t flags, uint32_t format, uint32_t mod_high,
+			 uint32_t mod_low, uint32_t num_objects)
+{
+	struct cap_export *frame = data;
+
+	frame->width = width;
+	frame->height = height;
+	frame->format = format;
+	frame->n_objects = num_objects;
+}
+
+static void export_object(void *data, struct zwlr_export_dmabuf_frame_v1 *proxy, uint32_t index,
+			  int32_t fd, uint32_t size, uint32_t offset, uint32_t stride,
+			  uint32_t plane_index)
+{
+	struct cap_export *frame = data;
+
+	if (index >= 4 || frame->fd[index] >= 0) {
+		close(fd);
+		return;
+	}
+	frame->fd[index] = fd;
+	frame->size[index] = size;
+	frame->offset[index] = offset;
+	frame->stride[index] = stride;
+}
+
+static void export_ready(void *data, struct zwlr_export_dmabuf_frame_v1 *proxy, uint32_t sec_hi,
+			 uint32_t sec_lo, uint32_t nsec)
+{
+	((struct cap_export *)data)->ready = true;
+}
+
+static void export_cancel(void *data, struct zwlr_export_dmabuf_frame_v1 *proxy, uint32_t reason)
+{
+	struct cap_export *frame = data;
+
+	frame->cancelled = true;
+	frame->cancel_reason = reason;
+}
+
+static const struct zwlr_export_dmabuf_frame_v1_listener export_listener = {
+	.frame = export_frame,
+	.object = export_object,
+	.ready = export_ready,
+	.cancel = export_cancel,
+};
+
+struct cap_export *cap_export_capture(struct cap_client *client)
+{
+	struct cap_export *frame = calloc(1, sizeof(*frame));
+
+	if (!frame)
+		return NULL;
+	for (int i = 0; i < 4; i++)
+		frame->fd[i] = -1;
+	frame->client = client;
+	frame->proxy =
+		zwlr_export_dmabuf_manager_v1_capture_output(client->export, 0, client->output);
+	zwlr_export_dmabuf_frame_v1_add_listener(frame->proxy, &export_listener, frame);
+	wl_display_flush(client->display);
+	return frame;
+}
+
+void cap_export_destroy(struct cap_export *frame)
+{
+	if (!frame)
+		return;
+	for (int i = 0; i < 4; i++)
+		if (frame->fd[i] >= 0)
+			close(frame->fd[i]);
+	zwlr_export_dmabuf_frame_v1_destroy(frame->proxy);
+	wl_display_flush(frame->client->display);
+	free(frame);
+}
