@@ -40,6 +40,7 @@
 #include "export_dmabuf_v1.h"
 #include "kms_out_fence.h"
 #include "linux_dmabuf_v1.h"
+#include "render_fence.h"
 #include "screencopy_v1.h"
 #include "server.h"
 #include "syncobj_v1.h"
@@ -441,6 +442,7 @@ int main(int argc, char *argv[])
 		wlr_log(WLR_ERROR, "no renderer or allocator for this backend");
 		goto err_backend;
 	}
+	server.render_fence = render_fence_create(server.renderer);
 	if (!create_globals(&server)) {
 		wlr_log(WLR_ERROR, "cannot create the protocol globals");
 		goto err_backend;
@@ -512,6 +514,7 @@ int main(int argc, char *argv[])
 	 */
 	wlr_output_layout_destroy(server.output_layout);
 	wlr_scene_node_destroy(&server.scene->node);
+	render_fence_destroy(server.render_fence);
 	wlr_allocator_destroy(server.allocator);
 	wlr_renderer_destroy(server.renderer);
 	/* Last: surfaces and outputs write to it until the display is gone. */
@@ -532,6 +535,7 @@ err_backend:
 	xdg_shell_guard_finish(&server);
 	subsurface_guard_finish(&server);
 	wlr_backend_destroy(server.backend);
+	render_fence_destroy(server.render_fence);
 err_display:
 	wl_display_destroy(server.display);
 	sb_trace_destroy(server.trace);

@@ -26,6 +26,7 @@
 
 #include "kms_out_fence.h"
 #include "linux_dmabuf_v1.h"
+#include "render_fence.h"
 #include "server.h"
 #include "trace.h"
 
@@ -309,6 +310,9 @@ static void output_frame(struct wl_listener *listener, void *data)
 	bracketed = begin;
 	if (!wlr_scene_output_commit(scene_output))
 		goto done;
+	/* Composed, not scanned out: GLES2 read the client buffers on the GPU. */
+	if (!scene_output->prev_scanout)
+		render_fence_frame_done(output->server->render_fence, scene_output);
 	if (output->server->trace) {
 		struct trace_mark mark = {output->server->trace, "rendered", sb_trace_now_ns(),
 					  output->wlr_output->commit_seq};
@@ -440,6 +444,7 @@ static void output_destroy(struct wl_listener *listener, void *data)
 {
 	struct sb_output *output = wl_container_of(listener, output, destroy);
 
+	wlr_log(WLR_INFO, "output %s: gone", output->wlr_output->name);
 	fence_waiter_stop(output);
 	output_set_shown(output, NULL);
 	wl_list_remove(&output->shown_destroy.link);
@@ -461,11 +466,22 @@ static void output_apply_config(struct wlr_output *wlr_output, const struct sb_o
 	if (oc && oc->width > 0 && oc->height > 0) {
 		struct wlr_output_mode *m, *best = NULL;
 
-		/* A listed mode of that size (and refresh, if given), else a custom mode. */
+		/*
+		 * A listed mode of that size: with a refresh rate, the nearest within 1 Hz (a
+		 * monitor's 60 Hz is 59.940 or 60.004 Hz, never 60.000 as written); without one, the
+		 * fastest. Else a custom mode.
+		 */
 		wl_list_for_each(m, &wlr_output->modes, link) {
-			if (m->width == oc->width && m->height == oc->height &&
-			    (oc->refresh_mhz == 0 || m->refresh == oc->refresh_mhz))
+			if (m->width != oc->width || m->height != oc->height)
+				continue;
+			if (oc->refresh_mhz == 0) {
+				if (!best || m->refresh > best->refresh)
+					best = m;
+			} else if (abs(m->refresh - oc->refresh_mhz) <= 1000 &&
+				   (!best || abs(m->refresh - oc->refresh_mhz) <
+						     abs(best->refresh - oc->refresh_mhz))) {
 				best = m;
+			}
 		}
 		if (best)
 			wlr_output_set_mode(wlr_output, best);
