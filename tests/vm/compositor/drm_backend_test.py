@@ -319,6 +319,70 @@ def drm_backend_drives_vkms():
     assert status == 0, f"exit status {status}\n" + comp.text()[-3000:]
 
 
+@test
+def drm_output_follows_hotplug_and_config_mode():
+    """[output] gives the vkms connector a mode that is not its preferred one (800x600: vkms
+    lists it at 56.250 and 60.317 Hz, the fastest is taken); the connector is unplugged and
+    plugged again (its sysfs status forced off then on, each time with the card's change uevent,
+    which udevd passes on to wlroots). The output goes and comes back in the configured
+    mode, the compositor stays up, and a client started afterwards is presented on it."""
+    card = card_of("vkms")
+    ini = os.path.join(TMP, "hotplug.ini")
+    with open(ini, "w") as f:
+        f.write("[core]\nbackend=drm\nrenderer=pixman\n[output]\nname=Virtual-1\n"
+                "mode=800x600\n")
+    status_files = glob.glob(f"/sys/class/drm/{os.path.basename(card)}-Virtual-1/status")
+    assert status_files, "no sysfs status file for the vkms connector"
+    status_file = status_files[0]
+
+    def force(state):
+        with open(status_file, "w") as f:
+            f.write(state)
+        # vkms has no hotplug interrupt and no connector polling (drm_kms_helper_poll_init),
+        # so forcing the status sends nothing: the card's change uevent with HOTPLUG=1, which a
+        # driver's hotplug handler sends (drm_kms_helper_hotplug_event), is synthesised here.
+        # A synthetic uevent's variables arrive as SYNTH_ARG_*: the udev rule below renames it.
+        with open(f"/sys/class/drm/{os.path.basename(card)}/uevent", "w") as f:
+            f.write("change 00000000-0000-0000-0000-000000000000 HOTPLUG=1")
+
+    def wait_for(text, count):
+        deadline = time.monotonic() + SHOWN_S
+        while comp.text().count(text) < count:
+            assert comp.alive(), "syncbridge died\n" + comp.text()[-3000:]
+            assert time.monotonic() < deadline, f"no {count}x {text!r}\n" + comp.text()[-3000:]
+            time.sleep(0.2)
+
+    # wlroots hears of hotplugs from udevd (the "udev" netlink group), not from the kernel, and
+    # only of change events with HOTPLUG=1 (wlroots 0.15 backend/session/session.c).
+    os.makedirs("/run/udev/rules.d", exist_ok=True)
+    with open("/run/udev/rules.d/99-sb-hotplug.rules", "w") as f:
+        f.write('ACTION=="change", SUBSYSTEM=="drm", ENV{SYNTH_ARG_HOTPLUG}=="1", '
+                'ENV{HOTPLUG}="1"\n')
+    udevd = subprocess.run(["/lib/systemd/systemd-udevd", "--daemon"], capture_output=True)
+    assert udevd.returncode == 0, udevd.stderr.decode()[-2000:]
+    comp = Compositor("hotplug", card, ["-c", ini])
+    client = None
+    try:
+        wait_for("output Virtual-1: 800x600@60.317Hz", 1)
+        force("off")
+        wait_for("output Virtual-1: gone", 1)
+        force("on")
+        wait_for("output Virtual-1: 800x600@60.317Hz", 2)
+        client = Client("after-hotplug", ["--color", "00c000", "--size", "300x200",
+                                          "--duration", "3"])
+        status, summary = client.finish()
+        assert status == 0, summary[-2000:]
+        assert presented(summary) > 0, summary[-2000:]
+        assert comp.alive(), comp.text()[-3000:]
+    finally:
+        force("detect")
+        if client and client.proc.poll() is None:
+            client.kill()
+        status = comp.stop()
+        subprocess.run(["udevadm", "control", "--exit"], capture_output=True)
+    assert status == 0, f"exit status {status}\n" + comp.text()[-3000:]
+
+
 def main():
     print(f"1..{len(results)}", flush=True)
     failed = 0
