@@ -318,8 +318,49 @@ static int client_connect(struct client *client)
 	return client_step(client, client_check_dmabuf_format(client));
 }
 
+static bool client_all_configured(struct client *client)
+{
+	struct window *window;
+
+	wl_list_for_each(window, &client->windows, link) {
+		if (!window->configured)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * --fullscreen: the windows are mapped first, and the configure that answers set_fullscreen
+ * gives the buffers' size (xdg_toplevel.state.fullscreen: the size is a maximum the window
+ * geometry may not exceed; syncbridge sends the output's, which a buffer must match to be
+ * scanned out). The first window's size is everyone's.
+ */
+static int client_take_fullscreen_size(struct client *client)
+{
+	struct window *first;
+
+	while (!client_all_configured(client)) {
+		if (wl_display_dispatch(client->display) < 0) {
+			client_display_failed(client);
+			return -1;
+		}
+	}
+	first = wl_container_of(client->windows.next, first, link);
+	if (first->configure_width <= 0 || first->configure_height <= 0) {
+		log_msg(SB_INFO, "--fullscreen: the configure suggests no size; buffers are %ux%u",
+			client->options.width, client->options.height);
+		return 0;
+	}
+	client->options.width = (uint32_t)first->configure_width;
+	client->options.height = (uint32_t)first->configure_height;
+	log_msg(SB_DEBUG, "--fullscreen: buffers are %ux%u", client->options.width,
+		client->options.height);
+	return 0;
+}
+
 static int client_create_windows(struct client *client)
 {
+	bool fullscreen = client->opts->fullscreen;
 	struct window *window;
 	int code;
 
@@ -329,6 +370,16 @@ static int client_create_windows(struct client *client)
 			return client_step(client, code);
 		wl_list_insert(client->windows.prev, &window->link);
 	}
+	if (fullscreen) {
+		wl_list_for_each(window, &client->windows, link)
+			window_map(window);
+		if (client_take_fullscreen_size(client) < 0)
+			return -1;
+		wl_list_for_each(window, &client->windows, link) {
+			if (client_step(client, window_create_buffers(window)) < 0)
+				return -1;
+		}
+	}
 	/* zwp_linux_buffer_params_v1: created or failed arrive after create / create_immed. */
 	if (client->dmabuf && client_roundtrip(client) < 0)
 		return -1;
@@ -336,19 +387,26 @@ static int client_create_windows(struct client *client)
 		if (client_step(client, window_check_buffers(window)) < 0)
 			return -1;
 	}
-	wl_list_for_each(window, &client->windows, link)
-		window_map(window);
+	wl_list_for_each(window, &client->windows, link) {
+		if (fullscreen)
+			window_start(window);
+		else
+			window_map(window);
+	}
 	return 0;
 }
 
 int client_init(struct client *client, const struct options *opts)
 {
 	*client = (struct client){
-		.opts = opts,
+		.options = *opts,
+		.color = opts->color,
 		.presentation_clock = CLOCK_MONOTONIC,
 		.signal_fd = -1,
 		.syncobj_drm_fd = -1,
 	};
+	client->opts = &client->options;
+	opts = client->opts;
 	wl_list_init(&client->windows);
 	client->loop = loop_create();
 	if (!client->loop || client_setup_signals(client) < 0)

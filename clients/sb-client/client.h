@@ -15,7 +15,13 @@
  * Owns everything; main.c holds the one instance.
  */
 struct client {
+	/*
+	 * What the rest of the client reads through opts: a copy of the parsed options, whose
+	 * size --fullscreen replaces with the configure's and whose colour --color-from changes.
+	 */
+	struct options options;
 	const struct options *opts;
+	uint32_t color; /* --color, as parsed */
 	struct loop *loop;
 	struct allocator *allocator;
 

@@ -23,7 +23,11 @@ static const char usage[] =
 	"                              node, else card node, where Mesa's GBM allocates)\n"
 	"  --format xrgb8888|argb8888  (default xrgb8888)\n"
 	"  --size WxH                  buffer and window size (default 256x256)\n"
+	"  --fullscreen                xdg_toplevel.set_fullscreen before the first commit;\n"
+	"                              buffers take the size of the configure that answers it\n"
+	"                              (--size when it suggests none)\n"
 	"  --color RRGGBB|AARRGGBB     (default 3366cc, opaque)\n"
+	"  --color-from N:RRGGBB       paint frames N and later in that colour instead\n"
 	"  --pattern solid|counter     counter: a band that moves and the frame number in bits\n"
 	"  --buffers N                 buffers per surface, 1-16 (default 3)\n"
 	"  --surfaces N                toplevel windows, 1-64 (default 1)\n"
@@ -35,6 +39,7 @@ static const char usage[] =
 	"                              feedback and fences (default 1000)\n"
 	"Fences (dma-buf buffers):\n"
 	"  --fence-delay MS|never      acquire fence before each commit, signalled MS after it\n"
+	"  --fence-from N              no acquire fence before frame N (default 0)\n"
 	"  --later-fence-delay MS|never  a write fence imported right after each commit\n"
 	"  --fence sw_sync|vgem        fence source (default sw_sync; vgem needs --buffer vgem)\n"
 	"  --explicit                  acquire fence by zwp_linux_explicit_synchronization_v1,\n"
@@ -63,7 +68,9 @@ enum option_id {
 	OPT_GBM_DEVICE,
 	OPT_FORMAT,
 	OPT_SIZE,
+	OPT_FULLSCREEN,
 	OPT_COLOR,
+	OPT_COLOR_FROM,
 	OPT_PATTERN,
 	OPT_BUFFERS,
 	OPT_SURFACES,
@@ -72,6 +79,7 @@ enum option_id {
 	OPT_DURATION,
 	OPT_DRAIN,
 	OPT_FENCE_DELAY,
+	OPT_FENCE_FROM,
 	OPT_LATER_FENCE_DELAY,
 	OPT_FENCE,
 	OPT_EXPLICIT,
@@ -91,7 +99,9 @@ static const struct option long_options[] = {
 	{"gbm-device", required_argument, NULL, OPT_GBM_DEVICE},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"size", required_argument, NULL, OPT_SIZE},
+	{"fullscreen", no_argument, NULL, OPT_FULLSCREEN},
 	{"color", required_argument, NULL, OPT_COLOR},
+	{"color-from", required_argument, NULL, OPT_COLOR_FROM},
 	{"pattern", required_argument, NULL, OPT_PATTERN},
 	{"buffers", required_argument, NULL, OPT_BUFFERS},
 	{"surfaces", required_argument, NULL, OPT_SURFACES},
@@ -100,6 +110,7 @@ static const struct option long_options[] = {
 	{"duration", required_argument, NULL, OPT_DURATION},
 	{"drain", required_argument, NULL, OPT_DRAIN},
 	{"fence-delay", required_argument, NULL, OPT_FENCE_DELAY},
+	{"fence-from", required_argument, NULL, OPT_FENCE_FROM},
 	{"later-fence-delay", required_argument, NULL, OPT_LATER_FENCE_DELAY},
 	{"fence", required_argument, NULL, OPT_FENCE},
 	{"explicit", no_argument, NULL, OPT_EXPLICIT},
@@ -220,6 +231,24 @@ static int parse_color(const char *s, uint32_t *color)
 	return 0;
 }
 
+/* N:RRGGBB or N:AARRGGBB */
+static int parse_color_from(struct options *opts, const char *s)
+{
+	const char *colon = strchr(s, ':');
+	char frame[24];
+	long n;
+
+	if (!colon || colon == s || (size_t)(colon - s) >= sizeof(frame))
+		return -1;
+	memcpy(frame, s, (size_t)(colon - s));
+	frame[colon - s] = '\0';
+	if (parse_int(frame, 0, 100000000, &n) < 0 || parse_color(colon + 1, &opts->color_from) < 0)
+		return -1;
+	opts->color_from_set = true;
+	opts->color_from_frame = (uint64_t)n;
+	return 0;
+}
+
 static int parse_expect_error(struct options *opts, const char *s)
 {
 	const char *colon = strrchr(s, ':');
@@ -269,9 +298,16 @@ static int parse_one(struct options *opts, int opt, const char *arg)
 		if (parse_size(arg, &opts->width, &opts->height) < 0)
 			return bad("size", arg, "WxH, each 1-16384");
 		return 0;
+	case OPT_FULLSCREEN:
+		opts->fullscreen = true;
+		return 0;
 	case OPT_COLOR:
 		if (parse_color(arg, &opts->color) < 0)
 			return bad("color", arg, "RRGGBB or AARRGGBB in hex");
+		return 0;
+	case OPT_COLOR_FROM:
+		if (parse_color_from(opts, arg) < 0)
+			return bad("color-from", arg, "FRAME:RRGGBB or FRAME:AARRGGBB");
 		return 0;
 	case OPT_PATTERN:
 		if (strcmp(arg, "solid") == 0)
@@ -314,6 +350,11 @@ static int parse_one(struct options *opts, int opt, const char *arg)
 	case OPT_FENCE_DELAY:
 		if (parse_delay(arg, &opts->fence_delay) < 0)
 			return bad("fence-delay", arg, "milliseconds or never");
+		return 0;
+	case OPT_FENCE_FROM:
+		if (parse_int(arg, 0, 100000000, &n) < 0)
+			return bad("fence-from", arg, "a frame number, 0-100000000");
+		opts->fence_from = (uint64_t)n;
 		return 0;
 	case OPT_LATER_FENCE_DELAY:
 		if (parse_delay(arg, &opts->later_fence_delay) < 0)
@@ -386,6 +427,11 @@ static int options_check(struct options *opts)
 	bool dmabuf = options_dmabuf(opts);
 	bool fences = opts->fence_delay.set || opts->later_fence_delay.set;
 
+	/* The buffers of a --fullscreen window are made after the first configure. */
+	if (opts->fullscreen && opts->misbehave == MISBEHAVE_UNCONFIGURED_BUFFER)
+		return conflict(
+			"--misbehave unconfigured-buffer has no buffer before the configure "
+			"with --fullscreen");
 	switch (opts->misbehave) {
 	case MISBEHAVE_INVALID_FENCE:
 	case MISBEHAVE_DUPLICATE_RELEASE:
@@ -427,6 +473,10 @@ static int options_check(struct options *opts)
 	    !opts->syncobj_late)
 		return conflict("--syncobj imports a sync_file into the acquire point: use --fence "
 				"sw_sync or --syncobj-late");
+	if (opts->fence_from && !opts->fence_delay.set)
+		return conflict("--fence-from needs --fence-delay");
+	if (opts->fence_from && opts->syncobj_late)
+		return conflict("--fence-from and --syncobj-late: pick one");
 	if (opts->gbm_device && opts->buffer != BUFFER_GBM)
 		return conflict("--gbm-device needs --buffer gbm");
 	if (opts->fence == FENCE_VGEM && opts->buffer != BUFFER_VGEM)

@@ -52,6 +52,10 @@ struct options {
 	uint32_t width, height;
 	uint32_t format; /* DRM fourcc */
 	uint32_t color;	 /* ARGB */
+	/* --color-from N:RRGGBB: frames from color_from_frame on are painted color_from */
+	bool color_from_set;
+	uint64_t color_from_frame;
+	uint32_t color_from;
 	enum pattern_kind pattern;
 	int buffers;
 	int surfaces;
@@ -59,6 +63,7 @@ struct options {
 	uint64_t duration_ns; /* 0: no limit */
 	double rate_hz;	      /* 0: driven by frame callbacks */
 	struct delay fence_delay;
+	uint64_t fence_from; /* --fence-delay applies from this frame on */
 	struct delay later_fence_delay;
 	enum fence_kind fence;
 	bool explicit_sync;
@@ -73,6 +78,7 @@ struct options {
 	enum misbehave misbehave;
 	uint64_t drain_ns;
 	const char *display;
+	bool fullscreen; /* sized by the configure of xdg_toplevel.set_fullscreen */
 	bool debug;
 };
 

@@ -35,6 +35,19 @@ static void window_start_ticks(struct window *window)
 		client_fail(window->client, EXIT_FAIL);
 }
 
+void window_start(struct window *window)
+{
+	if (window->started)
+		return;
+	window->started = true;
+	if (window->client->opts->rate_hz > 0) {
+		window_start_ticks(window);
+	} else {
+		window->want_frame = true;
+		window_kick(window);
+	}
+}
+
 static void xdg_surface_handle_configure(void *data, struct xdg_surface *xdg_surface,
 					 uint32_t serial)
 {
@@ -45,12 +58,9 @@ static void xdg_surface_handle_configure(void *data, struct xdg_surface *xdg_sur
 	if (!window->configured) {
 		window->configured = true;
 		log_msg(SB_DEBUG, "surface %d configured", window->index);
-		if (client->opts->rate_hz > 0) {
-			window_start_ticks(window);
-		} else {
-			window->want_frame = true;
-			window_kick(window);
-		}
+		/* --fullscreen: the buffers are made at the configure's size, then it starts. */
+		if (window->n_buffers)
+			window_start(window);
 		return;
 	}
 	/* The ack is applied by the next commit: make one if no frame will follow. */
@@ -67,8 +77,10 @@ static void toplevel_handle_configure(void *data, struct xdg_toplevel *toplevel,
 {
 	struct window *window = data;
 
-	/* The buffer size is --size whatever the compositor suggests. */
+	/* The buffer size is --size whatever the compositor suggests, but for --fullscreen. */
 	log_msg(SB_DEBUG, "surface %d: toplevel configure %dx%d", window->index, width, height);
+	window->configure_width = width;
+	window->configure_height = height;
 }
 
 static void toplevel_handle_close(void *data, struct xdg_toplevel *toplevel)
@@ -121,6 +133,9 @@ struct window *window_create(struct client *client, int index, int *exit_code)
 		snprintf(title, sizeof(title), "sb-client");
 	xdg_toplevel_set_title(window->toplevel, title);
 	xdg_toplevel_set_app_id(window->toplevel, "sb-client");
+	/* xdg-shell: asked before the initial commit, it is answered by the first configure. */
+	if (opts->fullscreen)
+		xdg_toplevel_set_fullscreen(window->toplevel, NULL);
 	if (opts->explicit_sync)
 		window->sync = zwp_linux_explicit_synchronization_v1_get_synchronization(
 			client->explicit_sync, window->surface);
@@ -135,12 +150,8 @@ struct window *window_create(struct client *client, int index, int *exit_code)
 			client->syncobj_manager, window->surface);
 	}
 
-	for (int i = 0; i < opts->buffers; i++) {
-		window->buffers[i] = buffer_create(window, i, exit_code);
-		if (!window->buffers[i])
-			goto err_code;
-		window->n_buffers++;
-	}
+	if (!opts->fullscreen && (*exit_code = window_create_buffers(window)) != EXIT_OK)
+		goto err_code;
 	return window;
 
 err:
@@ -148,6 +159,26 @@ err:
 err_code:
 	window_destroy(window);
 	return NULL;
+}
+
+int window_create_buffers(struct window *window)
+{
+	const struct options *opts = window->client->opts;
+	struct buffer *buffer;
+	int code = EXIT_OK;
+
+	for (int i = window->n_buffers; i < opts->buffers; i++) {
+		buffer = buffer_create(window, i, &code);
+		if (!buffer)
+			return code;
+		window->buffers[i] = buffer;
+		window->n_buffers++;
+		/* Tests find a buffer's dma-buf in this process by it (pidfd_getfd). */
+		if (buffer->storage.dmabuf)
+			log_msg(SB_DEBUG, "surface %d buffer %d: %ux%u dma-buf fd %d",
+				window->index, i, opts->width, opts->height, buffer->storage.fd);
+	}
+	return EXIT_OK;
 }
 
 void window_destroy(struct window *window)
@@ -236,7 +267,7 @@ static int window_set_points(struct window *window, struct frame *frame)
 
 	frame->acquire_point = frame->number + 1;
 	frame->release_point = frame->number + 1;
-	if (!opts->fence_delay.set) {
+	if (!opts->fence_delay.set || frame->number < opts->fence_from) {
 		frame->acquire_signal_ns = now_ns();
 		ret = sb_syncobj_signal_point(syncobj, frame->acquire_point);
 	} else if (!opts->syncobj_late) {
@@ -270,7 +301,7 @@ static int window_set_acquire(struct window *window, struct frame *frame, struct
 		return window_set_points(window, frame);
 	if (opts->misbehave == MISBEHAVE_INVALID_FENCE)
 		window_send_invalid_fence(window);
-	if (!opts->fence_delay.set)
+	if (!opts->fence_delay.set || frame->number < opts->fence_from)
 		return EXIT_OK;
 	if (opts->fence == FENCE_VGEM) {
 		frame->acquire = fence_create_vgem(allocator_get_vgem(window->client->allocator),
@@ -328,6 +359,9 @@ static void window_draw(struct window *window, struct buffer *buffer)
 		client_fail(client, EXIT_FAIL);
 		return;
 	}
+	if (opts->color_from_set)
+		client->options.color =
+			frame->number >= opts->color_from_frame ? opts->color_from : client->color;
 	if (buffer_paint(buffer, frame->number) < 0) {
 		client_fail(client, EXIT_FAIL);
 		return;

@@ -40,6 +40,8 @@ struct window {
 	size_t n_frames, frames_capacity;
 
 	bool configured;
+	bool started; /* committing frames: buffers exist and configured */
+	int32_t configure_width, configure_height; /* the last xdg_toplevel.configure */
 	bool want_frame; /* a frame is due: waiting for a buffer to be ready */
 	bool done_committing;
 	struct loop_timer *rate_timer;
@@ -53,10 +55,14 @@ struct window {
 struct window *window_create(struct client *client, int index, int *exit_code);
 void window_destroy(struct window *window);
 
+/* Allocates the buffers (at opts->width x opts->height); an enum exit_code. */
+int window_create_buffers(struct window *window);
 /* Checks the results of asynchronous dma-buf creation after a roundtrip; an enum exit_code. */
 int window_check_buffers(struct window *window);
 /* The first, buffer-less commit (or, with --misbehave unconfigured-buffer, one with a buffer). */
 void window_map(struct window *window);
+/* Configured and with buffers: starts committing frames (ticks or frame callbacks). */
+void window_start(struct window *window);
 /* Commits a frame if one is due and a buffer is ready. */
 void window_kick(struct window *window);
 /* The compositor is done with the frame's content (wl_surface.frame). */
