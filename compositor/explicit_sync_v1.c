@@ -30,6 +30,7 @@ struct sb_explicit_sync_v1 {
 	struct sb_commit_gate *gate;
 	struct sb_gate_source source;
 	struct wl_list surfaces; /* sync_surface.link */
+	struct wl_list deferred; /* sync_release.link: answered when scanout lets go */
 };
 
 /*
@@ -60,6 +61,15 @@ struct sync_release {
 	struct sb_trace *trace;	      /* --trace: the surface's track from commit on, else NULL */
 	uint64_t track;
 	uint32_t seq; /* the commit it belongs to */
+	/*
+	 * What wlroots showed for this commit (the surface's wlr_client_buffer), while it exists.
+	 * When the commit is replaced, anyone still holding it (the DRM backend until the flip
+	 * away, an export-dmabuf consumer) still reads the buffer: the answer waits for them.
+	 */
+	struct wlr_buffer *shown;
+	struct wl_listener shown_release;
+	struct wl_listener shown_destroy;
+	struct wl_list link; /* sb_explicit_sync_v1.deferred while waiting, else empty */
 };
 
 /* A commit that attached a buffer (or NULL), with its release object if it asked for one. */
@@ -75,6 +85,17 @@ static void release_handle_resource_destroy(struct wl_resource *resource)
 
 	if (release)
 		release->resource = NULL;
+}
+
+static void release_forget_shown(struct sync_release *release)
+{
+	if (!release->shown)
+		return;
+	wl_list_remove(&release->shown_release.link);
+	wl_list_remove(&release->shown_destroy.link);
+	wl_list_remove(&release->link);
+	wl_list_init(&release->link);
+	release->shown = NULL;
 }
 
 /* Sends the one event the object gets (fenced if fence is not NULL), then frees everything. */
@@ -97,6 +118,7 @@ static void release_answer(struct sync_release *release, struct sb_sync_file *fe
 	sb_sync_file_destroy(fence);
 	if (release->buffer)
 		wlr_buffer_unlock(release->buffer);
+	release_forget_shown(release);
 	free(release);
 }
 
@@ -104,7 +126,7 @@ static void release_answer(struct sync_release *release, struct sb_sync_file *fe
  * The compositor is done with this commit's buffer: the fence is what its readers (a GPU
  * renderer, scanout, a consumer the buffer was handed to implicitly) still hold on the dma-buf.
  */
-static void release_finish_reads(struct sync_release *release)
+static void release_answer_reads(struct sync_release *release)
 {
 	struct sb_sync_file *fence =
 		release->buffer ? sb_release_read_fence(release->buffer) : NULL;
@@ -112,6 +134,54 @@ static void release_finish_reads(struct sync_release *release)
 	wlr_log(WLR_DEBUG, "buffer %p: %s release", (void *)release->buffer,
 		fence ? "fenced" : "immediate");
 	release_answer(release, fence);
+}
+
+static void release_handle_shown_release(struct wl_listener *listener, void *data)
+{
+	struct sync_release *release = wl_container_of(listener, release, shown_release);
+
+	wlr_log(WLR_DEBUG, "buffer %p: no longer scanned out", (void *)release->buffer);
+	release_answer_reads(release);
+}
+
+static void release_handle_shown_destroy(struct wl_listener *listener, void *data)
+{
+	struct sync_release *release = wl_container_of(listener, release, shown_destroy);
+	bool waiting = !wl_list_empty(&release->link);
+
+	release_forget_shown(release);
+	if (waiting)
+		release_answer_reads(release);
+}
+
+/* The commit became the surface's current state, shown through wlroots' buffer shown. */
+static void release_watch_shown(struct sync_release *release, struct wlr_buffer *shown)
+{
+	if (!shown)
+		return;
+	release->shown = shown;
+	release->shown_release.notify = release_handle_shown_release;
+	wl_list_init(&release->shown_release.link);
+	release->shown_destroy.notify = release_handle_shown_destroy;
+	wl_signal_add(&shown->events.destroy, &release->shown_destroy);
+}
+
+/*
+ * The commit was replaced. The surface has let its buffer go; a lock still held on it is a
+ * reader that the replacement does not stop: scanout keeps the buffer on screen until the flip to
+ * the next one completes (wlroots' DRM backend unlocks it then). An immediate_release now would
+ * tell the client to write a buffer being scanned out: the answer waits for that unlock.
+ */
+static void release_finish_reads(struct sb_explicit_sync_v1 *server, struct sync_release *release)
+{
+	if (release->shown && release->shown->n_locks > 0) {
+		wlr_log(WLR_DEBUG, "buffer %p: still held (scanout), release deferred",
+			(void *)release->buffer);
+		wl_signal_add(&release->shown->events.release, &release->shown_release);
+		wl_list_insert(&server->deferred, &release->link);
+		return;
+	}
+	release_answer_reads(release);
 }
 
 static void sync_commit_destroy(struct sync_commit *commit)
@@ -126,7 +196,7 @@ static void sync_surface_destroy(struct sync_surface *ss)
 
 	/* XML: exactly one event per release object, also when the surface goes away. */
 	if (ss->current)
-		release_finish_reads(ss->current);
+		release_finish_reads(ss->server, ss->current);
 	wl_list_for_each_safe(commit, tmp, &ss->commits, link) {
 		/* Never applied: the compositor did not touch the buffer for this commit. */
 		if (commit->release)
@@ -181,8 +251,13 @@ static void sync_surface_handle_commit(struct wl_listener *listener, void *data)
 		if ((int32_t)(commit->seq - seq) > 0)
 			break;
 		if (ss->current)
-			release_finish_reads(ss->current);
+			release_finish_reads(ss->server, ss->current);
 		ss->current = commit->release;
+		/* Only the last commit applied is shown; an earlier one's buffer never was. */
+		if (ss->current && commit->seq == seq)
+			release_watch_shown(ss->current, ss->surface->buffer
+								 ? &ss->surface->buffer->base
+								 : NULL);
 		sync_commit_destroy(commit);
 	}
 }
@@ -275,6 +350,7 @@ static void surface_sync_handle_get_release(struct wl_client *client, struct wl_
 		wl_client_post_no_memory(client);
 		return;
 	}
+	wl_list_init(&release->link);
 	release->resource =
 		wl_resource_create(client, &zwp_linux_buffer_release_v1_interface, 1, id);
 	if (!release->resource) {
@@ -450,6 +526,7 @@ struct sb_explicit_sync_v1 *sb_explicit_sync_v1_create(struct wl_display *displa
 	}
 	server->gate = gate;
 	wl_list_init(&server->surfaces);
+	wl_list_init(&server->deferred);
 	server->source.commit = explicit_sync_commit;
 	server->source.interested = explicit_sync_interested;
 	commit_gate_add_source(gate, &server->source);
@@ -459,12 +536,16 @@ struct sb_explicit_sync_v1 *sb_explicit_sync_v1_create(struct wl_display *displa
 void sb_explicit_sync_v1_destroy(struct sb_explicit_sync_v1 *server)
 {
 	struct sync_surface *ss, *tmp;
+	struct sync_release *release, *next;
 
 	if (!server)
 		return;
 	commit_gate_remove_source(&server->source);
 	wl_list_for_each_safe(ss, tmp, &server->surfaces, link)
 		sync_surface_destroy(ss);
+	/* The compositor is going: nothing will scan these out any more. */
+	wl_list_for_each_safe(release, next, &server->deferred, link)
+		release_answer_reads(release);
 	wl_global_destroy(server->global);
 	free(server);
 }
