@@ -1,0 +1,629 @@
+#!/usr/bin/python3
+"""Guest: syncbridge --acquire kms on vkms (wlroots 0.15's DRM backend through libseat). A
+fullscreen client's explicit acquire fence is handed to KMS as an implicit write fence instead of
+being waited for on the CPU; what vkms scans out is read from its CRC (debugfs
+dri/<minor>/crtc-0/crc), one value per vblank. TAP.
+usage: kms_test.py SYNCBRIDGE SB_CLIENT
+SB_KMS_TEST_LOGS=DIR keeps the compositors' and clients' logs and CSVs there.
+
+Colours: A (ff8000) is a fence-less frame, B (0080ff) the frame behind a fence that signals
+DELAY_S after its commit. B's CRC is learned in the same run from a fence-less fullscreen buffer of
+colour B. Each scenario is run once and shared by the tests that assert on it."""
+import collections
+import ctypes
+import csv
+import fcntl
+import glob
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SYNCBRIDGE, SB_CLIENT = sys.argv[1], sys.argv[2]
+TMP = tempfile.mkdtemp(prefix="sb-kms-test-")
+SOCKET = "sb-kms"
+# vkms offers the DMT modes up to 60 Hz; the smallest keeps vkms's CRC composition (one full
+# frame in software per vblank) affordable under TCG.
+MODE = "640x480"
+# Under TCG one compositor start (DRM probe, libinput) takes 10-60 s, more under ASan.
+START_S = 240
+SHOWN_S = 90
+A, B = "ff8000", "0080ff"
+# The fenced frame's fence signals this long after its commit: long enough for several probes
+# of the compositor's log and of the dma-buf under TCG.
+DELAY_S = 6.0
+# Frame 0 (A) to frame 1 (B, fenced).
+GAP_S = 4.0
+results = []
+
+
+def test(fn):
+    results.append(fn)
+    return fn
+
+
+def now_ns():
+    # CLOCK_MONOTONIC, the clock of sb-client's CSV.
+    return time.monotonic_ns()
+
+
+# --- devices --------------------------------------------------------------------------------
+
+class DrmVersion(ctypes.Structure):
+    _fields_ = [("major", ctypes.c_int), ("minor", ctypes.c_int), ("patch", ctypes.c_int),
+                ("name_len", ctypes.c_size_t), ("name", ctypes.c_void_p),
+                ("date_len", ctypes.c_size_t), ("date", ctypes.c_void_p),
+                ("desc_len", ctypes.c_size_t), ("desc", ctypes.c_void_p)]
+
+
+# _IOWR('d', 0x00, struct drm_version)
+DRM_IOCTL_VERSION = (3 << 30) | (ctypes.sizeof(DrmVersion) << 16) | (ord("d") << 8) | 0x00
+
+
+def card_of(driver):
+    """The /dev/dri/card* node whose DRM_IOCTL_VERSION name is driver (numbers follow probe
+    order, so they are never assumed)."""
+    for node in sorted(glob.glob("/dev/dri/card*")):
+        name = ctypes.create_string_buffer(64)
+        version = DrmVersion(name_len=64, name=ctypes.addressof(name))
+        fd = os.open(node, os.O_RDWR | os.O_CLOEXEC)
+        try:
+            fcntl.ioctl(fd, DRM_IOCTL_VERSION, version)
+        finally:
+            os.close(fd)
+        if name.value.decode() == driver:
+            return node
+    raise AssertionError(f"no /dev/dri/card* is {driver}")
+
+
+def kernel_warnings():
+    """WARNING lines in the kernel log so far."""
+    p = subprocess.run(["dmesg"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, f"dmesg: {p.stderr.strip()}"
+    return [line for line in p.stdout.splitlines() if "WARNING" in line]
+
+
+class Crc:
+    """vkms's CRC of each composed frame (drm_debugfs_crc.c: write the source to control, then
+    every read of data is one "frame crc" line), read by a thread that stamps each line with
+    CLOCK_MONOTONIC when it was read: a line read at t was produced at or before t."""
+
+    def __init__(self, card):
+        minor = os.minor(os.stat(card).st_rdev)
+        if not os.path.isdir("/sys/kernel/debug/dri"):
+            subprocess.run(["mount", "-t", "debugfs", "debugfs", "/sys/kernel/debug"],
+                           check=True)
+        crc = f"/sys/kernel/debug/dri/{minor}/crtc-0/crc"
+        assert os.path.exists(f"{crc}/control"), f"no {crc}/control (CONFIG_DEBUG_FS?)"
+        with open(f"{crc}/control", "w") as f:
+            f.write("auto")
+        # Opening data starts the capture; it fails while the CRTC is off (no vblank yet).
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.fd = os.open(f"{crc}/data", os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+                break
+            except OSError as e:
+                assert time.monotonic() < deadline, f"{crc}/data: {e}"
+                time.sleep(0.5)
+        self.entries = []  # (read_ns, frame, crc)
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        poll = select.poll()
+        poll.register(self.fd, select.POLLIN)
+        while not self.stopping:
+            if not poll.poll(200):
+                continue
+            try:
+                data = os.read(self.fd, 256)
+            except BlockingIOError:
+                continue
+            t = now_ns()
+            for line in data.decode(errors="replace").splitlines():
+                words = line.split()
+                if len(words) >= 2:
+                    with self.lock:
+                        self.entries.append((t, int(words[0], 16), int(words[1], 16)))
+
+    def close(self):
+        self.stopping = True
+        self.thread.join(timeout=5)
+        os.close(self.fd)
+
+    def between(self, t0, t1):
+        with self.lock:
+            return [e for e in self.entries if t0 <= e[0] <= t1]
+
+    def settle(self, after_ns, n=10, timeout=SHOWN_S):
+        """The CRC once n lines read after after_ns agree."""
+        deadline = time.monotonic() + timeout
+        while True:
+            values = [c for _, _, c in self.between(after_ns, now_ns())]
+            if len(values) >= n and len(set(values[-n:])) == 1:
+                return values[-1]
+            assert time.monotonic() < deadline, \
+                f"the CRC never settled: last {[hex(v) for v in values[-12:]]}"
+            time.sleep(0.2)
+
+
+# dma-buf uapi (linux/dma-buf.h): _IOWR('b', 2, struct dma_buf_export_sync_file)
+DMA_BUF_IOCTL_EXPORT_SYNC_FILE = (3 << 30) | (8 << 16) | (ord("b") << 8) | 2
+DMA_BUF_SYNC_WRITE = 2
+SYS_PIDFD_GETFD = 438
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def fd_of(pid, target):
+    """A duplicate of fd target of process pid (pidfd_getfd: root may, as ptrace may)."""
+    pidfd = os.pidfd_open(pid)
+    try:
+        fd = libc.syscall(SYS_PIDFD_GETFD, pidfd, target, 0)
+        if fd < 0:
+            raise OSError(ctypes.get_errno(), f"pidfd_getfd({pid}, {target})")
+        return fd
+    finally:
+        os.close(pidfd)
+
+
+def writer_would_wait(fd):
+    """(poll, export): whether a writer of dma-buf fd has to wait, by poll(POLLOUT) (every
+    fence) and by DMA_BUF_IOCTL_EXPORT_SYNC_FILE(WRITE) (a sync_file not yet signalled)."""
+    p = select.poll()
+    p.register(fd, select.POLLOUT)
+    by_poll = not p.poll(0)
+    arg = (ctypes.c_uint32 * 2)(DMA_BUF_SYNC_WRITE, 0xffffffff)
+    fcntl.ioctl(fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, arg)
+    sync_file = ctypes.c_int32(arg[1]).value
+    try:
+        q = select.poll()
+        q.register(sync_file, select.POLLIN)
+        by_export = not q.poll(0)
+    finally:
+        os.close(sync_file)
+    return by_poll, by_export
+
+
+# --- processes ------------------------------------------------------------------------------
+
+def env(**extra):
+    e = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "DISPLAY")}
+    e["XDG_CONFIG_HOME"] = TMP  # no user configuration
+    e["LIBSEAT_BACKEND"] = "builtin"
+    e.update(extra)
+    return e
+
+
+class Compositor:
+    def __init__(self, name, card, args):
+        self.log_path = os.path.join(TMP, "syncbridge-" + name + ".log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [SYNCBRIDGE, "--backend", "drm", "--renderer", "pixman", "--socket", SOCKET,
+             "--output-size", MODE, "-d"] + args,
+            env=env(WLR_DRM_DEVICES=card), stdout=self.log, stderr=subprocess.STDOUT)
+        socket = os.path.join(os.environ["XDG_RUNTIME_DIR"], SOCKET)
+        deadline = time.monotonic() + START_S
+        while not os.path.exists(socket):
+            assert self.proc.poll() is None, \
+                f"syncbridge exited with {self.proc.returncode}\n" + self.text()[-3000:]
+            assert time.monotonic() < deadline, "no Wayland socket\n" + self.text()[-3000:]
+            time.sleep(0.2)
+
+    def text(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def stop(self):
+        """SIGTERM; the exit status (it must leave by itself)."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            status = self.proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            status = self.proc.wait()
+        self.log.close()
+        return status
+
+
+class Client:
+    def __init__(self, name, args):
+        self.log_path = os.path.join(TMP, name + ".log")
+        self.csv = os.path.join(TMP, name + ".csv")
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen(
+                [SB_CLIENT, "-d", "--csv", self.csv] + args, env=env(WAYLAND_DISPLAY=SOCKET),
+                stdout=log, stderr=subprocess.STDOUT)
+
+    def text(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def wait_for(self, pattern, timeout=SHOWN_S):
+        """The first match of pattern in the client's log, once it is there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            m = re.search(pattern, self.text())
+            if m:
+                return m
+            assert self.proc.poll() is None, \
+                f"sb-client exited ({self.proc.returncode}) before '{pattern}'\n" + \
+                self.text()[-2000:]
+            assert time.monotonic() < deadline, f"no '{pattern}'\n" + self.text()[-2000:]
+            time.sleep(0.1)
+
+    def finish(self, timeout=180):
+        status = self.proc.wait(timeout=timeout)
+        return status, self.text()
+
+    def frames(self):
+        with open(self.csv, newline="") as f:
+            return {int(r["frame"]): r for r in csv.DictReader(f) if r["surface"] == "0"}
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+def t_of(row, key):
+    assert row[key], f"no {key} in {dict(row)}"
+    return int(row[key])
+
+
+FULLSCREEN = ["--fullscreen", "--buffer", "udmabuf"]
+HANDED = "acquire handed to KMS"
+# The gate's line for a commit held on an explicit acquire fence. (Every implicit dma-buf commit
+# is "held" for its snapshot, if only until the next loop iteration: not what is asked here.)
+HELD = re.compile(r"commit \d+ held \([^)]*explicit\)")
+READ_FENCE = "read fence imported"
+
+
+def learn_crc(crc, name, colour):
+    """The CRC of a fence-less fullscreen buffer of colour; the client is gone after."""
+    client = Client(name, FULLSCREEN + ["--color", colour, "--rate", "0.2", "--duration", "600"])
+    try:
+        client.wait_for(r"--fullscreen: buffers are " + MODE)
+        client.wait_for(r"frame 0: presented")
+        return crc.settle(now_ns())
+    finally:
+        client.kill()
+
+
+# --- the scenarios --------------------------------------------------------------------------
+
+SCENARIOS = {}
+
+
+def scenario(name, fn, *args):
+    """Runs fn(*args) once; later calls return its result or raise its failure again."""
+    if name not in SCENARIOS:
+        try:
+            SCENARIOS[name] = (fn(*args), None)
+        except Exception as e:  # every test that needs it fails with the same reason
+            SCENARIOS[name] = (None, e)
+    result, error = SCENARIOS[name]
+    if error:
+        raise AssertionError(f"scenario {name} failed: {error}")
+    return result
+
+
+def flip_away(mode):
+    """--acquire mode: a fullscreen client shows A (frame 0, no fence), then commits B (frame
+    1) with an explicit acquire fence that signals DELAY_S later. While the fence is pending, the
+    compositor's log is read and A's dma-buf probed (from this process, through pidfd_getfd);
+    vkms's CRC is recorded throughout. Frame 2 (B again, fenced, GAP_S after frame 1) keeps the
+    window up after B's flip, so that the CRC can show B before the client leaves."""
+    card = card_of("vkms")
+    warnings = len(kernel_warnings())
+    comp = Compositor(f"flip-{mode}", card, ["--acquire", mode])
+    crc = client = a_fd = b_fd = None
+    s = {"mode": mode}
+    try:
+        crc = Crc(card)
+        s["black"] = crc.settle(now_ns())
+        s["b"] = learn_crc(crc, f"learn-b-{mode}", B)
+        assert s["b"] != s["black"], "a fullscreen buffer of colour B left the CRC at black"
+        crc.settle(now_ns())
+        client = Client(f"flip-{mode}", FULLSCREEN + [
+            "--buffers", "3", "--color", A, "--color-from", f"1:{B}", "--explicit",
+            "--fence-delay", str(int(DELAY_S * 1000)), "--fence-from", "1",
+            "--rate", str(1 / GAP_S), "--frames", "3", "--drain", "60000"])
+        fd = int(client.wait_for(r"surface 0 buffer 0: \d+x\d+ dma-buf fd (\d+)").group(1))
+        a_fd = fd_of(client.proc.pid, fd)
+        fd = int(client.wait_for(r"surface 0 buffer 1: \d+x\d+ dma-buf fd (\d+)").group(1))
+        b_fd = fd_of(client.proc.pid, fd)
+        client.wait_for(r"frame 1: committed buffer 1", timeout=GAP_S + SHOWN_S)
+        seen = now_ns()
+        # While B's fence is pending: A's dma-buf every 100 ms, the log once, 2.5 s in (the
+        # compositor has had time to handle the commit and to flip). B's dma-buf, for the
+        # probe's own sake: it carries B's acquire fence (the client's under acquire=cpu
+        # too, as sb-client --explicit leaves it out of the dma-buf: then it is idle).
+        probes, s["log_mid"], s["b_probes"] = [], None, []
+        while client.proc.poll() is None:
+            probes.append((now_ns(), *writer_would_wait(a_fd)))
+            s["b_probes"].append((now_ns(), *writer_would_wait(b_fd)))
+            if s["log_mid"] is None and now_ns() > seen + 2.5e9:
+                s["log_mid"] = comp.text()
+                s["log_mid_ns"] = now_ns()
+            time.sleep(0.1)
+        s["client_exit_ns"] = now_ns()
+        time.sleep(0.3)
+        probes.append((now_ns(), *writer_would_wait(a_fd)))
+        status, text = client.finish()
+        assert status == 0, text[-2000:]
+        s["probes"] = probes
+        s["frames"] = client.frames()
+        s["log"] = comp.text()
+        s["crc"] = crc.between(0, now_ns())
+    finally:
+        for fd in (a_fd, b_fd):
+            if fd is not None:
+                os.close(fd)
+        if client:
+            client.kill()
+        if crc:
+            crc.close()
+        status = comp.stop()
+    assert status == 0, f"syncbridge exit status {status}\n" + comp.text()[-3000:]
+    s["new_warnings"] = len(kernel_warnings()) - warnings
+    return s
+
+
+def composited(mode):
+    """--acquire mode: two overlapping 300x200 windows (so no direct scanout), red without
+    fences, then blue whose every frame waits 1.5 s for an explicit acquire fence. The settled
+    CRC, and a screenshot of what the compositor composed."""
+    card = card_of("vkms")
+    warnings = len(kernel_warnings())
+    shot = os.path.join(TMP, f"composited-{mode}.png")
+    comp = Compositor(f"composited-{mode}", card, ["--acquire", mode, "--screenshot", shot])
+    crc = red = blue = None
+    s = {"mode": mode, "shot": shot}
+    try:
+        crc = Crc(card)
+        red = Client(f"red-{mode}", ["--buffer", "udmabuf", "--color", "ff0000", "--size",
+                                     "300x200", "--rate", "0.2", "--duration", "600"])
+        red.wait_for(r"frame 0: presented")
+        blue = Client(f"blue-{mode}", ["--buffer", "udmabuf", "--color", "0000ff", "--size",
+                                       "300x200", "--explicit", "--fence-delay", "1500",
+                                       "--rate", "0.25", "--duration", "600"])
+        blue.wait_for(r"frame 0: presented")
+        s["crc"] = crc.settle(now_ns())
+        if os.path.exists(shot):
+            os.unlink(shot)
+        comp.proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + SHOWN_S
+        while not os.path.exists(shot):
+            assert time.monotonic() < deadline, "no screenshot after SIGUSR1"
+            time.sleep(0.2)
+        time.sleep(1)  # written in one go, but let it finish
+        s["log"] = comp.text()
+    finally:
+        for c in (blue, red):
+            if c:
+                c.kill()
+        if crc:
+            crc.close()
+        status = comp.stop()
+    assert status == 0, f"syncbridge exit status {status}\n" + comp.text()[-3000:]
+    s["new_warnings"] = len(kernel_warnings()) - warnings
+    return s
+
+
+# --- tests ----------------------------------------------------------------------------------
+
+def hexes(values):
+    return ", ".join(f"{v:#010x}" for v in values)
+
+
+def check_crc_sequence(s):
+    """vkms showed A up to the signal of B's fence, then B, and nothing else in between."""
+    f0, f1 = s["frames"][0], s["frames"][1]
+    commit, signal_ns = t_of(f1, "commit_ns"), t_of(f1, "acquire_signal_ns")
+    shown_a = [c for t, _, c in s["crc"] if t_of(f0, "presented_ns") + 300e6 <= t <= commit]
+    assert len(shown_a) >= 5, f"{s['mode']}: {len(shown_a)} CRCs between A shown and B commit"
+    a = collections.Counter(shown_a).most_common(1)[0][0]
+    assert a not in (s["black"], s["b"]), \
+        f"{s['mode']}: A's CRC {a:#x} is black's or B's ({hexes([s['black'], s['b']])})"
+    window = [(frame, c) for t, frame, c in s["crc"] if commit <= t <= signal_ns]
+    frames = [frame for frame, _ in window]
+    # At 60 Hz the window holds 360 vblanks; at least half of its length must be covered.
+    refresh = t_of(f1, "refresh_ns") if f1["refresh_ns"] else 16_666_667
+    assert window and (max(frames) - min(frames)) * refresh >= DELAY_S * 1e9 / 2, \
+        f"{s['mode']}: the CRC covers too little of the fence's delay ({len(window)} lines)"
+    early = [(frame, c) for frame, c in window if c != a]
+    assert not early, (f"{s['mode']}: before B's fence signalled vkms showed "
+                       f"{hexes(sorted(set(c for _, c in early)))} (A {a:#x}, B {s['b']:#x}), "
+                       f"first at vblank {early[0][0]}")
+    # Until the client left (its window goes with it).
+    after = [c for t, _, c in s["crc"] if signal_ns < t < s["client_exit_ns"]]
+    changed = [c for c in after if c != a]
+    assert changed, f"{s['mode']}: the CRC never left A after B's fence signalled"
+    assert changed[0] == s["b"], \
+        f"{s['mode']}: after the signal vkms showed {changed[0]:#x}, not B {s['b']:#x}"
+    return a, len(window)
+
+
+@test
+def kms_direct_scanout_waits_for_explicit_acquire():
+    """acquire=kms: the fenced commit is applied at once (its fence handed to KMS as a write
+    fence, no CPU wait), vkms keeps scanning out A until the fence signals, then B. The same
+    scenario with acquire=cpu shows the same screen, the commit held by the gate instead."""
+    kms = scenario("flip-kms", flip_away, "kms")
+    cpu = scenario("flip-cpu", flip_away, "cpu")
+    for s in (kms, cpu):
+        a, n = check_crc_sequence(s)
+        print(f"# {s['mode']}: CRC A {a:#010x} over {n} vblanks of the fence's delay, "
+              f"then B {s['b']:#010x}")
+        assert s["log_mid"] is not None, f"{s['mode']}: the client ended before the probes"
+        assert s["log_mid_ns"] < t_of(s["frames"][1], "acquire_signal_ns"), \
+            f"{s['mode']}: the log was read after the signal"
+        assert s["new_warnings"] == 0, f"{s['mode']}: {s['new_warnings']} kernel WARNING(s)"
+    assert HANDED in kms["log_mid"], \
+        "acquire=kms: no 'acquire handed to KMS' before the signal\n" + kms["log_mid"][-3000:]
+    assert not HELD.search(kms["log"]), \
+        "acquire=kms: a commit was held on the CPU: " + HELD.search(kms["log"]).group(0)
+    assert HELD.search(cpu["log_mid"]), \
+        "acquire=cpu: no held commit before the signal\n" + cpu["log_mid"][-3000:]
+    assert HANDED not in cpu["log"], "acquire=cpu handed a fence to KMS"
+
+
+@test
+def kms_composited_frame_correct():
+    """Two overlapping windows are composited, not scanned out: with acquire=kms the fenced
+    commits are still held on the CPU, and the composed frame vkms shows has the CRC of the same
+    scene composed with acquire=cpu; the composed image is the expected one."""
+    kms = scenario("composited-kms", composited, "kms")
+    cpu = scenario("composited-cpu", composited, "cpu")
+    for s in (kms, cpu):
+        assert HELD.search(s["log"]), f"{s['mode']}: the fenced commits were not held\n" + \
+            s["log"][-3000:]
+        assert HANDED not in s["log"], f"{s['mode']}: a composited surface's fence went to KMS"
+        assert s["new_warnings"] == 0, f"{s['mode']}: {s['new_warnings']} kernel WARNING(s)"
+    print(f"# CRC of the composed frame: kms {kms['crc']:#010x}, cpu {cpu['crc']:#010x}")
+    assert kms["crc"] == cpu["crc"], \
+        f"composed frames differ: kms {kms['crc']:#x}, cpu {cpu['crc']:#x}"
+    # The reference: red at the first cascade position, blue (raised) 32 px further, black.
+    screen = Screen(kms["shot"])
+    expected = {(4, 4, 296, 28): (0xff, 0, 0), (4, 4, 28, 196): (0xff, 0, 0),
+                (36, 36, 328, 228): (0, 0, 0xff), (340, 240, screen.width, screen.height): BLACK}
+    for (x0, y0, x1, y1), colour in expected.items():
+        found = screen.colours(x0, y0, x1, y1)
+        assert found == {colour}, f"{kms['shot']} [{x0},{y0})-[{x1},{y1}): {found} not {colour}"
+    assert (screen.width, screen.height) == tuple(map(int, MODE.split("x"))), \
+        (screen.width, screen.height)
+
+
+@test
+def scanout_buffer_released_only_after_flip_away():
+    """acquire=kms: A is scanned out, B is committed with a 6 s fence and applied at once. A's
+    wl_buffer.release comes only after B's fence signalled and the flip to B completed (B's
+    presentation time, from the vblank), and it does come."""
+    s = scenario("flip-kms", flip_away, "kms")
+    f0, f1 = s["frames"][0], s["frames"][1]
+    commit, signal_ns = t_of(f1, "commit_ns"), t_of(f1, "acquire_signal_ns")
+    assert f1["feedback"] == "presented", f"B was {f1['feedback']}"
+    flip = t_of(f1, "presented_ns")
+    assert f0["release_ns"], "A's wl_buffer.release never came"
+    release = int(f0["release_ns"])
+    print(f"# after B's commit: signal {(signal_ns - commit) / 1e9:.3f} s, flip "
+          f"{(flip - commit) / 1e9:.3f} s, A released {(release - commit) / 1e9:.3f} s")
+    assert release > signal_ns, \
+        f"A released {(signal_ns - release) / 1e6:.1f} ms before B's fence signalled"
+    assert release >= flip, f"A released {(flip - release) / 1e6:.1f} ms before the flip"
+    # zwp_linux_buffer_release_v1 (sb-client --explicit asks for one each commit):
+    # immediate_release says the buffer may be written now, so not while it is scanned out.
+    if f0["explicit_release"] == "immediate":
+        explicit = int(f0["explicit_release_ns"])
+        assert explicit >= flip, (f"A's zwp_linux_buffer_release_v1.immediate_release came "
+                                  f"{(explicit - commit) / 1e9:.3f} s after B's commit, "
+                                  f"{(flip - explicit) / 1e6:.1f} ms before the flip")
+    else:
+        assert f0["explicit_release"] == "fenced", "A's explicit release never came"
+    assert flip > signal_ns, "B was presented before its fence signalled"
+
+
+@test
+def implicit_client_sees_read_fence_while_scanned_out():
+    """acquire=kms: once the compositor has committed the flip to B (waiting in KMS for B's
+    fence), A is still on screen and its dma-buf carries the flip's out-fence as a read fence: a
+    writer (poll POLLOUT, EXPORT_SYNC_FILE(WRITE)) must wait until the flip, and not after."""
+    s = scenario("flip-kms", flip_away, "kms")
+    f1 = s["frames"][1]
+    commit, signal_ns = t_of(f1, "commit_ns"), t_of(f1, "acquire_signal_ns")
+    flip = t_of(f1, "presented_ns")
+    during = [p for p in s["probes"] if commit + 2.5e9 <= p[0] <= signal_ns - 300e6]
+    after = [p for p in s["probes"] if p[0] >= flip + 100e6]
+    assert len(during) >= 5, f"{len(during)} probes while B's fence was pending"
+    idle = [round((t - commit) / 1e9, 1) for t, by_poll, by_export in during
+            if not (by_poll and by_export)]
+    # The probe sees pending fences: B's dma-buf holds the acquire fence handed to KMS.
+    b_during = [p for p in s["b_probes"] if commit + 2.5e9 <= p[0] <= signal_ns - 300e6]
+    b_idle = [round((t - commit) / 1e9, 1) for t, by_poll, by_export in b_during
+              if not (by_poll and by_export)]
+    assert b_during and not b_idle, \
+        f"B's dma-buf, with the acquire fence handed to KMS, idle {b_idle} s after its commit"
+    assert not idle, (f"A's dma-buf idle for a writer {idle} s after B's commit (of "
+                      f"{len(during)} probes); 'read fence imported' in the log before the "
+                      f"signal: {READ_FENCE in s['log_mid']}")
+    assert READ_FENCE in s["log_mid"], \
+        "no 'read fence imported' before B's fence signalled\n" + s["log_mid"][-3000:]
+    assert after, "no probe after the flip"
+    busy = [(t - commit) / 1e9 for t, by_poll, by_export in after if by_poll or by_export]
+    assert not busy, f"A's dma-buf still busy {busy} s after B's commit, after the flip"
+    print(f"# A busy in {len(during)} probes during the fence's delay, idle in {len(after)} "
+          "after the flip")
+
+
+# --- screens (the compositor's screenshot) --------------------------------------------------
+
+class PngImage(ctypes.Structure):
+    # libpng 1.6's simplified API (png.h: png_image); PNG_IMAGE_VERSION 1.
+    _fields_ = [("opaque", ctypes.c_void_p), ("version", ctypes.c_uint32),
+                ("width", ctypes.c_uint32), ("height", ctypes.c_uint32),
+                ("format", ctypes.c_uint32), ("flags", ctypes.c_uint32),
+                ("colormap_entries", ctypes.c_uint32), ("warning_or_error", ctypes.c_uint32),
+                ("message", ctypes.c_char * 64)]
+
+
+PNG_FORMAT_RGB = 0x02
+BLACK = (0, 0, 0)
+
+
+class Screen:
+    """An RGB image decoded by libpng (pure Python would take minutes under TCG)."""
+
+    def __init__(self, path):
+        libpng = ctypes.CDLL("libpng16.so.16")
+        image = PngImage(version=1)
+        if not libpng.png_image_begin_read_from_file(ctypes.byref(image), path.encode()):
+            raise AssertionError(f"{path}: {image.message.decode()}")
+        image.format = PNG_FORMAT_RGB
+        self.width, self.height = image.width, image.height
+        self.pixels = ctypes.create_string_buffer(self.width * self.height * 3)
+        if not libpng.png_image_finish_read(ctypes.byref(image), None, self.pixels, 0, None):
+            raise AssertionError(f"{path}: {image.message.decode()}")
+
+    def colours(self, x0, y0, x1, y1, step=4):
+        raw = self.pixels.raw
+        found = set()
+        for y in range(y0, min(y1, self.height), step):
+            for x in range(x0, min(x1, self.width), step):
+                i = (y * self.width + x) * 3
+                found.add(tuple(raw[i:i + 3]))
+        return found
+
+
+def main():
+    print(f"1..{len(results)}", flush=True)
+    failed = 0
+    for i, fn in enumerate(results, 1):
+        try:
+            fn()
+        except Exception as e:  # an assertion, or a crash of the test itself
+            for line in f"{type(e).__name__}: {e}".splitlines()[-60:]:
+                print(f"# {line}")
+            print(f"not ok {i} - {fn.__name__}", flush=True)
+            failed += 1
+            continue
+        print(f"ok {i} - {fn.__name__}", flush=True)
+    # SB_KMS_TEST_LOGS=DIR (a directory tests/vm/run --out shares): the logs and CSVs, kept.
+    keep = os.environ.get("SB_KMS_TEST_LOGS")
+    if keep:
+        shutil.copytree(TMP, os.path.join(keep, os.path.basename(TMP)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
