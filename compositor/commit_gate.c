@@ -414,8 +414,9 @@ static bool hand_to_kms(struct sb_commit_gate *gate, struct gate_wait *wait,
 		ok = sb_dmabuf_import_sync_file(attribs->fd[i], fence, SB_ACCESS_WRITE) == 0;
 	}
 	if (!ok)
-		wlr_log_errno(WLR_INFO, "surface %p: the dma-buf refused the acquire fence, "
-					"waiting for it on the CPU",
+		wlr_log_errno(WLR_INFO,
+			      "surface %p: the dma-buf refused the acquire fence, "
+			      "waiting for it on the CPU",
 			      (void *)surface);
 	sb_sync_file_destroy(fence);
 	return ok;
@@ -474,13 +475,15 @@ static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface
 		goto err_waiter;
 	}
 	if (wait->explicit && dmabuf && hand_to_kms(gate, wait, surface, &attribs)) {
-		wlr_log(WLR_DEBUG, "surface %p: commit %u acquire handed to KMS (%d fence%s imported "
-				   "into the dma-buf as a write fence), applied at once",
+		wlr_log(WLR_DEBUG,
+			"surface %p: commit %u acquire handed to KMS (%d fence%s imported "
+			"into the dma-buf as a write fence), applied at once",
 			(void *)surface, surface->pending.seq, sb_waiter_pending(wait->waiter),
 			sb_waiter_pending(wait->waiter) == 1 ? "" : "s");
 		if (SB_TRACE && gate->trace)
 			sb_trace_instant(gate->trace, sb_trace_surface_track(gate->trace, surface),
-					 "acquire handed to KMS", "\"seq\":%u", surface->pending.seq);
+					 "acquire handed to KMS", "\"seq\":%u",
+					 surface->pending.seq);
 		goto err_waiter;
 	}
 	gs = gate_surface_get(gate, surface);

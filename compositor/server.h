@@ -35,7 +35,7 @@ struct sb_server {
 	struct sb_commit_gate *gate;
 	struct sb_syncobj_v1 *syncobj_v1;
 	struct sb_explicit_sync_v1 *explicit_sync_v1;
-	struct sb_trace *trace; /* --trace, else NULL */
+	struct sb_trace *trace;		      /* --trace, else NULL */
 	struct sb_render_fence *render_fence; /* GLES2's read fences, else NULL */
 	struct wl_protocol_logger *xdg_guard;
 	struct wl_protocol_logger *subsurface_guard;

@@ -38,7 +38,8 @@ static struct wlr_output *fullscreen_output(struct sb_view *view, struct wlr_out
 	struct wlr_output *output = asked;
 
 	if (!output)
-		output = wlr_output_layout_output_at(server->output_layout, view->scene_node->state.x,
+		output = wlr_output_layout_output_at(server->output_layout,
+						     view->scene_node->state.x,
 						     view->scene_node->state.y);
 	return output ? output : server_primary_output(server);
 }
