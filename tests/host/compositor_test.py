@@ -196,6 +196,67 @@ def nested_in_weston_uses_the_wayland_backend():
     assert "name: WL-1" in p.stdout, "the nested output is not advertised"
 
 
+@test
+def nested_wayland_shows_client():
+    """--backend wayland inside weston 10 (headless backend, pixman, --debug for its screenshooter):
+    weston's own screenshot shows syncbridge's output window with sb-client's colour in it."""
+    skip = need("weston") or need("weston-screenshooter")
+    if skip:
+        return skip
+    if not SB_CLIENT:
+        return "sb-client was not built"
+    e = env()
+    shots = os.path.join(TMP, "weston-shots")
+    os.makedirs(shots, exist_ok=True)
+    parent = subprocess.Popen(["weston", "--backend=headless-backend.so", "--use-pixman",
+                               "--debug", "--width=1280", "--height=1024",
+                               "--socket=sb-parent-shot", "--idle-time=0"],
+                              env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = open(os.path.join(TMP, "nested-wayland.log"), "w+")
+    comp = None
+    found, seen = False, set()
+    try:
+        for _ in range(200):
+            if os.path.exists(os.path.join(TMP, "sb-parent-shot")):
+                break
+            time.sleep(0.05)
+        e["WAYLAND_DISPLAY"] = "sb-parent-shot"
+        if "LSAN_OPTIONS" in e:
+            e["LSAN_OPTIONS"] = "suppressions=" + os.path.join(HERE, "..", "lsan-nested.supp")
+        # weston-ini/nested.ini as written: backend=auto finds WAYLAND_DISPLAY.
+        nested_ini = os.path.join(HERE, "..", "..", "weston-ini", "nested.ini")
+        comp = subprocess.Popen([SYNCBRIDGE, "-c", nested_ini, "--socket", "sb-nested-shot",
+                                 "--exec", f"{SB_CLIENT} --buffer shm --color 20c040 "
+                                 "--size 200x100 --duration 30"],
+                                env=e, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and comp.poll() is None and not found:
+            time.sleep(0.5)
+            for old in os.listdir(shots):
+                os.unlink(os.path.join(shots, old))
+            subprocess.run(["weston-screenshooter"], env=e, cwd=shots, capture_output=True,
+                           timeout=20)
+            pngs = [f for f in os.listdir(shots) if f.endswith(".png")]
+            if not pngs:
+                continue
+            w, h, rows = png.read(os.path.join(shots, pngs[0]))
+            seen = colours_in(rows, 0, 0, w, h)
+            found = (0x20, 0xc0, 0x40) in seen
+    finally:
+        if comp and comp.poll() is None:
+            comp.terminate()
+        status = comp.wait(timeout=20) if comp else None
+        parent.terminate()
+        parent.wait(timeout=10)
+        log.seek(0)
+        err = log.read()
+        log.close()
+    assert "backend: wayland (nested in sb-parent-shot)" in err, err[-2000:]
+    assert found, f"weston's screen never showed the client's colour: {sorted(seen)[:8]}\n" + \
+        err[-2000:]
+    assert status == 0, f"exit status {status}\n" + err[-2000:]
+
+
 def read_xwd(path):
     """The X screen Xvfb keeps in an XWD file (-fbdir): (width, height, rows of (r, g, b))."""
     with open(path, "rb") as f:
