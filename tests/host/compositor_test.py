@@ -257,6 +257,69 @@ def nested_wayland_shows_client():
     assert status == 0, f"exit status {status}\n" + err[-2000:]
 
 
+@test
+def nested_in_sway_shows_its_window():
+    """--backend wayland inside sway 1.7 (headless backend, pixman; run as nobody, since sway
+    refuses root): sway's tree holds syncbridge's output window while it runs."""
+    skip = need("sway") or need("swaymsg") or need("setpriv")
+    if skip:
+        return skip
+    if os.geteuid() != 0:
+        return "sway runs as nobody here, which needs root to arrange"
+    xdg = tempfile.mkdtemp(prefix="sb-sway-")
+    config = os.path.join(xdg, "sway.config")
+    with open(config, "w") as f:
+        f.write("output HEADLESS-1 mode 1280x1024\nfor_window [app_id=\".*\"] floating enable\n")
+    shutil.chown(xdg, "nobody", "nogroup")
+    shutil.chown(config, "nobody", "nogroup")
+    parent = subprocess.Popen(
+        ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "sway", "-c", config],
+        env={"PATH": "/usr/bin:/bin", "HOME": xdg, "XDG_RUNTIME_DIR": xdg,
+             "WLR_BACKENDS": "headless", "WLR_RENDERER": "pixman", "WLR_LIBINPUT_NO_DEVICES": "1"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    comp, tree, err = None, "", ""
+    try:
+        socket = ipc = None
+        for _ in range(200):
+            names = os.listdir(xdg)
+            socket = next((n for n in names if n.startswith("wayland-") and
+                           not n.endswith(".lock")), None)
+            ipc = next((n for n in names if n.startswith("sway-ipc.")), None)
+            if socket and ipc:
+                break
+            time.sleep(0.05)
+        assert socket and ipc, "sway did not start"
+        e = env()
+        e["XDG_RUNTIME_DIR"] = xdg
+        e["WAYLAND_DISPLAY"] = socket
+        if "LSAN_OPTIONS" in e:
+            e["LSAN_OPTIONS"] = "suppressions=" + os.path.join(HERE, "..", "lsan-nested.supp")
+        log = os.path.join(TMP, "nested-sway.log")
+        with open(log, "w") as out:
+            comp = subprocess.Popen([SYNCBRIDGE, "--socket", "sb-in-sway", "--exec", "sleep 30"],
+                                    env=e, stdout=out, stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and comp.poll() is None:
+                time.sleep(0.3)
+                tree = subprocess.run(["swaymsg", "-s", os.path.join(xdg, ipc), "-t", "get_tree"],
+                                      capture_output=True, text=True, timeout=10).stdout
+                if '"app_id": "wlroots"' in tree:
+                    break
+        with open(log) as f:
+            err = f.read()
+    finally:
+        if comp and comp.poll() is None:
+            comp.terminate()
+        status = comp.wait(timeout=20) if comp else None
+        parent.terminate()
+        parent.wait(timeout=10)
+        shutil.rmtree(xdg, ignore_errors=True)
+    assert "backend: wayland (nested in " in err, err[-2000:]
+    assert "output WL-1: " in err, err[-2000:]
+    assert '"app_id": "wlroots"' in tree, "sway's tree has no syncbridge window\n" + tree[-2000:]
+    assert status == 0, f"exit status {status}\n" + err[-2000:]
+
+
 def read_xwd(path):
     """The X screen Xvfb keeps in an XWD file (-fbdir): (width, height, rows of (r, g, b))."""
     with open(path, "rb") as f:
