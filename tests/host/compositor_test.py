@@ -46,6 +46,39 @@ def need(program):
     return None if shutil.which(program) else f"{program} is not installed on this host"
 
 
+def nested_env(**display):
+    """env() for syncbridge nested in another display server (display: where that one is);
+    under LeakSanitizer, with the suppressions for its client libraries (lsan-nested.supp)."""
+    e = env()
+    e.update(display)
+    if "LSAN_OPTIONS" in e:
+        e["LSAN_OPTIONS"] = "suppressions=" + os.path.join(HERE, "..", "lsan-nested.supp")
+    return e
+
+
+def wait_for_socket(name):
+    """Up to 10 s for a Wayland display server to create its socket in TMP."""
+    for _ in range(200):
+        if os.path.exists(os.path.join(TMP, name)):
+            break
+        time.sleep(0.05)
+
+
+def stop_nested(comp, parent, log):
+    """SIGTERM to syncbridge (if it was started and still runs), then to the display server it
+    is nested in: (syncbridge's exit status, None if it was not started; its log, read back from
+    the file log, which is closed)."""
+    if comp and comp.poll() is None:
+        comp.terminate()
+    status = comp.wait(timeout=20) if comp else None
+    parent.terminate()
+    parent.wait(timeout=10)
+    log.seek(0)
+    err = log.read()
+    log.close()
+    return status, err
+
+
 @test
 def broken_config_line_is_reported():
     path = os.path.join(TMP, "broken.ini")
@@ -178,13 +211,8 @@ def nested_in_weston_uses_the_wayland_backend():
                                "--idle-time=0"], env=e, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
-        for _ in range(200):
-            if os.path.exists(os.path.join(TMP, "sb-parent")):
-                break
-            subprocess.run(["sleep", "0.05"])
-        e["WAYLAND_DISPLAY"] = "sb-parent"
-        if "LSAN_OPTIONS" in e:
-            e["LSAN_OPTIONS"] = "suppressions=" + os.path.join(HERE, "..", "lsan-nested.supp")
+        wait_for_socket("sb-parent")
+        e = nested_env(WAYLAND_DISPLAY="sb-parent")
         # No --backend: the parent display decides.
         p = subprocess.run([SYNCBRIDGE, "--socket", "sb-nested", "--exec", "wayland-info"],
                            env=e, capture_output=True, text=True, timeout=30)
@@ -216,13 +244,8 @@ def nested_wayland_shows_client():
     comp = None
     found, seen = False, set()
     try:
-        for _ in range(200):
-            if os.path.exists(os.path.join(TMP, "sb-parent-shot")):
-                break
-            time.sleep(0.05)
-        e["WAYLAND_DISPLAY"] = "sb-parent-shot"
-        if "LSAN_OPTIONS" in e:
-            e["LSAN_OPTIONS"] = "suppressions=" + os.path.join(HERE, "..", "lsan-nested.supp")
+        wait_for_socket("sb-parent-shot")
+        e = nested_env(WAYLAND_DISPLAY="sb-parent-shot")
         # weston-ini/nested.ini as written: backend=auto finds WAYLAND_DISPLAY.
         nested_ini = os.path.join(HERE, "..", "..", "weston-ini", "nested.ini")
         comp = subprocess.Popen([SYNCBRIDGE, "-c", nested_ini, "--socket", "sb-nested-shot",
@@ -243,14 +266,7 @@ def nested_wayland_shows_client():
             seen = colours_in(rows, 0, 0, w, h)
             found = (0x20, 0xc0, 0x40) in seen
     finally:
-        if comp and comp.poll() is None:
-            comp.terminate()
-        status = comp.wait(timeout=20) if comp else None
-        parent.terminate()
-        parent.wait(timeout=10)
-        log.seek(0)
-        err = log.read()
-        log.close()
+        status, err = stop_nested(comp, parent, log)
     assert "backend: wayland (nested in sb-parent-shot)" in err, err[-2000:]
     assert found, f"weston's screen never showed the client's colour: {sorted(seen)[:8]}\n" + \
         err[-2000:]
@@ -277,7 +293,8 @@ def nested_in_sway_shows_its_window():
         env={"PATH": "/usr/bin:/bin", "HOME": xdg, "XDG_RUNTIME_DIR": xdg,
              "WLR_BACKENDS": "headless", "WLR_RENDERER": "pixman", "WLR_LIBINPUT_NO_DEVICES": "1"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    comp, tree, err = None, "", ""
+    log = open(os.path.join(TMP, "nested-sway.log"), "w+")
+    comp, tree = None, ""
     try:
         socket = ipc = None
         for _ in range(200):
@@ -289,30 +306,18 @@ def nested_in_sway_shows_its_window():
                 break
             time.sleep(0.05)
         assert socket and ipc, "sway did not start"
-        e = env()
-        e["XDG_RUNTIME_DIR"] = xdg
-        e["WAYLAND_DISPLAY"] = socket
-        if "LSAN_OPTIONS" in e:
-            e["LSAN_OPTIONS"] = "suppressions=" + os.path.join(HERE, "..", "lsan-nested.supp")
-        log = os.path.join(TMP, "nested-sway.log")
-        with open(log, "w") as out:
-            comp = subprocess.Popen([SYNCBRIDGE, "--socket", "sb-in-sway", "--exec", "sleep 30"],
-                                    env=e, stdout=out, stderr=subprocess.STDOUT)
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and comp.poll() is None:
-                time.sleep(0.3)
-                tree = subprocess.run(["swaymsg", "-s", os.path.join(xdg, ipc), "-t", "get_tree"],
-                                      capture_output=True, text=True, timeout=10).stdout
-                if '"app_id": "wlroots"' in tree:
-                    break
-        with open(log) as f:
-            err = f.read()
+        e = nested_env(XDG_RUNTIME_DIR=xdg, WAYLAND_DISPLAY=socket)
+        comp = subprocess.Popen([SYNCBRIDGE, "--socket", "sb-in-sway", "--exec", "sleep 30"],
+                                env=e, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and comp.poll() is None:
+            time.sleep(0.3)
+            tree = subprocess.run(["swaymsg", "-s", os.path.join(xdg, ipc), "-t", "get_tree"],
+                                  capture_output=True, text=True, timeout=10).stdout
+            if '"app_id": "wlroots"' in tree:
+                break
     finally:
-        if comp and comp.poll() is None:
-            comp.terminate()
-        status = comp.wait(timeout=20) if comp else None
-        parent.terminate()
-        parent.wait(timeout=10)
+        status, err = stop_nested(comp, parent, log)
         shutil.rmtree(xdg, ignore_errors=True)
     assert "backend: wayland (nested in " in err, err[-2000:]
     assert "output WL-1: " in err, err[-2000:]
@@ -366,10 +371,7 @@ def nested_x11_shows_client():
     fbdir = os.path.join(TMP, "xvfb")
     os.makedirs(fbdir, exist_ok=True)
     xvfb, display = start_xvfb(fbdir)
-    e = env()
-    e["DISPLAY"] = display
-    if "LSAN_OPTIONS" in e:
-        e["LSAN_OPTIONS"] = "suppressions=" + os.path.join(HERE, "..", "lsan-nested.supp")
+    e = nested_env(DISPLAY=display)
     log = open(os.path.join(TMP, "x11.log"), "w+")
     # weston-ini/nested.ini as written (renderer=auto: Xvfb has no DRI3, so pixman).
     nested_ini = os.path.join(HERE, "..", "..", "weston-ini", "nested.ini")
@@ -386,14 +388,7 @@ def nested_x11_shows_client():
             if len(window) > 50:
                 break
     finally:
-        if comp.poll() is None:
-            comp.terminate()
-        status = comp.wait(timeout=20)
-        xvfb.terminate()
-        xvfb.wait(timeout=10)
-        log.seek(0)
-        err = log.read()
-        log.close()
+        status, err = stop_nested(comp, xvfb, log)
     assert "backend: x11 (nested in " + display + ")" in err, err[-2000:]
     assert "output X11-1: 1024x768" in err, err[-2000:]
     assert len(window) > 50, f"{len(window)} colours where the client should be\n" + err[-2000:]

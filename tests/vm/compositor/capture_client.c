@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: MIT
-#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <drm_fourcc.h>
 #include <linux/dma-buf.h>
 #include <wayland-client.h>
 
@@ -25,21 +22,12 @@
 
 struct cap_client {
 	struct wl_display *display;
-	struct wl_registry *registry;
 	struct wl_shm *shm;
 	struct wl_output *output;
 	struct zwp_linux_dmabuf_v1 *dmabuf;
 	struct zwlr_screencopy_manager_v1 *screencopy;
 	struct zwlr_export_dmabuf_manager_v1 *export;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void registry_global(void *data, struct wl_registry *registry, uint32_t name,
 			    const char *iface, uint32_t version)
@@ -61,36 +49,18 @@ static void registry_global(void *data, struct wl_registry *registry, uint32_t n
 						  &zwlr_export_dmabuf_manager_v1_interface, 1);
 }
 
-static void registry_global_remove(void *data, struct wl_registry *registry, uint32_t name)
-{
-}
-
-static const struct wl_registry_listener registry_listener = {
-	.global = registry_global,
-	.global_remove = registry_global_remove,
-};
-
 struct cap_client *cap_client_connect(const struct sb_compositor *comp)
 {
 	struct cap_client *client = calloc(1, sizeof(*client));
-	char path[400];
 
 	if (!client)
 		return NULL;
-	snprintf(path, sizeof(path), "%s/%s", comp->runtime_dir, comp->socket);
-	for (int tries = 0; tries < 500; tries++) {
-		client->display = wl_display_connect(path);
-		if (client->display || errno != ECONNREFUSED)
-			break;
-		usleep(10000);
-	}
+	client->display = sb_display_connect(comp);
 	if (!client->display) {
 		free(client);
 		return NULL;
 	}
-	client->registry = wl_display_get_registry(client->display);
-	wl_registry_add_listener(client->registry, &registry_listener, client);
-	wl_display_roundtrip(client->display);
+	sb_display_bind_globals(client->display, registry_global, client);
 	if (!client->shm || !client->output || !client->dmabuf || !client->screencopy ||
 	    !client->export) {
 		fprintf(stderr,
@@ -118,37 +88,13 @@ void cap_client_destroy(struct cap_client *client)
 		wl_output_destroy(client->output);
 	if (client->shm)
 		wl_shm_destroy(client->shm);
-	wl_registry_destroy(client->registry);
 	wl_display_disconnect(client->display);
 	free(client);
 }
 
 bool cap_client_wait(struct cap_client *client, const bool *flag, int timeout_ms)
 {
-	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
-	struct pollfd pfd = {.fd = wl_display_get_fd(client->display), .events = POLLIN};
-
-	while (!(flag && *flag)) {
-		int64_t left = (int64_t)deadline - (int64_t)now_ms();
-
-		if (wl_display_dispatch_pending(client->display) < 0)
-			return false;
-		if (flag && *flag)
-			break;
-		if (left <= 0)
-			return false;
-		if (wl_display_flush(client->display) < 0 && errno != EAGAIN)
-			return false;
-		if (wl_display_prepare_read(client->display) != 0)
-			continue;
-		if (poll(&pfd, 1, (int)left) > 0) {
-			if (wl_display_read_events(client->display) < 0)
-				return false;
-		} else {
-			wl_display_cancel_read(client->display);
-		}
-	}
-	return true;
+	return sb_display_wait(client->display, flag, timeout_ms);
 }
 
 bool cap_client_roundtrip(struct cap_client *client)
@@ -158,15 +104,7 @@ bool cap_client_roundtrip(struct cap_client *client)
 
 uint32_t cap_client_error(struct cap_client *client, const char **iface)
 {
-	const struct wl_interface *interface = NULL;
-	uint32_t id, code;
-
-	if (wl_display_get_error(client->display) != EPROTO)
-		return 0;
-	code = wl_display_get_protocol_error(client->display, &interface, &id);
-	if (iface)
-		*iface = interface ? interface->name : "?";
-	return code;
+	return sb_display_error(client->display, iface);
 }
 
 static void frame_buffer(void *data, struct zwlr_screencopy_frame_v1 *proxy, uint32_t format,
@@ -268,40 +206,22 @@ void cap_frame_destroy(struct cap_frame *frame)
 	free(frame);
 }
 
-static bool fill(int fd, size_t size, uint32_t value)
-{
-	uint32_t *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-
-	if (map == MAP_FAILED)
-		return false;
-	for (size_t i = 0; i < size / 4; i++)
-		map[i] = value;
-	munmap(map, size);
-	return true;
-}
-
 struct cap_target *cap_shm_target_create(struct cap_client *client, int width, int height,
 					 uint32_t shm_format, uint32_t stride, uint32_t value)
 {
 	struct cap_target *target = calloc(1, sizeof(*target));
-	struct wl_shm_pool *pool;
 
 	if (!target)
 		return NULL;
 	target->size = (size_t)stride * (size_t)height;
 	target->stride = stride;
-	target->fd = memfd_create("capture-target", MFD_CLOEXEC);
-	if (target->fd < 0 || ftruncate(target->fd, (off_t)target->size) < 0 ||
-	    !fill(target->fd, target->size, value)) {
-		if (target->fd >= 0)
-			close(target->fd);
+	target->fd = sb_memfd_create_filled(target->size, value);
+	if (target->fd < 0) {
 		free(target);
 		return NULL;
 	}
-	pool = wl_shm_create_pool(client->shm, target->fd, (int32_t)target->size);
-	target->buffer =
-		wl_shm_pool_create_buffer(pool, 0, width, height, (int32_t)stride, shm_format);
-	wl_shm_pool_destroy(pool);
+	target->buffer = sb_shm_wl_buffer_create(client->shm, target->fd, target->size, width,
+						 height, stride, shm_format);
 	return target;
 }
 
@@ -309,26 +229,20 @@ struct cap_target *cap_dmabuf_target_create(struct cap_client *client, int width
 					    uint32_t fourcc, uint32_t value)
 {
 	struct cap_target *target = calloc(1, sizeof(*target));
-	struct zwp_linux_buffer_params_v1 *params;
 
 	if (!target)
 		return NULL;
 	target->dmabuf = true;
 	target->stride = (uint32_t)width * 4;
-	target->size = ((size_t)target->stride * (size_t)height + 4095) & ~(size_t)4095;
-	target->fd = sb_udmabuf_create(target->size);
-	if (target->fd < 0 || !fill(target->fd, target->size, value)) {
-		if (target->fd >= 0)
-			close(target->fd);
+	target->fd = sb_udmabuf_create_filled((size_t)target->stride * (size_t)height, value);
+	if (target->fd < 0) {
 		free(target);
 		return NULL;
 	}
-	params = zwp_linux_dmabuf_v1_create_params(client->dmabuf);
-	zwp_linux_buffer_params_v1_add(params, target->fd, 0, 0, target->stride,
-				       DRM_FORMAT_MOD_LINEAR >> 32,
-				       DRM_FORMAT_MOD_LINEAR & 0xffffffff);
-	target->buffer = zwp_linux_buffer_params_v1_create_immed(params, width, height, fourcc, 0);
-	zwp_linux_buffer_params_v1_destroy(params);
+	/* The whole udmabuf, pages and all: what cap_target_pixel_raw maps. */
+	target->size = ((size_t)target->stride * (size_t)height + 4095) & ~(size_t)4095;
+	target->buffer = sb_dmabuf_wl_buffer_create(client->dmabuf, target->fd, width, height,
+						    target->stride, fourcc);
 	return target;
 }
 

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <drm_fourcc.h>
@@ -44,14 +43,6 @@
 #define SOON_MS 5000
 
 static const char *syncbridge;
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* A compositor, a client showing one colour at the origin, and a capture consumer. */
 struct fixture {
@@ -118,10 +109,10 @@ static bool add_read_fence(int dmabuf_fd, int timeline, uint32_t value)
 static int frames_in(struct sb_client *client, struct sb_window *window, struct sb_buffer *buf,
 		     int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = sb_now_ms() + (uint64_t)ms;
 	int frames = 0;
 
-	while (now_ms() < end) {
+	while (sb_now_ms() < end) {
 		bool done = false;
 
 		sb_window_commit(window, buf, &done);
@@ -199,7 +190,11 @@ static void screencopy_dmabuf_consumer_waits_for_frame(struct sb_test_ctx *t)
 	/* ...and nobody else waits for it. */
 	sb_diag("other client: %d frames/s alone, %d while the capture waits", baseline, during);
 	expect(t, baseline > 10);
-	expect(t, during * 10 >= baseline * 8);
+	/*
+	 * A compositor that waited for the consumer's fence would serve no frame at all in that
+	 * second; half the rate leaves room for a loaded emulated CPU (seen: 73 %).
+	 */
+	expect(t, during * 2 >= baseline);
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
 	expect(t, cap_client_wait(f.cap, &frame->ready, SOON_MS));
 	expect(t, !frame->failed && frame->flags == 0);
@@ -379,8 +374,8 @@ static void screencopy_consumer_disconnect_mid_wait_frees_everything(struct sb_t
 	/* The consumer dies mid-wait, destroying nothing: the kernel closes its socket. */
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
-	end = now_ms() + SOON_MS;
-	while (now_ms() < end && (after = sb_compositor_fd_count(&f.comp)) != baseline)
+	end = sb_now_ms() + SOON_MS;
+	while (sb_now_ms() < end && (after = sb_compositor_fd_count(&f.comp)) != baseline)
 		usleep(20000);
 	sb_diag("compositor fds: %d before, %d while the capture waited, %d after the consumer "
 		"died",

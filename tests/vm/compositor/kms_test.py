@@ -10,29 +10,28 @@ Colours: A (ff8000) is a fence-less frame, B (0080ff) the frame behind a fence t
 DELAY_S after its commit. B's CRC is learned in the same run from a fence-less fullscreen buffer of
 colour B. Each scenario is run once and shared by the tests that assert on it."""
 import collections
-import ctypes
 import csv
+import ctypes
 import fcntl
-import glob
 import os
 import re
 import select
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-SYNCBRIDGE, SB_CLIENT = sys.argv[1], sys.argv[2]
-TMP = tempfile.mkdtemp(prefix="sb-kms-test-")
-SOCKET = "sb-kms"
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree the guest shares
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+from drmtest import BLACK, Screen, card_of, run_tests, test, wait_until  # noqa: E402
+import drmtest  # noqa: E402
+
+# Under TCG one compositor start (DRM probe, libinput) takes 10-60 s, more under ASan.
+SESSION = drmtest.Session("sb-kms-test-", "sb-kms", start_s=240, stop_s=120)
 # vkms offers the DMT modes up to 60 Hz; the smallest keeps vkms's CRC composition (one full
 # frame in software per vblank) affordable under TCG.
 MODE = "640x480"
-# Under TCG one compositor start (DRM probe, libinput) takes 10-60 s, more under ASan.
-START_S = 240
 SHOWN_S = 90
 A, B = "ff8000", "0080ff"
 # The fenced frame's fence signals this long after its commit: long enough for several probes
@@ -40,12 +39,6 @@ A, B = "ff8000", "0080ff"
 DELAY_S = 6.0
 # Frame 0 (A) to frame 1 (B, fenced).
 GAP_S = 4.0
-results = []
-
-
-def test(fn):
-    results.append(fn)
-    return fn
 
 
 def now_ns():
@@ -54,33 +47,6 @@ def now_ns():
 
 
 # --- devices --------------------------------------------------------------------------------
-
-class DrmVersion(ctypes.Structure):
-    _fields_ = [("major", ctypes.c_int), ("minor", ctypes.c_int), ("patch", ctypes.c_int),
-                ("name_len", ctypes.c_size_t), ("name", ctypes.c_void_p),
-                ("date_len", ctypes.c_size_t), ("date", ctypes.c_void_p),
-                ("desc_len", ctypes.c_size_t), ("desc", ctypes.c_void_p)]
-
-
-# _IOWR('d', 0x00, struct drm_version)
-DRM_IOCTL_VERSION = (3 << 30) | (ctypes.sizeof(DrmVersion) << 16) | (ord("d") << 8) | 0x00
-
-
-def card_of(driver):
-    """The /dev/dri/card* node whose DRM_IOCTL_VERSION name is driver (numbers follow probe
-    order, so they are never assumed)."""
-    for node in sorted(glob.glob("/dev/dri/card*")):
-        name = ctypes.create_string_buffer(64)
-        version = DrmVersion(name_len=64, name=ctypes.addressof(name))
-        fd = os.open(node, os.O_RDWR | os.O_CLOEXEC)
-        try:
-            fcntl.ioctl(fd, DRM_IOCTL_VERSION, version)
-        finally:
-            os.close(fd)
-        if name.value.decode() == driver:
-            return node
-    raise AssertionError(f"no /dev/dri/card* is {driver}")
-
 
 def kernel_warnings():
     """WARNING lines in the kernel log so far."""
@@ -195,85 +161,31 @@ def writer_would_wait(fd):
 
 # --- processes ------------------------------------------------------------------------------
 
-def env(**extra):
-    e = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "DISPLAY")}
-    e["XDG_CONFIG_HOME"] = TMP  # no user configuration
-    e["LIBSEAT_BACKEND"] = "builtin"
-    e.update(extra)
-    return e
+def compositor(name, card, args):
+    return drmtest.Compositor(SESSION, "syncbridge-" + name, card,
+                              ["--renderer", "pixman", "--output-size", MODE, "-d"] + args)
 
 
-class Compositor:
-    def __init__(self, name, card, args):
-        self.log_path = os.path.join(TMP, "syncbridge-" + name + ".log")
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [SYNCBRIDGE, "--backend", "drm", "--renderer", "pixman", "--socket", SOCKET,
-             "--output-size", MODE, "-d"] + args,
-            env=env(WLR_DRM_DEVICES=card), stdout=self.log, stderr=subprocess.STDOUT)
-        socket = os.path.join(os.environ["XDG_RUNTIME_DIR"], SOCKET)
-        deadline = time.monotonic() + START_S
-        while not os.path.exists(socket):
-            assert self.proc.poll() is None, \
-                f"syncbridge exited with {self.proc.returncode}\n" + self.text()[-3000:]
-            assert time.monotonic() < deadline, "no Wayland socket\n" + self.text()[-3000:]
-            time.sleep(0.2)
+class Client(drmtest.Client):
+    """sb-client, with its debug log and its CSV of frames."""
 
-    def text(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def stop(self):
-        """SIGTERM; the exit status (it must leave by itself)."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        try:
-            status = self.proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            status = self.proc.wait()
-        self.log.close()
-        return status
-
-
-class Client:
     def __init__(self, name, args):
-        self.log_path = os.path.join(TMP, name + ".log")
-        self.csv = os.path.join(TMP, name + ".csv")
-        with open(self.log_path, "w") as log:
-            self.proc = subprocess.Popen(
-                [SB_CLIENT, "-d", "--csv", self.csv] + args, env=env(WAYLAND_DISPLAY=SOCKET),
-                stdout=log, stderr=subprocess.STDOUT)
-
-    def text(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
+        self.csv = SESSION.path(name + ".csv")
+        super().__init__(SESSION, name, ["-d", "--csv", self.csv] + args)
 
     def wait_for(self, pattern, timeout=SHOWN_S):
         """The first match of pattern in the client's log, once it is there."""
-        deadline = time.monotonic() + timeout
-        while True:
-            m = re.search(pattern, self.text())
-            if m:
-                return m
+        def running():
             assert self.proc.poll() is None, \
                 f"sb-client exited ({self.proc.returncode}) before '{pattern}'\n" + \
                 self.text()[-2000:]
-            assert time.monotonic() < deadline, f"no '{pattern}'\n" + self.text()[-2000:]
-            time.sleep(0.1)
-
-    def finish(self, timeout=180):
-        status = self.proc.wait(timeout=timeout)
-        return status, self.text()
+        return wait_until(lambda: re.search(pattern, self.text()), timeout,
+                          lambda: f"no '{pattern}'\n" + self.text()[-2000:], step=0.1,
+                          alive=running)
 
     def frames(self):
         with open(self.csv, newline="") as f:
             return {int(r["frame"]): r for r in csv.DictReader(f) if r["surface"] == "0"}
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
 
 
 def t_of(row, key):
@@ -318,6 +230,25 @@ def scenario(name, fn, *args):
     return result
 
 
+def take_down(comp, crc, clients):
+    """Kills the clients that were started, stops the CRC reader if it was, then the compositor:
+    its exit status."""
+    for c in clients:
+        if c:
+            c.kill()
+    if crc:
+        crc.close()
+    return comp.stop()
+
+
+def checked(s, comp, status, warnings):
+    """Scenario s, once the compositor has exited with 0, with s["new_warnings"]: the kernel
+    WARNINGs since there were warnings of them."""
+    assert status == 0, f"syncbridge exit status {status}\n" + comp.text()[-3000:]
+    s["new_warnings"] = len(kernel_warnings()) - warnings
+    return s
+
+
 def flip_away(mode):
     """--acquire mode: a fullscreen client shows A (frame 0, no fence), then commits B (frame
     1) with an explicit acquire fence that signals DELAY_S later. While the fence is pending, the
@@ -326,7 +257,7 @@ def flip_away(mode):
     window up after B's flip, so that the CRC can show B before the client leaves."""
     card = card_of("vkms")
     warnings = len(kernel_warnings())
-    comp = Compositor(f"flip-{mode}", card, ["--acquire", mode])
+    comp = compositor(f"flip-{mode}", card, ["--acquire", mode])
     crc = client = a_fd = b_fd = None
     s = {"mode": mode}
     try:
@@ -360,7 +291,7 @@ def flip_away(mode):
         s["client_exit_ns"] = now_ns()
         time.sleep(0.3)
         probes.append((now_ns(), *writer_would_wait(a_fd)))
-        status, text = client.finish()
+        status, text = client.finish(timeout=180)
         assert status == 0, text[-2000:]
         s["probes"] = probes
         s["frames"] = client.frames()
@@ -370,14 +301,8 @@ def flip_away(mode):
         for fd in (a_fd, b_fd):
             if fd is not None:
                 os.close(fd)
-        if client:
-            client.kill()
-        if crc:
-            crc.close()
-        status = comp.stop()
-    assert status == 0, f"syncbridge exit status {status}\n" + comp.text()[-3000:]
-    s["new_warnings"] = len(kernel_warnings()) - warnings
-    return s
+        status = take_down(comp, crc, [client])
+    return checked(s, comp, status, warnings)
 
 
 def composited(mode):
@@ -386,8 +311,8 @@ def composited(mode):
     CRC, and a screenshot of what the compositor composed."""
     card = card_of("vkms")
     warnings = len(kernel_warnings())
-    shot = os.path.join(TMP, f"composited-{mode}.png")
-    comp = Compositor(f"composited-{mode}", card, ["--acquire", mode, "--screenshot", shot])
+    shot = SESSION.path(f"composited-{mode}.png")
+    comp = compositor(f"composited-{mode}", card, ["--acquire", mode, "--screenshot", shot])
     crc = red = blue = None
     s = {"mode": mode, "shot": shot}
     try:
@@ -400,25 +325,12 @@ def composited(mode):
                                        "--rate", "0.25", "--duration", "600"])
         blue.wait_for(r"frame 0: presented")
         s["crc"] = crc.settle(now_ns())
-        if os.path.exists(shot):
-            os.unlink(shot)
-        comp.proc.send_signal(signal.SIGUSR1)
-        deadline = time.monotonic() + SHOWN_S
-        while not os.path.exists(shot):
-            assert time.monotonic() < deadline, "no screenshot after SIGUSR1"
-            time.sleep(0.2)
+        assert comp.screenshot(shot, SHOWN_S), "no screenshot after SIGUSR1"
         time.sleep(1)  # written in one go, but let it finish
         s["log"] = comp.text()
     finally:
-        for c in (blue, red):
-            if c:
-                c.kill()
-        if crc:
-            crc.close()
-        status = comp.stop()
-    assert status == 0, f"syncbridge exit status {status}\n" + comp.text()[-3000:]
-    s["new_warnings"] = len(kernel_warnings()) - warnings
-    return s
+        status = take_down(comp, crc, [blue, red])
+    return checked(s, comp, status, warnings)
 
 
 # --- tests ----------------------------------------------------------------------------------
@@ -566,63 +478,13 @@ def implicit_client_sees_read_fence_while_scanned_out():
           "after the flip")
 
 
-# --- screens (the compositor's screenshot) --------------------------------------------------
-
-class PngImage(ctypes.Structure):
-    # libpng 1.6's simplified API (png.h: png_image); PNG_IMAGE_VERSION 1.
-    _fields_ = [("opaque", ctypes.c_void_p), ("version", ctypes.c_uint32),
-                ("width", ctypes.c_uint32), ("height", ctypes.c_uint32),
-                ("format", ctypes.c_uint32), ("flags", ctypes.c_uint32),
-                ("colormap_entries", ctypes.c_uint32), ("warning_or_error", ctypes.c_uint32),
-                ("message", ctypes.c_char * 64)]
-
-
-PNG_FORMAT_RGB = 0x02
-BLACK = (0, 0, 0)
-
-
-class Screen:
-    """An RGB image decoded by libpng (pure Python would take minutes under TCG)."""
-
-    def __init__(self, path):
-        libpng = ctypes.CDLL("libpng16.so.16")
-        image = PngImage(version=1)
-        if not libpng.png_image_begin_read_from_file(ctypes.byref(image), path.encode()):
-            raise AssertionError(f"{path}: {image.message.decode()}")
-        image.format = PNG_FORMAT_RGB
-        self.width, self.height = image.width, image.height
-        self.pixels = ctypes.create_string_buffer(self.width * self.height * 3)
-        if not libpng.png_image_finish_read(ctypes.byref(image), None, self.pixels, 0, None):
-            raise AssertionError(f"{path}: {image.message.decode()}")
-
-    def colours(self, x0, y0, x1, y1, step=4):
-        raw = self.pixels.raw
-        found = set()
-        for y in range(y0, min(y1, self.height), step):
-            for x in range(x0, min(x1, self.width), step):
-                i = (y * self.width + x) * 3
-                found.add(tuple(raw[i:i + 3]))
-        return found
-
-
 def main():
-    print(f"1..{len(results)}", flush=True)
-    failed = 0
-    for i, fn in enumerate(results, 1):
-        try:
-            fn()
-        except Exception as e:  # an assertion, or a crash of the test itself
-            for line in f"{type(e).__name__}: {e}".splitlines()[-60:]:
-                print(f"# {line}")
-            print(f"not ok {i} - {fn.__name__}", flush=True)
-            failed += 1
-            continue
-        print(f"ok {i} - {fn.__name__}", flush=True)
+    status = run_tests()
     # SB_KMS_TEST_LOGS=DIR (a directory tests/vm/run --out shares): the logs and CSVs, kept.
     keep = os.environ.get("SB_KMS_TEST_LOGS")
     if keep:
-        shutil.copytree(TMP, os.path.join(keep, os.path.basename(TMP)))
-    return 1 if failed else 0
+        shutil.copytree(SESSION.tmp, os.path.join(keep, os.path.basename(SESSION.tmp)))
+    return status
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <drm_fourcc.h>
@@ -65,14 +64,6 @@ struct cycle {
 	struct rc_report *report;
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static bool fail(struct cycle *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static bool fail(struct cycle *c, const char *fmt, ...)
@@ -89,11 +80,11 @@ static bool fail(struct cycle *c, const char *fmt, ...)
 /* Dispatches until *flag (NULL: until timeout_ms passed); false on timeout or a dead link. */
 static bool cycle_wait(struct cycle *c, const bool *flag, int timeout_ms)
 {
-	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	uint64_t deadline = sb_now_ms() + (uint64_t)timeout_ms;
 	struct pollfd pfd = {.fd = wl_display_get_fd(c->display), .events = POLLIN};
 
 	while (!(flag && *flag)) {
-		int64_t left = (int64_t)deadline - (int64_t)now_ms();
+		int64_t left = (int64_t)deadline - (int64_t)sb_now_ms();
 
 		if (wl_display_dispatch_pending(c->display) < 0)
 			return false;
@@ -456,9 +447,9 @@ static bool release_buffers(struct cycle *c)
 	if (!cycle_wait(c, &c->released, WAIT_MS))
 		return fail(c, "no zwp_linux_buffer_release_v1 event");
 	/* linux-drm-syncobj-v1: the release point signals once the compositor is done. */
-	deadline = now_ms() + WAIT_MS;
+	deadline = sb_now_ms() + WAIT_MS;
 	while (sb_syncobj_point_state(c->syncobj, 2) != SB_POINT_SIGNALED) {
-		if (now_ms() > deadline)
+		if (sb_now_ms() > deadline)
 			return fail(c, "syncobj release point 2 not signalled");
 		cycle_wait(c, NULL, 20);
 	}

@@ -1,12 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <drm_fourcc.h>
@@ -14,7 +9,6 @@
 
 #include <syncbridge/syncobj.h>
 
-#include "kdev.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "linux-drm-syncobj-v1-client-protocol.h"
 #include "syncobj_client.h"
@@ -23,7 +17,6 @@
 
 struct so_client {
 	struct wl_display *display;
-	struct wl_registry *registry;
 	struct wl_compositor *compositor;
 	struct wl_shm *shm;
 	struct xdg_wm_base *wm_base;
@@ -32,42 +25,17 @@ struct so_client {
 	struct wp_linux_drm_syncobj_timeline_v1 *raw_timeline; /* so_client_import_fd */
 };
 
-#define MAX_FRAMES 8
-
-struct frame {
-	struct wl_callback *callback;
-	bool *flag;
-};
-
 struct so_surface {
 	struct so_client *client;
-	struct frame frames[MAX_FRAMES];
-	struct wl_surface *surface;
-	struct xdg_surface *xdg_surface;
-	struct xdg_toplevel *toplevel;
+	struct sb_frame frames[SB_MAX_FRAMES];
+	struct sb_toplevel xdg;
 	struct wp_linux_drm_syncobj_surface_v1 *syncobj[2]; /* a second one for surface_exists */
-	bool configured;
 };
 
 struct so_buffer {
 	struct wl_buffer *buffer;
 	int fd;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void wm_base_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
-{
-	xdg_wm_base_pong(wm_base, serial);
-}
-
-static const struct xdg_wm_base_listener wm_base_listener = {.ping = wm_base_ping};
 
 static void registry_global(void *data, struct wl_registry *registry, uint32_t name,
 			    const char *iface, uint32_t version)
@@ -80,7 +48,7 @@ static void registry_global(void *data, struct wl_registry *registry, uint32_t n
 		client->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
 	} else if (strcmp(iface, xdg_wm_base_interface.name) == 0) {
 		client->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(client->wm_base, &wm_base_listener, client);
+		sb_wm_base_add_listener(client->wm_base);
 	} else if (strcmp(iface, zwp_linux_dmabuf_v1_interface.name) == 0 && version >= 3) {
 		client->dmabuf =
 			wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, 3);
@@ -90,39 +58,26 @@ static void registry_global(void *data, struct wl_registry *registry, uint32_t n
 	}
 }
 
-static void registry_global_remove(void *data, struct wl_registry *registry, uint32_t name)
-{
-}
-
-static const struct wl_registry_listener registry_listener = {
-	.global = registry_global,
-	.global_remove = registry_global_remove,
-};
-
 struct so_client *so_client_connect(const struct sb_compositor *comp)
 {
 	struct so_client *client = calloc(1, sizeof(*client));
-	char path[400];
 
 	if (!client)
 		return NULL;
-	snprintf(path, sizeof(path), "%s/%s", comp->runtime_dir, comp->socket);
-	client->display = wl_display_connect(path);
+	client->display = sb_display_connect(comp);
 	if (!client->display) {
 		free(client);
 		return NULL;
 	}
-	client->registry = wl_display_get_registry(client->display);
-	wl_registry_add_listener(client->registry, &registry_listener, client);
-	wl_display_roundtrip(client->display);
+	sb_display_bind_globals(client->display, registry_global, client);
 	if (!client->compositor || !client->shm || !client->wm_base || !client->dmabuf ||
 	    !client->manager) {
 		fprintf(stderr,
-			"so_client_connect: %s: a global is missing (compositor %d, shm %d, "
+			"so_client_connect: %s/%s: a global is missing (compositor %d, shm %d, "
 			"xdg_wm_base %d, linux-dmabuf v3+ %d, wp_linux_drm_syncobj_manager_v1 "
 			"%d)\n",
-			path, !!client->compositor, !!client->shm, !!client->wm_base,
-			!!client->dmabuf, !!client->manager);
+			comp->runtime_dir, comp->socket, !!client->compositor, !!client->shm,
+			!!client->wm_base, !!client->dmabuf, !!client->manager);
 		so_client_destroy(client);
 		return NULL;
 	}
@@ -145,37 +100,13 @@ void so_client_destroy(struct so_client *client)
 		wl_shm_destroy(client->shm);
 	if (client->compositor)
 		wl_compositor_destroy(client->compositor);
-	wl_registry_destroy(client->registry);
 	wl_display_disconnect(client->display);
 	free(client);
 }
 
 bool so_client_wait(struct so_client *client, const bool *flag, int timeout_ms)
 {
-	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
-	struct pollfd pfd = {.fd = wl_display_get_fd(client->display), .events = POLLIN};
-
-	while (!(flag && *flag)) {
-		int64_t left = (int64_t)deadline - (int64_t)now_ms();
-
-		if (wl_display_dispatch_pending(client->display) < 0)
-			return false;
-		if (flag && *flag)
-			break;
-		if (left <= 0)
-			return false;
-		if (wl_display_flush(client->display) < 0 && errno != EAGAIN)
-			return false;
-		if (wl_display_prepare_read(client->display) != 0)
-			continue;
-		if (poll(&pfd, 1, (int)left) > 0) {
-			if (wl_display_read_events(client->display) < 0)
-				return false;
-		} else {
-			wl_display_cancel_read(client->display);
-		}
-	}
-	return true;
+	return sb_display_wait(client->display, flag, timeout_ms);
 }
 
 bool so_client_roundtrip(struct so_client *client)
@@ -185,15 +116,7 @@ bool so_client_roundtrip(struct so_client *client)
 
 uint32_t so_client_error(struct so_client *client, const char **iface)
 {
-	const struct wl_interface *interface = NULL;
-	uint32_t id, code;
-
-	if (wl_display_get_error(client->display) != EPROTO)
-		return 0;
-	code = wl_display_get_protocol_error(client->display, &interface, &id);
-	if (iface)
-		*iface = interface ? interface->name : "?";
-	return code;
+	return sb_display_error(client->display, iface);
 }
 
 static struct so_timeline *timeline_import(struct so_client *client, struct sb_syncobj *syncobj,
@@ -253,32 +176,6 @@ void so_client_import_fd(struct so_client *client, int fd)
 	wl_display_flush(client->display);
 }
 
-static void xdg_surface_configure(void *data, struct xdg_surface *xdg_surface, uint32_t serial)
-{
-	struct so_surface *surface = data;
-
-	xdg_surface_ack_configure(xdg_surface, serial);
-	surface->configured = true;
-}
-
-static const struct xdg_surface_listener xdg_surface_listener = {
-	.configure = xdg_surface_configure,
-};
-
-static void toplevel_configure(void *data, struct xdg_toplevel *toplevel, int32_t w, int32_t h,
-			       struct wl_array *states)
-{
-}
-
-static void toplevel_close(void *data, struct xdg_toplevel *toplevel)
-{
-}
-
-static const struct xdg_toplevel_listener toplevel_listener = {
-	.configure = toplevel_configure,
-	.close = toplevel_close,
-};
-
 struct so_surface *so_surface_create(struct so_client *client)
 {
 	struct so_surface *surface = calloc(1, sizeof(*surface));
@@ -286,13 +183,8 @@ struct so_surface *so_surface_create(struct so_client *client)
 	if (!surface)
 		return NULL;
 	surface->client = client;
-	surface->surface = wl_compositor_create_surface(client->compositor);
-	surface->xdg_surface = xdg_wm_base_get_xdg_surface(client->wm_base, surface->surface);
-	xdg_surface_add_listener(surface->xdg_surface, &xdg_surface_listener, surface);
-	surface->toplevel = xdg_surface_get_toplevel(surface->xdg_surface);
-	xdg_toplevel_add_listener(surface->toplevel, &toplevel_listener, surface);
-	wl_surface_commit(surface->surface);
-	if (!so_client_wait(client, &surface->configured, 5000)) {
+	if (!sb_toplevel_init(&surface->xdg, client->display, client->compositor,
+			      client->wm_base)) {
 		so_surface_destroy(surface);
 		return NULL;
 	}
@@ -301,20 +193,8 @@ struct so_surface *so_surface_create(struct so_client *client)
 
 void so_surface_destroy_wl_surface(struct so_surface *surface)
 {
-	for (int i = 0; i < MAX_FRAMES; i++) {
-		if (surface->frames[i].callback)
-			wl_callback_destroy(surface->frames[i].callback);
-		surface->frames[i].callback = NULL;
-	}
-	if (surface->toplevel)
-		xdg_toplevel_destroy(surface->toplevel);
-	if (surface->xdg_surface)
-		xdg_surface_destroy(surface->xdg_surface);
-	if (surface->surface)
-		wl_surface_destroy(surface->surface);
-	surface->toplevel = NULL;
-	surface->xdg_surface = NULL;
-	surface->surface = NULL;
+	sb_frames_cancel(surface->frames);
+	sb_toplevel_finish(&surface->xdg);
 	wl_display_flush(surface->client->display);
 }
 
@@ -334,7 +214,7 @@ void so_surface_get_syncobj(struct so_surface *surface)
 	int i = surface->syncobj[0] ? 1 : 0;
 
 	surface->syncobj[i] = wp_linux_drm_syncobj_manager_v1_get_surface(surface->client->manager,
-									  surface->surface);
+									  surface->xdg.surface);
 	wl_display_flush(surface->client->display);
 }
 
@@ -352,74 +232,35 @@ void so_surface_set_release(struct so_surface *surface, struct so_timeline *time
 							  (uint32_t)(point >> 32), (uint32_t)point);
 }
 
-static void frame_done(void *data, struct wl_callback *callback, uint32_t time)
-{
-	struct frame *frame = data;
-
-	*frame->flag = true;
-	wl_callback_destroy(callback);
-	frame->callback = NULL;
-}
-
-static const struct wl_callback_listener frame_listener = {.done = frame_done};
-
 void so_surface_commit(struct so_surface *surface, enum so_attach attach, struct so_buffer *buffer,
 		       bool *frame_flag)
 {
 	if (attach != SO_ATTACH_NONE) {
-		wl_surface_attach(surface->surface,
+		wl_surface_attach(surface->xdg.surface,
 				  attach == SO_ATTACH_BUFFER ? buffer->buffer : NULL, 0, 0);
-		wl_surface_damage_buffer(surface->surface, 0, 0, INT32_MAX, INT32_MAX);
+		wl_surface_damage_buffer(surface->xdg.surface, 0, 0, INT32_MAX, INT32_MAX);
 	}
-	for (int i = 0; frame_flag && i < MAX_FRAMES; i++) {
-		struct frame *frame = &surface->frames[i];
-
-		if (frame->callback)
-			continue;
-		*frame_flag = false;
-		frame->flag = frame_flag;
-		frame->callback = wl_surface_frame(surface->surface);
-		wl_callback_add_listener(frame->callback, &frame_listener, frame);
-		break;
-	}
-	wl_surface_commit(surface->surface);
+	if (frame_flag)
+		sb_frame_request(surface->frames, surface->xdg.surface, frame_flag);
+	wl_surface_commit(surface->xdg.surface);
 	wl_display_flush(surface->client->display);
-}
-
-static int fill(int fd, size_t size, uint32_t rgb)
-{
-	uint32_t *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-
-	if (map == MAP_FAILED)
-		return -1;
-	for (size_t i = 0; i < size / 4; i++)
-		map[i] = 0xff000000u | rgb;
-	munmap(map, size);
-	return 0;
 }
 
 struct so_buffer *so_dmabuf_buffer_create(struct so_client *client, int width, int height,
 					  uint32_t rgb)
 {
-	size_t size = (size_t)width * (size_t)height * 4;
-	struct zwp_linux_buffer_params_v1 *params;
 	struct so_buffer *buffer = calloc(1, sizeof(*buffer));
 
 	if (!buffer)
 		return NULL;
-	/* udmabuf sizes are whole pages. */
-	buffer->fd = sb_udmabuf_create((size + 4095) & ~(size_t)4095);
-	if (buffer->fd < 0 || fill(buffer->fd, size, rgb) < 0) {
+	buffer->fd =
+		sb_udmabuf_create_filled((size_t)width * (size_t)height * 4, 0xff000000u | rgb);
+	if (buffer->fd < 0) {
 		so_buffer_destroy(buffer);
 		return NULL;
 	}
-	params = zwp_linux_dmabuf_v1_create_params(client->dmabuf);
-	zwp_linux_buffer_params_v1_add(params, buffer->fd, 0, 0, (uint32_t)width * 4,
-				       DRM_FORMAT_MOD_LINEAR >> 32,
-				       DRM_FORMAT_MOD_LINEAR & 0xffffffff);
-	buffer->buffer = zwp_linux_buffer_params_v1_create_immed(params, width, height,
-								 DRM_FORMAT_XRGB8888, 0);
-	zwp_linux_buffer_params_v1_destroy(params);
+	buffer->buffer = sb_dmabuf_wl_buffer_create(client->dmabuf, buffer->fd, width, height,
+						    (uint32_t)width * 4, DRM_FORMAT_XRGB8888);
 	return buffer;
 }
 
@@ -428,20 +269,16 @@ struct so_buffer *so_shm_buffer_create(struct so_client *client, int width, int 
 {
 	size_t size = (size_t)width * (size_t)height * 4;
 	struct so_buffer *buffer = calloc(1, sizeof(*buffer));
-	struct wl_shm_pool *pool;
 
 	if (!buffer)
 		return NULL;
-	buffer->fd = memfd_create("so-shm", MFD_CLOEXEC);
-	if (buffer->fd < 0 || ftruncate(buffer->fd, (off_t)size) < 0 ||
-	    fill(buffer->fd, size, rgb) < 0) {
+	buffer->fd = sb_memfd_create_filled(size, 0xff000000u | rgb);
+	if (buffer->fd < 0) {
 		so_buffer_destroy(buffer);
 		return NULL;
 	}
-	pool = wl_shm_create_pool(client->shm, buffer->fd, (int32_t)size);
-	buffer->buffer = wl_shm_pool_create_buffer(pool, 0, width, height, width * 4,
-						   WL_SHM_FORMAT_XRGB8888);
-	wl_shm_pool_destroy(pool);
+	buffer->buffer = sb_shm_wl_buffer_create(client->shm, buffer->fd, size, width, height,
+						 (uint32_t)width * 4, WL_SHM_FORMAT_XRGB8888);
 	return buffer;
 }
 

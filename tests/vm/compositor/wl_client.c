@@ -25,7 +25,6 @@
 
 struct sb_client {
 	struct wl_display *display;
-	struct wl_registry *registry;
 	struct wl_compositor *compositor;
 	struct wl_subcompositor *subcompositor;
 	struct xdg_wm_base *wm_base;
@@ -35,22 +34,12 @@ struct sb_client {
 	struct wl_buffer *raw_buffer;
 };
 
-#define MAX_FRAMES 8
-
-/* A frame callback in flight; destroyed with its window if it never fires (a held commit). */
-struct frame {
-	struct wl_callback *callback;
-	bool *flag;
-};
-
 struct sb_window {
 	struct sb_client *client;
-	struct frame frames[MAX_FRAMES];
-	struct wl_surface *surface;
-	struct xdg_surface *xdg_surface;
-	struct xdg_toplevel *toplevel;
+	struct sb_frame frames[SB_MAX_FRAMES];
+	/* A toplevel, or (subsurface set) only its wl_surface. */
+	struct sb_toplevel xdg;
 	struct wl_subsurface *subsurface;
-	bool configured;
 };
 
 struct sb_buffer {
@@ -58,7 +47,7 @@ struct sb_buffer {
 	int fd;
 };
 
-static uint64_t now_ms(void)
+uint64_t sb_now_ms(void)
 {
 	struct timespec ts;
 
@@ -102,9 +91,9 @@ bool sb_compositor_start(struct sb_compositor *comp, const char *syncbridge,
 	}
 	/* Ready when its socket exists. Generous: an ASan build in an emulated CPU on a loaded host. */
 	snprintf(path, sizeof(path), "%s/%s", comp->runtime_dir, comp->socket);
-	deadline = now_ms() + 60000;
+	deadline = sb_now_ms() + 60000;
 	while (access(path, F_OK) != 0) {
-		if (now_ms() > deadline || !sb_compositor_alive(comp))
+		if (sb_now_ms() > deadline || !sb_compositor_alive(comp))
 			return false;
 		usleep(10000);
 	}
@@ -119,14 +108,14 @@ bool sb_compositor_alive(const struct sb_compositor *comp)
 int sb_compositor_stop(struct sb_compositor *comp)
 {
 	/* An ASan exit scans for leaks: seconds under TCG. */
-	uint64_t deadline = now_ms() + 60000;
+	uint64_t deadline = sb_now_ms() + 60000;
 	int status;
 
 	if (comp->pid <= 0)
 		return -1;
 	kill(comp->pid, SIGTERM);
 	while (waitpid(comp->pid, &status, WNOHANG) == 0) {
-		if (now_ms() > deadline) {
+		if (sb_now_ms() > deadline) {
 			kill(comp->pid, SIGKILL);
 			waitpid(comp->pid, &status, 0);
 			comp->pid = 0;
@@ -154,7 +143,7 @@ int sb_compositor_fd_count(const struct sb_compositor *comp)
 long sb_compositor_pixel(struct sb_compositor *comp, int x, int y)
 {
 	png_image image = {.version = PNG_IMAGE_VERSION};
-	uint64_t deadline = now_ms() + 30000;
+	uint64_t deadline = sb_now_ms() + 30000;
 	uint8_t *pixels;
 	long rgb = -1;
 
@@ -162,7 +151,7 @@ long sb_compositor_pixel(struct sb_compositor *comp, int x, int y)
 	kill(comp->pid, SIGUSR1);
 	/* The compositor renames the finished file into place. */
 	while (access(comp->shot, F_OK) != 0) {
-		if (now_ms() > deadline)
+		if (sb_now_ms() > deadline)
 			return -1;
 		usleep(5000);
 	}
@@ -188,6 +177,11 @@ static void wm_base_ping(void *data, struct xdg_wm_base *wm_base, uint32_t seria
 
 static const struct xdg_wm_base_listener wm_base_listener = {.ping = wm_base_ping};
 
+void sb_wm_base_add_listener(struct xdg_wm_base *wm_base)
+{
+	xdg_wm_base_add_listener(wm_base, &wm_base_listener, NULL);
+}
+
 static void registry_global(void *data, struct wl_registry *registry, uint32_t name,
 			    const char *iface, uint32_t version)
 {
@@ -200,7 +194,7 @@ static void registry_global(void *data, struct wl_registry *registry, uint32_t n
 			wl_registry_bind(registry, name, &wl_subcompositor_interface, 1);
 	} else if (strcmp(iface, xdg_wm_base_interface.name) == 0) {
 		client->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(client->wm_base, &wm_base_listener, client);
+		sb_wm_base_add_listener(client->wm_base);
 	} else if (strcmp(iface, zwp_linux_dmabuf_v1_interface.name) == 0 && version >= 3) {
 		/* Version 3: create_immed, formats by events; the tests know what they send. */
 		client->dmabuf =
@@ -208,46 +202,77 @@ static void registry_global(void *data, struct wl_registry *registry, uint32_t n
 	}
 }
 
-static void registry_global_remove(void *data, struct wl_registry *registry, uint32_t name)
+/* What sb_display_bind_globals hands each announced global to. */
+struct global_hook {
+	sb_global_func_t global;
+	void *data;
+};
+
+static void hook_global(void *data, struct wl_registry *registry, uint32_t name, const char *iface,
+			uint32_t version)
+{
+	struct global_hook *hook = data;
+
+	hook->global(hook->data, registry, name, iface, version);
+}
+
+static void hook_global_remove(void *data, struct wl_registry *registry, uint32_t name)
 {
 }
 
-static const struct wl_registry_listener registry_listener = {
-	.global = registry_global,
-	.global_remove = registry_global_remove,
+static const struct wl_registry_listener hook_listener = {
+	.global = hook_global,
+	.global_remove = hook_global_remove,
 };
 
-struct sb_client *sb_client_connect(const struct sb_compositor *comp)
+void sb_display_bind_globals(struct wl_display *display, sb_global_func_t global, void *data)
 {
-	struct sb_client *client = calloc(1, sizeof(*client));
+	struct global_hook hook = {.global = global, .data = data};
+	struct wl_registry *registry = wl_display_get_registry(display);
+
+	wl_registry_add_listener(registry, &hook_listener, &hook);
+	wl_display_roundtrip(display);
+	/* The bound globals outlive it; the hook on this stack must not see later events. */
+	wl_registry_destroy(registry);
+}
+
+struct wl_display *sb_display_connect(const struct sb_compositor *comp)
+{
+	struct wl_display *display = NULL;
 	char path[400];
 
-	if (!client)
-		return NULL;
 	snprintf(path, sizeof(path), "%s/%s", comp->runtime_dir, comp->socket);
 	/*
 	 * libwayland binds the socket before it listens: in between, connect() is refused. The
 	 * socket's existence (sb_compositor_start) is only nearly "ready".
 	 */
 	for (int tries = 0; tries < 500; tries++) {
-		client->display = wl_display_connect(path);
-		if (client->display || errno != ECONNREFUSED)
+		display = wl_display_connect(path);
+		if (display || errno != ECONNREFUSED)
 			break;
 		usleep(10000);
 	}
+	return display;
+}
+
+struct sb_client *sb_client_connect(const struct sb_compositor *comp)
+{
+	struct sb_client *client = calloc(1, sizeof(*client));
+
+	if (!client)
+		return NULL;
+	client->display = sb_display_connect(comp);
 	if (!client->display) {
 		free(client);
 		return NULL;
 	}
-	client->registry = wl_display_get_registry(client->display);
-	wl_registry_add_listener(client->registry, &registry_listener, client);
-	wl_display_roundtrip(client->display);
+	sb_display_bind_globals(client->display, registry_global, client);
 	if (!client->compositor || !client->subcompositor || !client->wm_base || !client->dmabuf) {
 		fprintf(stderr,
-			"sb_client_connect: %s: a global is missing (compositor %d, "
+			"sb_client_connect: %s/%s: a global is missing (compositor %d, "
 			"subcompositor %d, xdg_wm_base %d, linux-dmabuf v3+ %d)\n",
-			path, !!client->compositor, !!client->subcompositor, !!client->wm_base,
-			!!client->dmabuf);
+			comp->runtime_dir, comp->socket, !!client->compositor,
+			!!client->subcompositor, !!client->wm_base, !!client->dmabuf);
 		sb_client_destroy(client);
 		return NULL;
 	}
@@ -270,58 +295,67 @@ void sb_client_destroy(struct sb_client *client)
 		wl_subcompositor_destroy(client->subcompositor);
 	if (client->compositor)
 		wl_compositor_destroy(client->compositor);
-	wl_registry_destroy(client->registry);
 	wl_display_disconnect(client->display);
 	free(client);
 }
 
-bool sb_client_wait(struct sb_client *client, const bool *flag, int timeout_ms)
+bool sb_display_wait(struct wl_display *display, const bool *flag, int timeout_ms)
 {
-	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
-	struct pollfd pfd = {.fd = wl_display_get_fd(client->display), .events = POLLIN};
+	uint64_t deadline = sb_now_ms() + (uint64_t)timeout_ms;
+	struct pollfd pfd = {.fd = wl_display_get_fd(display), .events = POLLIN};
 
 	while (!(flag && *flag)) {
-		int64_t left = (int64_t)deadline - (int64_t)now_ms();
+		int64_t left = (int64_t)deadline - (int64_t)sb_now_ms();
 
-		if (wl_display_dispatch_pending(client->display) < 0)
+		if (wl_display_dispatch_pending(display) < 0)
 			return false;
 		if (flag && *flag)
 			break;
 		if (left <= 0)
 			return false;
-		if (wl_display_flush(client->display) < 0 && errno != EAGAIN)
+		if (wl_display_flush(display) < 0 && errno != EAGAIN)
 			return false;
-		if (wl_display_prepare_read(client->display) != 0)
+		if (wl_display_prepare_read(display) != 0)
 			continue;
 		if (poll(&pfd, 1, (int)left) > 0) {
-			if (wl_display_read_events(client->display) < 0)
+			if (wl_display_read_events(display) < 0)
 				return false;
 		} else {
-			wl_display_cancel_read(client->display);
+			wl_display_cancel_read(display);
 		}
 	}
 	return true;
 }
 
-uint32_t sb_client_error(struct sb_client *client, const char **iface)
+bool sb_client_wait(struct sb_client *client, const bool *flag, int timeout_ms)
+{
+	return sb_display_wait(client->display, flag, timeout_ms);
+}
+
+uint32_t sb_display_error(struct wl_display *display, const char **iface)
 {
 	const struct wl_interface *interface = NULL;
 	uint32_t id, code;
 
-	if (wl_display_get_error(client->display) != EPROTO)
+	if (wl_display_get_error(display) != EPROTO)
 		return 0;
-	code = wl_display_get_protocol_error(client->display, &interface, &id);
+	code = wl_display_get_protocol_error(display, &interface, &id);
 	if (iface)
 		*iface = interface ? interface->name : "?";
 	return code;
 }
 
+uint32_t sb_client_error(struct sb_client *client, const char **iface)
+{
+	return sb_display_error(client->display, iface);
+}
+
 static void xdg_surface_configure(void *data, struct xdg_surface *xdg_surface, uint32_t serial)
 {
-	struct sb_window *window = data;
+	struct sb_toplevel *toplevel = data;
 
 	xdg_surface_ack_configure(xdg_surface, serial);
-	window->configured = true;
+	toplevel->configured = true;
 }
 
 static const struct xdg_surface_listener xdg_surface_listener = {
@@ -342,6 +376,32 @@ static const struct xdg_toplevel_listener toplevel_listener = {
 	.close = toplevel_close,
 };
 
+bool sb_toplevel_init(struct sb_toplevel *toplevel, struct wl_display *display,
+		      struct wl_compositor *compositor, struct xdg_wm_base *wm_base)
+{
+	toplevel->configured = false;
+	toplevel->surface = wl_compositor_create_surface(compositor);
+	toplevel->xdg_surface = xdg_wm_base_get_xdg_surface(wm_base, toplevel->surface);
+	xdg_surface_add_listener(toplevel->xdg_surface, &xdg_surface_listener, toplevel);
+	toplevel->toplevel = xdg_surface_get_toplevel(toplevel->xdg_surface);
+	xdg_toplevel_add_listener(toplevel->toplevel, &toplevel_listener, toplevel);
+	wl_surface_commit(toplevel->surface);
+	return sb_display_wait(display, &toplevel->configured, 5000);
+}
+
+void sb_toplevel_finish(struct sb_toplevel *toplevel)
+{
+	if (toplevel->toplevel)
+		xdg_toplevel_destroy(toplevel->toplevel);
+	if (toplevel->xdg_surface)
+		xdg_surface_destroy(toplevel->xdg_surface);
+	if (toplevel->surface)
+		wl_surface_destroy(toplevel->surface);
+	toplevel->toplevel = NULL;
+	toplevel->xdg_surface = NULL;
+	toplevel->surface = NULL;
+}
+
 struct sb_window *sb_window_create(struct sb_client *client)
 {
 	struct sb_window *window = calloc(1, sizeof(*window));
@@ -349,13 +409,7 @@ struct sb_window *sb_window_create(struct sb_client *client)
 	if (!window)
 		return NULL;
 	window->client = client;
-	window->surface = wl_compositor_create_surface(client->compositor);
-	window->xdg_surface = xdg_wm_base_get_xdg_surface(client->wm_base, window->surface);
-	xdg_surface_add_listener(window->xdg_surface, &xdg_surface_listener, window);
-	window->toplevel = xdg_surface_get_toplevel(window->xdg_surface);
-	xdg_toplevel_add_listener(window->toplevel, &toplevel_listener, window);
-	wl_surface_commit(window->surface);
-	if (!sb_client_wait(client, &window->configured, 5000)) {
+	if (!sb_toplevel_init(&window->xdg, client->display, client->compositor, client->wm_base)) {
 		sb_window_destroy(window);
 		return NULL;
 	}
@@ -370,9 +424,9 @@ struct sb_window *sb_subsurface_create(struct sb_client *client, struct sb_windo
 	if (!window)
 		return NULL;
 	window->client = client;
-	window->surface = wl_compositor_create_surface(client->compositor);
-	window->subsurface = wl_subcompositor_get_subsurface(client->subcompositor, window->surface,
-							     parent->surface);
+	window->xdg.surface = wl_compositor_create_surface(client->compositor);
+	window->subsurface = wl_subcompositor_get_subsurface(
+		client->subcompositor, window->xdg.surface, parent->xdg.surface);
 	wl_subsurface_set_position(window->subsurface, x, y);
 	wl_subsurface_set_sync(window->subsurface);
 	return window;
@@ -382,50 +436,91 @@ void sb_window_destroy(struct sb_window *window)
 {
 	if (!window)
 		return;
-	for (int i = 0; i < MAX_FRAMES; i++)
-		if (window->frames[i].callback)
-			wl_callback_destroy(window->frames[i].callback);
+	sb_frames_cancel(window->frames);
 	if (window->subsurface)
 		wl_subsurface_destroy(window->subsurface);
-	if (window->toplevel)
-		xdg_toplevel_destroy(window->toplevel);
-	if (window->xdg_surface)
-		xdg_surface_destroy(window->xdg_surface);
-	wl_surface_destroy(window->surface);
+	sb_toplevel_finish(&window->xdg);
 	free(window);
+}
+
+static bool fill(int fd, size_t size, uint32_t value)
+{
+	uint32_t *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (map == MAP_FAILED)
+		return false;
+	for (size_t i = 0; i < size / 4; i++)
+		map[i] = value;
+	munmap(map, size);
+	return true;
+}
+
+int sb_memfd_create_filled(size_t size, uint32_t value)
+{
+	int fd = memfd_create("sb-test-shm", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, (off_t)size) < 0 || !fill(fd, size, value)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int sb_udmabuf_create_filled(size_t size, uint32_t value)
+{
+	/* udmabuf sizes are whole pages. */
+	int fd = sb_udmabuf_create((size + 4095) & ~(size_t)4095);
+
+	if (fd < 0)
+		return -1;
+	if (!fill(fd, size, value)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct wl_buffer *sb_dmabuf_wl_buffer_create(struct zwp_linux_dmabuf_v1 *dmabuf, int fd, int width,
+					     int height, uint32_t stride, uint32_t fourcc)
+{
+	struct zwp_linux_buffer_params_v1 *params = zwp_linux_dmabuf_v1_create_params(dmabuf);
+	struct wl_buffer *buffer;
+
+	/* libwayland sends a duplicate of fd. */
+	zwp_linux_buffer_params_v1_add(params, fd, 0, 0, stride, DRM_FORMAT_MOD_LINEAR >> 32,
+				       DRM_FORMAT_MOD_LINEAR & 0xffffffff);
+	buffer = zwp_linux_buffer_params_v1_create_immed(params, width, height, fourcc, 0);
+	zwp_linux_buffer_params_v1_destroy(params);
+	return buffer;
+}
+
+struct wl_buffer *sb_shm_wl_buffer_create(struct wl_shm *shm, int fd, size_t size, int width,
+					  int height, uint32_t stride, uint32_t format)
+{
+	struct wl_shm_pool *pool = wl_shm_create_pool(shm, fd, (int32_t)size);
+	struct wl_buffer *buffer =
+		wl_shm_pool_create_buffer(pool, 0, width, height, (int32_t)stride, format);
+
+	wl_shm_pool_destroy(pool);
+	return buffer;
 }
 
 struct sb_buffer *sb_buffer_create(struct sb_client *client, int width, int height, uint32_t rgb)
 {
-	size_t size = (size_t)width * (size_t)height * 4;
-	struct zwp_linux_buffer_params_v1 *params;
 	struct sb_buffer *buffer = calloc(1, sizeof(*buffer));
-	uint32_t *map;
 
 	if (!buffer)
 		return NULL;
-	/* udmabuf sizes are whole pages. */
-	buffer->fd = sb_udmabuf_create((size + 4095) & ~(size_t)4095);
+	buffer->fd =
+		sb_udmabuf_create_filled((size_t)width * (size_t)height * 4, 0xff000000u | rgb);
 	if (buffer->fd < 0) {
 		free(buffer);
 		return NULL;
 	}
-	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, buffer->fd, 0);
-	if (map == MAP_FAILED) {
-		close(buffer->fd);
-		free(buffer);
-		return NULL;
-	}
-	for (size_t i = 0; i < size / 4; i++)
-		map[i] = 0xff000000u | rgb;
-	munmap(map, size);
-	params = zwp_linux_dmabuf_v1_create_params(client->dmabuf);
-	zwp_linux_buffer_params_v1_add(params, buffer->fd, 0, 0, (uint32_t)width * 4,
-				       DRM_FORMAT_MOD_LINEAR >> 32,
-				       DRM_FORMAT_MOD_LINEAR & 0xffffffff);
-	buffer->buffer = zwp_linux_buffer_params_v1_create_immed(params, width, height,
-								 DRM_FORMAT_XRGB8888, 0);
-	zwp_linux_buffer_params_v1_destroy(params);
+	buffer->buffer = sb_dmabuf_wl_buffer_create(client->dmabuf, buffer->fd, width, height,
+						    (uint32_t)width * 4, DRM_FORMAT_XRGB8888);
 	return buffer;
 }
 
@@ -445,7 +540,7 @@ int sb_buffer_dmabuf_fd(const struct sb_buffer *buffer)
 
 static void frame_done(void *data, struct wl_callback *callback, uint32_t time)
 {
-	struct frame *frame = data;
+	struct sb_frame *frame = data;
 
 	*frame->flag = true;
 	wl_callback_destroy(callback);
@@ -454,24 +549,39 @@ static void frame_done(void *data, struct wl_callback *callback, uint32_t time)
 
 static const struct wl_callback_listener frame_listener = {.done = frame_done};
 
-void sb_window_commit(struct sb_window *window, struct sb_buffer *buffer, bool *frame_flag)
+void sb_frame_request(struct sb_frame frames[SB_MAX_FRAMES], struct wl_surface *surface, bool *flag)
 {
-	if (buffer) {
-		wl_surface_attach(window->surface, buffer->buffer, 0, 0);
-		wl_surface_damage_buffer(window->surface, 0, 0, INT32_MAX, INT32_MAX);
-	}
-	for (int i = 0; frame_flag && i < MAX_FRAMES; i++) {
-		struct frame *frame = &window->frames[i];
+	for (int i = 0; i < SB_MAX_FRAMES; i++) {
+		struct sb_frame *frame = &frames[i];
 
 		if (frame->callback)
 			continue;
-		*frame_flag = false;
-		frame->flag = frame_flag;
-		frame->callback = wl_surface_frame(window->surface);
+		*flag = false;
+		frame->flag = flag;
+		frame->callback = wl_surface_frame(surface);
 		wl_callback_add_listener(frame->callback, &frame_listener, frame);
-		break;
+		return;
 	}
-	wl_surface_commit(window->surface);
+}
+
+void sb_frames_cancel(struct sb_frame frames[SB_MAX_FRAMES])
+{
+	for (int i = 0; i < SB_MAX_FRAMES; i++) {
+		if (frames[i].callback)
+			wl_callback_destroy(frames[i].callback);
+		frames[i].callback = NULL;
+	}
+}
+
+void sb_window_commit(struct sb_window *window, struct sb_buffer *buffer, bool *frame_flag)
+{
+	if (buffer) {
+		wl_surface_attach(window->xdg.surface, buffer->buffer, 0, 0);
+		wl_surface_damage_buffer(window->xdg.surface, 0, 0, INT32_MAX, INT32_MAX);
+	}
+	if (frame_flag)
+		sb_frame_request(window->frames, window->xdg.surface, frame_flag);
+	wl_surface_commit(window->xdg.surface);
 	wl_display_flush(window->client->display);
 }
 
