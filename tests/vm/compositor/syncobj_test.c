@@ -638,7 +638,11 @@ static void other_surfaces_unaffected_by_unsubmitted_point(struct sb_test_ctx *t
 		baseline, during);
 	/* Few frames under ASan in an emulated CPU: enough that a stall would show. */
 	expect(t, baseline >= 5);
-	expect(t, during * 10 >= baseline * 8);
+	/*
+	 * A compositor that waited for the hung fence would serve no frame at all in that second;
+	 * half the rate leaves room for a loaded emulated CPU (seen: 73-77 % under load).
+	 */
+	expect(t, during * 2 >= baseline);
 	expect(t, !hung_done);
 	expect(t, !point_signaled(f.timeline, 2));
 	expect(t, so_client_error(f.client, NULL) == 0);
