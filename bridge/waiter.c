@@ -83,18 +83,35 @@ struct sb_waiter *sb_waiter_create(sb_waiter_func_t func, void *data)
 	return waiter;
 }
 
+/* Closes what an entry owns, if it still owns anything. */
+static void entry_close(struct entry *entry)
+{
+	if (entry->sync_file)
+		sb_sync_file_destroy(entry->sync_file);
+	else if (entry->fd >= 0)
+		close(entry->fd);
+	entry->sync_file = NULL;
+	entry->fd = -1;
+}
+
 static void entry_finish(struct sb_waiter *waiter, struct entry *entry)
 {
 	if (!entry->pending)
 		return;
 	if (waiter->epoll_fd >= 0)
 		epoll_ctl(waiter->epoll_fd, EPOLL_CTL_DEL, entry->fd, NULL);
-	if (entry->sync_file)
-		sb_sync_file_destroy(entry->sync_file);
-	else
-		close(entry->fd);
-	entry->sync_file = NULL;
-	entry->fd = -1;
+	entry_close(entry);
+	entry->pending = false;
+	waiter->pending--;
+}
+
+/*
+ * Done, but its fd stays open until sb_waiter_destroy(): sb_waiter_dispatch_ready() runs in the
+ * caller's dispatch just before the callback that acts on the signal (the commit gate applies a
+ * state there), and a close() in between would only delay that.
+ */
+static void entry_retire(struct sb_waiter *waiter, struct entry *entry)
+{
 	entry->pending = false;
 	waiter->pending--;
 }
@@ -103,8 +120,10 @@ void sb_waiter_destroy(struct sb_waiter *waiter)
 {
 	if (!waiter)
 		return;
-	for (size_t i = 0; i < waiter->n_entries; i++)
+	for (size_t i = 0; i < waiter->n_entries; i++) {
 		entry_finish(waiter, &waiter->entries[i]);
+		entry_close(&waiter->entries[i]); /* a retired entry's fd */
+	}
 	if (waiter->epoll_fd >= 0)
 		close(waiter->epoll_fd);
 	free(waiter->entries);
@@ -645,9 +664,14 @@ int sb_waiter_dispatch_ready(struct sb_waiter *waiter)
 	if (waiter->called || waiter->epoll_fd >= 0)
 		return sb_waiter_dispatch(waiter);
 	single = single_stable_entry(waiter);
-	/* sync_file_poll(): EPOLLIN once every fence of the file has signalled. */
-	if (single && single->kind == ENTRY_SYNC_FILE)
-		entry_finish(waiter, (struct entry *)single);
+	/*
+	 * The lone fd handed out was readable. A sync_file: sync_file_poll() says EPOLLIN once
+	 * every fence of the file has signalled. A syncobj eventfd: the kernel signals it when the
+	 * point is reached (drm_syncobj_eventfd), and the eventfd is ours alone and never waited
+	 * on again, so its count need not be read (nor the fd polled first).
+	 */
+	if (single)
+		entry_retire(waiter, (struct entry *)single);
 	return sb_waiter_dispatch(waiter);
 }
 

@@ -147,13 +147,10 @@ static struct gate_surface *gate_surface_get(struct sb_commit_gate *gate,
 	return gs;
 }
 
-static double elapsed_ms(const struct timespec *start)
+static double interval_ms(const struct timespec *start, const struct timespec *end)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) * 1e3 +
-	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+	return (double)(end->tv_sec - start->tv_sec) * 1e3 +
+	       (double)(end->tv_nsec - start->tv_nsec) / 1e6;
 }
 
 /* A wait's id in --trace: unique over the run (a freed wait's address is not). */
@@ -174,10 +171,11 @@ static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
 	struct gate_wait *wait = data;
 	struct wlr_surface *surface = wait->gs->surface;
 	uint32_t seq = wait->seq;
-	double waited_ms = elapsed_ms(&wait->start);
 	const char *kind = wait_kind(wait);
 	int fences = wait->fences;
-	struct timespec woke = wait->gs->gate->woke, unlocking, applied;
+	/* -d only: the wait is timed until the loop called the gate for it. */
+	struct timespec start = wait->start, woke = wait->gs->gate->woke, unlocking, applied;
+	bool debug = wlr_log_get_verbosity() >= WLR_DEBUG;
 
 	if (SB_TRACE && wait->gs->gate->trace) {
 		uint64_t track = sb_trace_surface_track(wait->gs->gate->trace, surface);
@@ -186,25 +184,29 @@ static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
 			     "\"commit\":%u,\"status\":%d", seq, status);
 	}
 	gate_wait_detach(wait);
-	if (wlr_log_get_verbosity() >= WLR_DEBUG)
+	if (debug)
 		clock_gettime(CLOCK_MONOTONIC, &unlocking);
 	/* Cached states apply in commit order: a later one waits for the earlier ones. */
 	wlr_surface_unlock_cached(surface, seq);
-	/* The waiter's fds are closed once the state is applied, not before. */
-	gate_wait_free(wait);
-	if (wlr_log_get_verbosity() < WLR_DEBUG)
-		return;
 	/*
-	 * Logged after the apply, with its time, so that tests/bench/ can time the apply itself,
-	 * and split it: the wakeup (until "woke"), the gate's own work (until "unlocking") and
-	 * wlroots' state apply (until "applied").
+	 * Timed when wlroots returns, so that tests/bench/ can time the apply itself, and split
+	 * it: the wakeup (until "woke"), the gate's own work (until "unlocking") and wlroots'
+	 * state apply (until "applied"). Logged after.
 	 */
-	clock_gettime(CLOCK_MONOTONIC, &applied);
+	if (debug)
+		clock_gettime(CLOCK_MONOTONIC, &applied);
+	/*
+	 * The waiter's fds are closed once the state is applied, not before: the last close of
+	 * a sync_file (its epoll item, its fences) is not part of showing the state.
+	 */
+	gate_wait_free(wait);
+	if (!debug)
+		return;
 	wlr_log(WLR_DEBUG,
 		"surface %p: commit %u released after %.3f ms (%d fence%s, %s%s), applied at "
 		"%lld.%09ld (woke at %lld.%09ld, unlocking at %lld.%09ld)",
-		(void *)surface, seq, waited_ms, fences, fences == 1 ? "" : "s", kind,
-		status < 0 ? ", a fence signalled an error" : "", (long long)applied.tv_sec,
+		(void *)surface, seq, interval_ms(&start, &woke), fences, fences == 1 ? "" : "s",
+		kind, status < 0 ? ", a fence signalled an error" : "", (long long)applied.tv_sec,
 		applied.tv_nsec, (long long)woke.tv_sec, woke.tv_nsec, (long long)unlocking.tv_sec,
 		unlocking.tv_nsec);
 }
@@ -447,7 +449,8 @@ static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface
 	wait = calloc(1, sizeof(*wait));
 	if (!wait)
 		goto err_alloc;
-	clock_gettime(CLOCK_MONOTONIC, &wait->start);
+	if (wlr_log_get_verbosity() >= WLR_DEBUG)
+		clock_gettime(CLOCK_MONOTONIC, &wait->start);
 	wait->waiter = sb_waiter_create(gate_wait_done, wait);
 	if (!wait->waiter)
 		goto err_alloc;

@@ -99,8 +99,9 @@ bool sb_waiter_is_done(const struct sb_waiter *waiter);
 int sb_waiter_dispatch(struct sb_waiter *waiter);
 /*
  * The same, for a caller whose event loop has just seen sb_waiter_get_fd() readable: when that fd
- * is a lone sync_file's own, readable means signalled and no ioctl is needed to say so (the
- * fence's error status, if any, is then not reported: status is 0).
+ * is a lone sync_file's own or a lone syncobj eventfd, readable means signalled and no syscall is
+ * needed to say so (the fence's error status, if any, is then not reported: status is 0); that
+ * fd is then closed by sb_waiter_destroy(), not before the callback.
  */
 int sb_waiter_dispatch_ready(struct sb_waiter *waiter);
 
