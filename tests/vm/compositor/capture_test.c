@@ -105,24 +105,6 @@ static bool add_read_fence(int dmabuf_fd, int timeline, uint32_t value)
 	return ok;
 }
 
-/* Frames a client gets in ms milliseconds, committing on every frame callback. */
-static int frames_in(struct sb_client *client, struct sb_window *window, struct sb_buffer *buf,
-		     int ms)
-{
-	uint64_t end = sb_now_ms() + (uint64_t)ms;
-	int frames = 0;
-
-	while (sb_now_ms() < end) {
-		bool done = false;
-
-		sb_window_commit(window, buf, &done);
-		if (!sb_client_wait(client, &done, 1000))
-			break;
-		frames++;
-	}
-	return frames;
-}
-
 static void screencopy_shm_still_works(struct sb_test_ctx *t)
 {
 	struct fixture f;
@@ -178,11 +160,11 @@ static void screencopy_dmabuf_consumer_waits_for_frame(struct sb_test_ctx *t)
 					 frame->dmabuf_format, 0xff000000 | UNWRITTEN);
 	if (!expect(t, target))
 		goto out;
-	baseline = frames_in(other, other_window, green, 1000);
+	baseline = sb_window_frames_in(other, other_window, green, 1000);
 	/* The consumer still reads the target (an encoder on the last frame): a READ fence. */
 	expect(t, add_read_fence(target->fd, f.timeline, 1));
 	cap_frame_copy(frame, target, false);
-	during = frames_in(other, other_window, green, 1000);
+	during = sb_window_frames_in(other, other_window, green, 1000);
 	expect(t, cap_client_roundtrip(f.cap));
 	/* No ready, and not written, while the consumer's reader is pending... */
 	expect(t, !frame->ready && !frame->failed);
@@ -294,7 +276,7 @@ static void export_dmabuf_consumer_waits_for_frame(struct sb_test_ctx *t)
 	expect(t, add_read_fence(held_fd, f.timeline, 1));
 	cap_export_destroy(frame);
 	/* The output keeps rendering, into other buffers, at its rate. */
-	frames = frames_in(f.client, f.window, f.blue, 1000);
+	frames = sb_window_frames_in(f.client, f.window, f.blue, 1000);
 	sb_diag("%d frames while the consumer reads", frames);
 	expect(t, frames > 10);
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
@@ -316,7 +298,7 @@ static void export_dmabuf_consumer_waits_for_frame(struct sb_test_ctx *t)
 	 */
 	second = export_ready(t, f.cap);
 	third = cap_export_capture(f.cap);
-	frames = frames_in(f.client, f.window, f.red, 500);
+	frames = sb_window_frames_in(f.client, f.window, f.red, 500);
 	expect(t, frames > 5);
 	expect(t, cap_client_roundtrip(f.cap));
 	expect(t, second && third && !third->ready && !third->cancelled);

@@ -38,14 +38,6 @@
 
 static const char *syncbridge;
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 struct fixture {
 	struct sb_compositor comp;
 	struct sb_client *client;
@@ -182,24 +174,6 @@ out:
 	teardown(t, &f);
 }
 
-/* Frames a client gets in ms milliseconds, committing on every frame callback. */
-static int frames_in(struct sb_client *client, struct sb_window *window, struct sb_buffer *buf,
-		     int ms)
-{
-	uint64_t end = now_ms() + (uint64_t)ms;
-	int frames = 0;
-
-	while (now_ms() < end) {
-		bool done = false;
-
-		sb_window_commit(window, buf, &done);
-		if (!sb_client_wait(client, &done, 1000))
-			break;
-		frames++;
-	}
-	return frames;
-}
-
 static void other_clients_unaffected_by_hung_fence(struct sb_test_ctx *t)
 {
 	struct fixture f;
@@ -216,12 +190,12 @@ static void other_clients_unaffected_by_hung_fence(struct sb_test_ctx *t)
 	hung = sb_buffer_create(f.client, SIZE, SIZE, RED);
 	if (!expect(t, other_window && green && hung))
 		goto out;
-	baseline = frames_in(other, other_window, green, 1000);
+	baseline = sb_window_frames_in(other, other_window, green, 1000);
 	/* Client 1 commits a buffer whose fence never signals. */
 	expect(t, add_write_fence(hung, f.timeline, 1));
 	sb_window_commit(f.window, hung, NULL);
 	expect(t, sb_client_roundtrip(f.client));
-	during = frames_in(other, other_window, green, 1000);
+	during = sb_window_frames_in(other, other_window, green, 1000);
 	sb_diag("other client: %d frames/s alone, %d while client 1's fence hangs", baseline,
 		during);
 	expect(t, baseline > 10);
@@ -276,8 +250,8 @@ static void client_disconnect_mid_wait_frees_everything(struct sb_test_ctx *t)
 	/* The client dies mid-wait, destroying nothing: the kernel closes its socket. */
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
-	end = now_ms() + SOON_MS;
-	while (now_ms() < end && (after = sb_compositor_fd_count(&f.comp)) != baseline)
+	end = sb_now_ms() + SOON_MS;
+	while (sb_now_ms() < end && (after = sb_compositor_fd_count(&f.comp)) != baseline)
 		usleep(20000);
 	sb_diag("compositor fds: %d before, %d while the commit was held, %d after the client died",
 		baseline, held, after);
@@ -482,7 +456,7 @@ static void commits_queued_behind_a_hung_fence_are_capped(struct sb_test_ctx *t)
 	other = sb_client_connect(&f.comp);
 	other_window = other ? sb_window_create(other) : NULL;
 	green = other ? sb_buffer_create(other, SIZE, SIZE, GREEN) : NULL;
-	expect(t, green && frames_in(other, other_window, green, 500) > 0);
+	expect(t, green && sb_window_frames_in(other, other_window, green, 500) > 0);
 out:
 	sb_buffer_destroy(green);
 	sb_window_destroy(other_window);

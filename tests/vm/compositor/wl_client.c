@@ -585,6 +585,23 @@ void sb_window_commit(struct sb_window *window, struct sb_buffer *buffer, bool *
 	wl_display_flush(window->client->display);
 }
 
+int sb_window_frames_in(struct sb_client *client, struct sb_window *window,
+			struct sb_buffer *buffer, int ms)
+{
+	uint64_t end = sb_now_ms() + (uint64_t)ms;
+	int frames = 0;
+
+	while (sb_now_ms() < end) {
+		bool done = false;
+
+		sb_window_commit(window, buffer, &done);
+		if (!sb_client_wait(client, &done, 1000))
+			break;
+		frames++;
+	}
+	return frames;
+}
+
 void sb_client_create_immed(struct sb_client *client, int fd, int width, int height,
 			    uint32_t format, uint32_t stride)
 {

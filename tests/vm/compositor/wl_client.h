@@ -58,6 +58,9 @@ int sb_buffer_dmabuf_fd(const struct sb_buffer *buffer);
  * *frame_done (NULL: no callback).
  */
 void sb_window_commit(struct sb_window *window, struct sb_buffer *buffer, bool *frame_done);
+/* Frames the window gets in ms milliseconds, committing buffer on every frame callback. */
+int sb_window_frames_in(struct sb_client *client, struct sb_window *window,
+			struct sb_buffer *buffer, int ms);
 
 /* Raw access for error tests: zwp_linux_dmabuf_v1 create_immed of fd as a w x h XRGB8888. */
 void sb_client_create_immed(struct sb_client *client, int fd, int width, int height,
