@@ -46,22 +46,30 @@ struct atomic_req {
 };
 
 #define MAX_CRTCS 8
+/* DRM fds remembered at once: a multi-GPU session commits on each GPU's fd in turn. */
+#define MAX_DEVICES 4
 
-/* One DRM fd's CRTCs and their property ids, found on its first commit. */
 struct crtc_props {
 	uint32_t id;
 	uint32_t active;
 	uint32_t out_fence_ptr;
 };
 
-static struct {
-	int drm_fd; /* -1: not probed */
+/* One DRM fd's CRTCs and their property ids, found on its first commit. */
+struct device {
+	int drm_fd; /* -1: an empty slot */
 	struct crtc_props crtcs[MAX_CRTCS];
 	int n_crtcs;
+};
+
+static struct {
+	struct device devices[MAX_DEVICES];
+	int next_slot; /* the slot a new fd takes when every slot is used */
 	bool enabled;
 	int last_fence; /* the out-fence of the last commit, until taken */
 	int (*real_commit)(int fd, drmModeAtomicReq *req, uint32_t flags, void *user_data);
-} kms = {.drm_fd = -1, .last_fence = -1};
+} kms = {.devices = {{.drm_fd = -1}, {.drm_fd = -1}, {.drm_fd = -1}, {.drm_fd = -1}},
+	 .last_fence = -1};
 
 void kms_out_fence_enable(bool enable)
 {
@@ -93,18 +101,18 @@ static uint32_t prop_id(int fd, drmModeObjectProperties *props, const char *name
 	return 0;
 }
 
-static void probe(int fd)
+static void probe(struct device *dev, int fd)
 {
 	drmModeRes *res = drmModeGetResources(fd);
 
-	kms.drm_fd = fd;
-	kms.n_crtcs = 0;
+	dev->drm_fd = fd;
+	dev->n_crtcs = 0;
 	if (!res)
 		return;
-	for (int i = 0; i < res->count_crtcs && kms.n_crtcs < MAX_CRTCS; i++) {
+	for (int i = 0; i < res->count_crtcs && dev->n_crtcs < MAX_CRTCS; i++) {
 		drmModeObjectProperties *props =
 			drmModeObjectGetProperties(fd, res->crtcs[i], DRM_MODE_OBJECT_CRTC);
-		struct crtc_props *crtc = &kms.crtcs[kms.n_crtcs];
+		struct crtc_props *crtc = &dev->crtcs[dev->n_crtcs];
 
 		if (!props)
 			continue;
@@ -113,22 +121,37 @@ static void probe(int fd)
 		crtc->out_fence_ptr = prop_id(fd, props, "OUT_FENCE_PTR");
 		drmModeFreeObjectProperties(props);
 		if (crtc->active && crtc->out_fence_ptr)
-			kms.n_crtcs++;
+			dev->n_crtcs++;
 	}
 	drmModeFreeResources(res);
-	wlr_log(WLR_DEBUG, "KMS: out-fences on %d CRTC%s of DRM fd %d", kms.n_crtcs,
-		kms.n_crtcs == 1 ? "" : "s", fd);
+	wlr_log(WLR_DEBUG, "KMS: out-fences on %d CRTC%s of DRM fd %d", dev->n_crtcs,
+		dev->n_crtcs == 1 ? "" : "s", fd);
+}
+
+/* fd's CRTCs: probed on its first commit, then kept. */
+static struct device *device_of(int fd)
+{
+	struct device *dev;
+
+	for (int i = 0; i < MAX_DEVICES; i++) {
+		if (kms.devices[i].drm_fd == fd)
+			return &kms.devices[i];
+	}
+	dev = &kms.devices[kms.next_slot];
+	kms.next_slot = (kms.next_slot + 1) % MAX_DEVICES;
+	probe(dev, fd);
+	return dev;
 }
 
 /* The one CRTC the request turns on (wlroots 0.15 commits one connector at a time), or NULL. */
-static struct crtc_props *lit_crtc(drmModeAtomicReq *req)
+static struct crtc_props *lit_crtc(struct device *dev, drmModeAtomicReq *req)
 {
 	const struct atomic_req *r = (const struct atomic_req *)(void *)req;
 	struct crtc_props *found = NULL;
 
 	for (uint32_t i = 0; i < r->cursor; i++) {
-		for (int c = 0; c < kms.n_crtcs; c++) {
-			struct crtc_props *crtc = &kms.crtcs[c];
+		for (int c = 0; c < dev->n_crtcs; c++) {
+			struct crtc_props *crtc = &dev->crtcs[c];
 
 			if (r->items[i].object_id != crtc->id ||
 			    r->items[i].property_id != crtc->active || r->items[i].value != 1)
@@ -156,9 +179,7 @@ int drmModeAtomicCommit(int fd, drmModeAtomicReq *req, uint32_t flags, void *use
 	}
 	if (!kms.enabled || (flags & DRM_MODE_ATOMIC_TEST_ONLY) || !req)
 		return kms.real_commit(fd, req, flags, user_data);
-	if (fd != kms.drm_fd)
-		probe(fd);
-	crtc = lit_crtc(req);
+	crtc = lit_crtc(device_of(fd), req);
 	if (crtc) {
 		cursor = drmModeAtomicGetCursor(req);
 		if (drmModeAtomicAddProperty(req, crtc->id, crtc->out_fence_ptr,
