@@ -121,8 +121,7 @@ static void feedback_handle_tranche_formats(void *data,
 	size_t entries = formats->table_size / sizeof(struct format_table_entry);
 	uint16_t *index;
 
-	wl_array_for_each(index, indices)
-	{
+	wl_array_for_each(index, indices) {
 		if (*index >= entries) {
 			log_msg(SB_ERROR,
 				"dma-buf feedback: format index %u beyond the table (%zu)", *index,

@@ -111,8 +111,7 @@ static void feedback_tranche_formats(void *data, struct zwp_linux_dmabuf_feedbac
 		if (table == MAP_FAILED)
 			table = NULL;
 	}
-	wl_array_for_each(index, indices)
-	{
+	wl_array_for_each(index, indices) {
 		f->tranche_formats++;
 		if (!table || *index >= entries) {
 			f->bad_indices++;

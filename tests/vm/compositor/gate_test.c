@@ -293,10 +293,19 @@ static void commits_apply_in_order(struct sb_test_ctx *t)
 	expect(t, !sb_client_wait(f.client, &second_done, HELD_MS));
 	expect(t, !first_done);
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	/* Red is on screen while both commits wait: not released. */
+	expect(t, !*sb_buffer_released(red));
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
 	expect(t, sb_client_wait(f.client, &second_done, SOON_MS));
 	expect(t, first_done);
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
+	/*
+	 * Both states applied in one go: red (dropped after the apply, compositor/commit_gate.c)
+	 * and green (replaced inside it) are released, blue is shown and is not.
+	 */
+	expect(t, sb_client_wait(f.client, sb_buffer_released(red), SOON_MS));
+	expect(t, sb_client_wait(f.client, sb_buffer_released(green), SOON_MS));
+	expect(t, !*sb_buffer_released(blue));
 out:
 	sb_buffer_destroy(red);
 	sb_buffer_destroy(green);

@@ -45,6 +45,7 @@ struct sb_window {
 struct sb_buffer {
 	struct wl_buffer *buffer;
 	int fd;
+	bool released; /* a wl_buffer.release came since the last commit of it */
 };
 
 uint64_t sb_now_ms(void)
@@ -507,6 +508,15 @@ struct wl_buffer *sb_shm_wl_buffer_create(struct wl_shm *shm, int fd, size_t siz
 	return buffer;
 }
 
+static void buffer_release(void *data, struct wl_buffer *wl_buffer)
+{
+	struct sb_buffer *buffer = data;
+
+	buffer->released = true;
+}
+
+static const struct wl_buffer_listener buffer_listener = {.release = buffer_release};
+
 struct sb_buffer *sb_buffer_create(struct sb_client *client, int width, int height, uint32_t rgb)
 {
 	struct sb_buffer *buffer = calloc(1, sizeof(*buffer));
@@ -521,6 +531,8 @@ struct sb_buffer *sb_buffer_create(struct sb_client *client, int width, int heig
 	}
 	buffer->buffer = sb_dmabuf_wl_buffer_create(client->dmabuf, buffer->fd, width, height,
 						    (uint32_t)width * 4, DRM_FORMAT_XRGB8888);
+	if (buffer->buffer)
+		wl_buffer_add_listener(buffer->buffer, &buffer_listener, buffer);
 	return buffer;
 }
 
@@ -536,6 +548,11 @@ void sb_buffer_destroy(struct sb_buffer *buffer)
 int sb_buffer_dmabuf_fd(const struct sb_buffer *buffer)
 {
 	return buffer->fd;
+}
+
+const bool *sb_buffer_released(const struct sb_buffer *buffer)
+{
+	return &buffer->released;
 }
 
 static void frame_done(void *data, struct wl_callback *callback, uint32_t time)
@@ -576,6 +593,7 @@ void sb_frames_cancel(struct sb_frame frames[SB_MAX_FRAMES])
 void sb_window_commit(struct sb_window *window, struct sb_buffer *buffer, bool *frame_flag)
 {
 	if (buffer) {
+		buffer->released = false;
 		wl_surface_attach(window->xdg.surface, buffer->buffer, 0, 0);
 		wl_surface_damage_buffer(window->xdg.surface, 0, 0, INT32_MAX, INT32_MAX);
 	}

@@ -52,6 +52,9 @@ void sb_window_destroy(struct sb_window *window);
 struct sb_buffer *sb_buffer_create(struct sb_client *client, int width, int height, uint32_t rgb);
 void sb_buffer_destroy(struct sb_buffer *buffer);
 int sb_buffer_dmabuf_fd(const struct sb_buffer *buffer);
+/* Set by the buffer's wl_buffer.release, cleared when sb_window_commit() attaches it: a flag for
+ * sb_client_wait(). */
+const bool *sb_buffer_released(const struct sb_buffer *buffer);
 
 /*
  * Attaches buffer (NULL: none) and commits, asking for a frame callback whose arrival sets
