@@ -205,6 +205,21 @@ static void gate_hold_replaced(struct sb_commit_gate *gate, struct wlr_surface *
 		*slot = wlr_buffer_lock(&surface->buffer->base);
 }
 
+/* -d only: when wlroots emitted wlr_surface.events.commit, i.e. the new state is current. */
+struct state_mark {
+	struct wl_listener listener;
+	struct timespec at;
+	bool fired;
+};
+
+static void state_mark_notify(struct wl_listener *listener, void *data)
+{
+	struct state_mark *mark = wl_container_of(listener, mark, listener);
+
+	clock_gettime(CLOCK_MONOTONIC, &mark->at);
+	mark->fired = true;
+}
+
 static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
 {
 	struct gate_wait *wait = data;
@@ -215,6 +230,8 @@ static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
 	/* -d only: the wait is timed until the loop called the gate for it. */
 	struct timespec start = wait->start, woke = wait->gs->gate->woke, unlocking, applied;
 	bool debug = wlr_log_get_verbosity() >= WLR_DEBUG;
+	struct state_mark mark = {.listener.notify = state_mark_notify};
+	char current[48] = "";
 
 	if (SB_TRACE && wait->gs->gate->trace) {
 		uint64_t track = sb_trace_surface_track(wait->gs->gate->trace, surface);
@@ -226,15 +243,27 @@ static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
 	if (debug)
 		clock_gettime(CLOCK_MONOTONIC, &unlocking);
 	gate_hold_replaced(wait->gs->gate, surface);
+	/*
+	 * -d: first in line for the commit event, which wlroots emits once the state is current
+	 * (surface_commit_state(): state moved, texture made, role committed); the other
+	 * listeners (the scene's damage, frame scheduling) react to it after.
+	 */
+	if (debug)
+		wl_list_insert(&surface->events.commit.listener_list, &mark.listener.link);
 	/* Cached states apply in commit order: a later one waits for the earlier ones. */
 	wlr_surface_unlock_cached(surface, seq);
 	/*
 	 * Timed when wlroots returns, so that tests/bench/ can time the apply itself, and split
 	 * it: the wakeup (until "woke"), the gate's own work (until "unlocking") and wlroots'
-	 * state apply (until "applied"). Logged after.
+	 * state apply (until "applied"; the state is current at the commit event). Logged after.
 	 */
-	if (debug)
+	if (debug) {
 		clock_gettime(CLOCK_MONOTONIC, &applied);
+		wl_list_remove(&mark.listener.link);
+		if (mark.fired)
+			snprintf(current, sizeof(current), ", current at %lld.%09ld",
+				 (long long)mark.at.tv_sec, mark.at.tv_nsec);
+	}
 	/*
 	 * The waiter's fds are closed once the state is applied, not before: the last close of
 	 * a sync_file (its epoll item, its fences) is not part of showing the state.
@@ -244,11 +273,11 @@ static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
 		return;
 	wlr_log(WLR_DEBUG,
 		"surface %p: commit %u released after %.3f ms (%d fence%s, %s%s), applied at "
-		"%lld.%09ld (woke at %lld.%09ld, unlocking at %lld.%09ld)",
+		"%lld.%09ld (woke at %lld.%09ld, unlocking at %lld.%09ld%s)",
 		(void *)surface, seq, interval_ms(&start, &woke), fences, fences == 1 ? "" : "s",
 		kind, status < 0 ? ", a fence signalled an error" : "", (long long)applied.tv_sec,
 		applied.tv_nsec, (long long)woke.tv_sec, woke.tv_nsec, (long long)unlocking.tv_sec,
-		unlocking.tv_nsec);
+		unlocking.tv_nsec, current);
 }
 
 static int gate_epoll_readable(int fd, uint32_t mask, void *data)
