@@ -20,9 +20,11 @@
 #                        L + 90 ms, so that no buffer is reused while its later fence is pending
 # "Applied" is when the client receives wl_buffer.release of the previous frame's buffer: under
 # pixman wlroots 0.15 drops the last lock on it when the next state is applied (see README.md).
-# The floor is wake_floor (floor.csv). Syscalls: strace -C -f on syncbridge for N_STRACE commits
-# at 1 Hz, gated (udmabuf, fence 500 ms, snapshot and poll) and ungated (the same under none;
-# shm), as
+# The floor is wake_floor: floor.csv with its waiter asleep 2 ms, and floor-MODE.csv just before
+# each mode with it asleep FENCE_DELAY ms, as the compositor is when the fence signals (it went
+# back to sleep after handling the commit): a longer sleep makes a slower wakeup.
+# Syscalls: strace -C -f on syncbridge for N_STRACE commits at 1 Hz, gated (udmabuf, fence
+# 500 ms, snapshot and poll) and ungated (the same under none; shm), as
 # strace-NAME.strace (calls, then the -C summary). N_SWEEP 0 or N_STRACE 0 skips those parts;
 # SB_GATE_BENCH_MODES (e.g. "syncobj explicit", passed into the guest by tests/vm/run) limits the
 # modes.
@@ -51,11 +53,14 @@ n_strace_runs=4
 # N_ACQUIRE 0: the floor and the strace runs only.
 [ "$n_acquire" = 0 ] && MODES=
 n_tests=$((1 + n_strace_runs + 1))
-# Each mode also gets a floor of its own, measured just before its run (floor-MODE.csv): the load
-# of an emulated machine drifts, and the report compares each mode with the floor next to it.
+# Each mode also gets a floor of its own, measured just before its acquire run and again just
+# after it (floor-MODE.csv, floor-MODE-after.csv): the load of an emulated machine drifts, and the
+# report compares each mode with the floor around it.
 n_floor_mode=300
+# The acquire fence signals this long after each commit; the floor next to each mode sleeps as long.
+fence_delay=5
 for bench in $MODES; do
-	n_tests=$((n_tests + 1))
+	n_tests=$((n_tests + 2))
 	case $bench in
 	syncobj | explicit) n_tests=$((n_tests + 1)) ;;
 	*) n_tests=$((n_tests + 1 + n_sweep_runs)) ;;
@@ -128,14 +133,18 @@ for bench in $MODES; do
 		;;
 	*) comp_mode=$bench sync_args='' what="write fence" ;;
 	esac
-	"$floor" "$n_floor_mode" "$out/floor-$bench.csv" >"$out/floor-$bench.txt" 2>&1
+	"$floor" "$n_floor_mode" "$out/floor-$bench.csv" "$fence_delay" >"$out/floor-$bench.txt" 2>&1
 	result $? "wake floor before $bench: $(tail -1 "$out/floor-$bench.txt")"
 	start_compositor "$comp_mode" "sb-bench-$bench" -d
 	echo "acquire-$bench.csv" >"$out/runs-$bench.txt"
 	# shellcheck disable=SC2086 # sync_args: none or one word
-	run_client "$out/acquire-$bench.csv" $sync_args --fence-delay 5 --rate 25 \
+	run_client "$out/acquire-$bench.csv" $sync_args --fence-delay "$fence_delay" --rate 25 \
 		--frames "$n_acquire"
-	result $? "$bench: $n_acquire commits, $what signalled 5 ms after each"
+	result $? "$bench: $n_acquire commits, $what signalled $fence_delay ms after each"
+	# The floor again, the compositor idle: the mode's floor brackets its acquire run.
+	"$floor" "$n_floor_mode" "$out/floor-$bench-after.csv" "$fence_delay" \
+		>"$out/floor-$bench-after.txt" 2>&1
+	result $? "wake floor after $bench: $(tail -1 "$out/floor-$bench-after.txt")"
 	for later in $sweep; do
 		echo "later-$bench-$later.csv" >>"$out/runs-$bench.txt"
 		rate=$(awk "BEGIN { print 1000 / ($later + 90) }")

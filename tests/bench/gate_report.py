@@ -30,12 +30,17 @@ RELEASE_NAME = {"explicit": "buffer_release"}
 # The sweep's acquire fence signals 30 ms after the commit: from this L on the later fence is
 # the last to signal, and the slope is fitted there.
 FIT_FROM_MS = 50
+# wake_floor kinds; the floors just before each mode sleep as long as the fence delay of its
+# acquire run (gate-bench-session.sh: fence_delay), the run's first floor 2 ms.
+FLOOR_KINDS = ("eventfd", "sync_file", "syncobj")
+FENCE_DELAY_MS = 5
 HELD = re.compile(r"surface (0x[0-9a-f]+|\(nil\)): commit (\d+) held")
 AT_ONCE = re.compile(r"surface (0x[0-9a-f]+|\(nil\)): commit applied at once")
 APPLIED = re.compile(r"surface (0x[0-9a-f]+|\(nil\)): commit (\d+) released after .* applied at "
                      r"(\d+)\.(\d{9})")
 # Since the split of the apply (commit_gate.c): when the loop called the gate, when it unlocked.
-SPLIT = re.compile(r"\(woke at (\d+)\.(\d{9}), unlocking at (\d+)\.(\d{9})\)")
+SPLIT = re.compile(r"\(woke at (\d+)\.(\d{9}), unlocking at (\d+)\.(\d{9})"
+                   r"(?:, current at (\d+)\.(\d{9}))?\)")
 STRACE_LINE = re.compile(r"^\s*([\d.]+)\s+([\d.]+)\s+(\d+)\s+(\d+)\s+(\d+)?\s*(\w+)\s*$")
 
 
@@ -70,7 +75,9 @@ def gate_applies(log_path):
                     t = int(m.group(3)) * 10**9 + int(m.group(4))
                     sp = SPLIT.search(line)
                     parts = (int(sp.group(1)) * 10**9 + int(sp.group(2)),
-                             int(sp.group(3)) * 10**9 + int(sp.group(4))) if sp else (None, None)
+                             int(sp.group(3)) * 10**9 + int(sp.group(4)),
+                             int(sp.group(5)) * 10**9 + int(sp.group(6)) if sp.group(5)
+                             else None) if sp else (None, None, None)
                     times.setdefault((m.group(1), int(m.group(2))), []).append((t, parts))
     # A surface address can come back with the next client: take each (surface, seq) in turn.
     out, seen = [], {}
@@ -83,7 +90,7 @@ def gate_applies(log_path):
             if i < len(times.get(key, [])):
                 entry = times[key][i]
         out.append(entry[0] if entry else None)
-        gate_applies.split.append(entry[1] if entry else (None, None))
+        gate_applies.split.append(entry[1] if entry else (None, None, None))
     return out
 
 
@@ -151,21 +158,28 @@ def main():
     # The floor measured again just before each mode's run (floor-MODE.csv): the load of an
     # emulated machine drifts over a run, so each mode is compared with the floor next to it.
     mode_floor = {}  # mode -> {(kind, what): [ns]}
+    # Measured before the mode's acquire run and again after it (floor-MODE-after.csv): the
+    # mode's floor is both, bracketing the run.
     for mode in MODES:
-        path = os.path.join(raw, f"floor-{mode}.csv")
-        if not os.path.exists(path):
-            continue
-        with open(path, newline="", encoding="utf-8") as f:
-            for r in csv.DictReader(f):
-                for what in ("wake", "roundtrip"):
-                    v = int(r[what + "_ns"])
-                    mode_floor.setdefault(mode, {}).setdefault((r["kind"], what), []).append(v)
-                    samples.append((f"floor_{what}_before", f"{mode}:{r['kind']}", "",
-                                    int(r["sample"]), v))
+        for when, suffix in (("before", ""), ("after", "-after")):
+            path = os.path.join(raw, f"floor-{mode}{suffix}.csv")
+            if not os.path.exists(path):
+                continue
+            with open(path, newline="", encoding="utf-8") as f:
+                for r in csv.DictReader(f):
+                    for what in ("wake", "roundtrip"):
+                        v = int(r[what + "_ns"])
+                        mode_floor.setdefault(mode, {}).setdefault((r["kind"], what),
+                                                                   []).append(v)
+                        samples.append((f"floor_{what}_{when}", f"{mode}:{r['kind']}", "",
+                                        int(r["sample"]), v))
 
     # Compositor side: the gate's "applied at" (-d), paired in order with the client's frames.
     comp_signal, comp_sweep, comp_counts, late_imports = {}, {}, {}, {}
-    comp_split = {}  # mode -> [(signal -> woke, woke -> unlocking, unlocking -> applied) ns]
+    # mode -> [(signal -> woke, woke -> unlocking, unlocking -> applied, unlocking -> current
+    # or None) ns]
+    comp_split = {}
+    comp_current = {}  # mode -> [signal -> the state is current (wlroots' commit event) ns]
     for mode in MODES:
         runs_path = os.path.join(raw, f"runs-{mode}.txt")
         logs = glob.glob(os.path.join(raw, f"syncbridge-sb-bench-{mode}.log"))
@@ -195,10 +209,15 @@ def main():
                 if sig is not None:
                     comp_signal.setdefault(mode, []).append(t - sig)
                     samples.append(("gate_apply_after_signal", mode, "", i, t - sig))
-                    woke, unlocking = splits[i]
+                    woke, unlocking, current = splits[i]
+                    if current is not None:
+                        comp_current.setdefault(mode, []).append(current - sig)
+                        samples.append(("gate_current_after_signal", mode, "", i,
+                                        current - sig))
                     if woke is not None:
                         comp_split.setdefault(mode, []).append(
-                            (woke - sig, unlocking - woke, t - unlocking))
+                            (woke - sig, unlocking - woke, t - unlocking,
+                             None if current is None else current - unlocking))
                         samples.append(("gate_woke_after_signal", mode, "", i, woke - sig))
                         samples.append(("gate_unlock_after_signal", mode, "", i,
                                         unlocking - sig))
@@ -277,14 +296,20 @@ def main():
     lines.append("| floor | wake median / p90 (µs) | wake + reply round trip median / p90 (µs) "
                  "| n |")
     lines.append("|---|---:|---:|---:|")
-    for kind in ("eventfd", "sync_file"):
+    for kind in FLOOR_KINDS:
+        if (kind, "wake") not in floor:
+            continue
         w_, r_ = floor[(kind, "wake")], floor[(kind, "roundtrip")]
-        lines.append(f"| {kind} | {us(median(w_)):.0f} / {us(percentile(w_, 90)):.0f} "
+        lines.append(f"| {kind}, waiter asleep 2 ms | {us(median(w_)):.0f} / "
+                     f"{us(percentile(w_, 90)):.0f} "
                      f"| {us(median(r_)):.0f} / {us(percentile(r_, 90)):.0f} | {len(w_)} |")
     for mode, fl in mode_floor.items():
-        for kind in ("eventfd", "sync_file"):
+        for kind in FLOOR_KINDS:
+            if (kind, "wake") not in fl:
+                continue
             w_, r_ = fl[(kind, "wake")], fl[(kind, "roundtrip")]
-            lines.append(f"| {kind}, just before {mode} | {us(median(w_)):.0f} / "
+            lines.append(f"| {kind}, before and after {mode}, asleep {FENCE_DELAY_MS} ms "
+                         f"| {us(median(w_)):.0f} / "
                          f"{us(percentile(w_, 90)):.0f} | {us(median(r_)):.0f} / "
                          f"{us(percentile(r_, 90)):.0f} | {len(w_)} |")
     lines.append("")
@@ -293,6 +318,11 @@ def main():
         """The floor next to the mode's run if it was measured there, else the run's first."""
         fl = mode_floor.get(mode, floor)
         return median(fl[(kind, what)])
+
+    def same_kind(mode):
+        """The floor of the mode's own fence: a syncobj point's eventfd, else a sync_file."""
+        kind = "syncobj" if mode == "syncobj" else "sync_file"
+        return kind if (kind, "wake") in mode_floor.get(mode, floor) else "sync_file"
     slopes = {}
     if after_signal:
         lines.append("Apply latency after the acquire fence signals (sw_sync signal in the client -> "
@@ -303,7 +333,7 @@ def main():
                      "delay L (0–200 ms):")
         lines.append("")
         lines.append("| mode | gate apply after signal median / p90 (µs) | ratio to eventfd wake "
-                     "/ sync_file wake | client sees it (release) median / p90 (µs) | ratio to "
+                     "/ its own fence's wake (sync_file; syncobj: the point's eventfd) | client sees it (release) median / p90 (µs) | ratio to "
                      "eventfd round trip | slope vs L: fit / ends "
                      "| apply at L=0 / L=200 median (ms) | n (commits held of sent) |")
         lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -338,7 +368,7 @@ def main():
                 held, total = comp_counts[mode]
                 gcell = f"{us(median(g)):.0f} / {us(percentile(g, 90)):.0f}"
                 gratio = (f"{median(g) / floor_of(mode, 'eventfd'):.2f} / "
-                          f"{median(g) / floor_of(mode, 'sync_file'):.2f}")
+                          f"{median(g) / floor_of(mode, same_kind(mode)):.2f}")
             else:
                 gcell = gratio = "-"
             # Released before the signal would mean the release does not mark the apply.
@@ -360,22 +390,32 @@ def main():
                          "previous buffer's release):")
             lines.append("")
             lines.append("| mode | signal -> gate called | -> unlock (gate's work) "
-                         "| -> applied (wlroots' apply) | eventfd / sync_file wake next to it "
+                         "| -> applied (wlroots' apply) | of which until the state is current "
+                         "| eventfd / own fence's wake next to it "
                          "| signal -> unlock / eventfd wake "
-                         "| signal -> applied / eventfd wake |")
-            lines.append("|---|---:|---:|---:|---:|---:|---:|")
+                         "| signal -> current / eventfd wake / own fence's wake "
+                         "| signal -> applied / eventfd wake / own fence's wake |")
+            lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
             for mode in MODES:
                 parts = comp_split.get(mode)
                 if not parts:
                     continue
                 a, b, c = ([p[k] for p in parts] for k in range(3))
+                cur_part = [p[3] for p in parts if p[3] is not None]
                 to_unlock = [x + y for x, y in zip(a, b)]
                 ew = floor_of(mode, "eventfd")
+                ow = floor_of(mode, same_kind(mode))
+                cur = comp_current.get(mode)
+                cur_cell = f"{us(median(cur_part)):.0f}" if cur_part else "-"
+                cur_ratio = (f"{median(cur) / ew:.2f} / {median(cur) / ow:.2f}"
+                             if cur else "-")
                 lines.append(f"| {mode} | {us(median(a)):.0f} | {us(median(b)):.0f} "
-                             f"| {us(median(c)):.0f} | {us(ew):.0f} / "
-                             f"{us(floor_of(mode, 'sync_file')):.0f} "
+                             f"| {us(median(c)):.0f} | {cur_cell} "
+                             f"| {us(ew):.0f} / {us(ow):.0f} ({same_kind(mode)}) "
                              f"| {median(to_unlock) / ew:.2f} "
-                             f"| {median(comp_signal[mode]) / ew:.2f} |")
+                             f"| {cur_ratio} "
+                             f"| {median(comp_signal[mode]) / ew:.2f} / "
+                             f"{median(comp_signal[mode]) / ow:.2f} |")
             lines.append("")
         lines.append(f"Slope: fit = least squares over the per-L medians for L ≥ {FIT_FROM_MS} ms "
                      "(the acquire fence signals at 30 ms), ends = (L=200 − L=0) / 200. Sweep "
@@ -426,13 +466,23 @@ def main():
             cdf(ax1, after_signal[mode], color=colors[mode], alpha=0.5, linestyle="--",
                 label=f"{mode}: client gets the {RELEASE_NAME.get(mode, 'release')} "
                       f"(median {us(median(after_signal[mode])):.0f} µs)")
+    # The floors next to the modes (waiter asleep as long as the compositor), pooled.
+    pooled = {}
+    for fl in mode_floor.values():
+        for key, v in fl.items():
+            pooled.setdefault(key, []).extend(v)
+    pooled = pooled or floor
     for (kind, what), style in ((("eventfd", "wake"), ":"), (("sync_file", "wake"), (0, (1, 4))),
+                                (("syncobj", "wake"), (0, (3, 1, 1, 1))),
                                 (("eventfd", "roundtrip"), "--"),
                                 (("sync_file", "roundtrip"), "-.")):
-        v = sorted(us(x) for x in floor[(kind, what)])
+        if (kind, what) not in pooled:
+            continue
+        v = sorted(us(x) for x in pooled[(kind, what)])
         ax1.plot(v, [(i + 1) / len(v) for i in range(len(v))], color="black", linestyle=style,
-                 label=f"floor: {kind} {what.replace('roundtrip', 'round trip')} "
-                       f"(median {us(median(floor[(kind, what)])):.0f} µs)")
+                 label=f"floor: {kind} {what.replace('roundtrip', 'round trip')}, "
+                       f"asleep {FENCE_DELAY_MS if mode_floor else 2} ms "
+                       f"(median {us(median(pooled[(kind, what)])):.0f} µs)")
     ax1.set_xscale("log")
     ax1.set_xlabel("µs (log)")
     ax1.set_ylabel("fraction of samples")

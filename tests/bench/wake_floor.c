@@ -3,18 +3,28 @@
  * The floor for the commit-gate benchmark: how long the kernel takes to wake one process when
  * another one signals it, with nothing else in between.
  *
- *   wake_floor N CSV
+ *   wake_floor N CSV [SLEEP_MS]
  *
  * Two processes. The child blocks in epoll_wait() on one fd, as the compositor's event loop does;
- * the parent waits 2 ms (so the child is asleep), reads CLOCK_MONOTONIC (t0) and signals the fd.
+ * the parent waits SLEEP_MS (default 2; the child is asleep that long), reads CLOCK_MONOTONIC
+ * (t0) and signals the fd.
  * The child reads the clock as soon as epoll_wait() returns (t1) and writes one byte to a unix
  * socket the parent is blocked on in poll(); the parent reads the clock when that returns (t2).
  * Per sample: wake_ns = t1 - t0 (one wakeup), roundtrip_ns = t2 - t0 (signal, wake, send, wake:
  * the same two hops as a client that signals its fence and waits for wl_buffer.release).
  *
- * Kinds: "eventfd" (write(2) on an eventfd) and "sync_file" (SW_SYNC_IOC_INC on a sw_sync
- * timeline; the child waits on a new fence's sync_file each time, received with SCM_RIGHTS).
+ * Kinds: "eventfd" (write(2) on an eventfd), "sync_file" (SW_SYNC_IOC_INC on a sw_sync
+ * timeline; the child waits on a new fence's sync_file each time, received with SCM_RIGHTS) and
+ * "syncobj" (the same sw_sync fence imported into a point of a DRM timeline syncobj on the
+ * guest's virtio-gpu; the child waits on DRM_IOCTL_SYNCOBJ_EVENTFD's eventfd for the point to
+ * signal, as the commit gate does for a wp_linux_drm_syncobj_v1 acquire point; the kernel's
+ * timeline fence chain adds its own step).
  * Writes "kind,sample,wake_ns,roundtrip_ns" lines to CSV and TAP on stdout.
+ *
+ * How long the child has slept matters: in the TCG guest the median wake grows from ~160 µs
+ * after 2 ms asleep to ~250 µs after 10 ms and ~350-500 µs after 35 ms (the idle vCPU, and the
+ * host thread behind it, take longer to come back). So the commit-gate benchmark measures its
+ * floor with the child asleep as long as the compositor is when the fence signals.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,13 +40,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <syncbridge/sync_file.h>
+#include <syncbridge/syncobj.h>
+
 #include "kdev.h"
 
-#define SETTLE_NS 2000000 /* the child must be asleep in epoll_wait() before the signal */
+#define SLEEP_MS_DEFAULT 2 /* the child must be asleep in epoll_wait() before the signal */
 
-enum kind { KIND_EVENTFD, KIND_SYNC_FILE };
+static uint64_t sleep_ns_before_signal = SLEEP_MS_DEFAULT * 1000000ull;
 
-static const char *const kind_names[] = {"eventfd", "sync_file"};
+enum kind { KIND_EVENTFD, KIND_SYNC_FILE, KIND_SYNCOBJ };
+
+static const char *const kind_names[] = {"eventfd", "sync_file", "syncobj"};
 
 static uint64_t now_ns(void)
 {
@@ -148,7 +163,8 @@ static int read_byte(int sock)
 /* One kind, n samples into t0/t1/t2. Returns 0 or -1. */
 static int measure(enum kind kind, int n, uint64_t *t0, uint64_t *t1, uint64_t *t2)
 {
-	int sv[2], efd = -1, timeline = -1, status, ret = -1;
+	int sv[2], efd = -1, timeline = -1, drm_fd = -1, status, ret = -1;
+	struct sb_syncobj *syncobj = NULL;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -157,6 +173,14 @@ static int measure(enum kind kind, int n, uint64_t *t0, uint64_t *t1, uint64_t *
 		efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	else
 		timeline = sb_sw_timeline_create();
+	if (kind == KIND_SYNCOBJ && timeline >= 0) {
+		drm_fd = sb_drm_open_by_name("virtio_gpu");
+		syncobj = drm_fd >= 0 ? sb_syncobj_create(drm_fd) : NULL;
+		if (!syncobj) {
+			close(timeline);
+			timeline = -1;
+		}
+	}
 	if (efd < 0 && timeline < 0) {
 		fprintf(stderr, "wake_floor: %s: %s\n", kind_names[kind], strerror(errno));
 		goto out;
@@ -180,10 +204,24 @@ static int measure(enum kind kind, int n, uint64_t *t0, uint64_t *t1, uint64_t *
 			if (fence < 0 || send_fd(sv[0], fence) < 0)
 				goto reap;
 			close(fence);
+		} else if (kind == KIND_SYNCOBJ) {
+			struct sb_sync_file *fence =
+				sb_sync_file_import(sb_sw_fence_create(timeline, (uint32_t)i + 1));
+			int point_fd = -1;
+
+			if (fence && sb_syncobj_import_point(syncobj, (uint64_t)i + 1, fence) == 0)
+				point_fd = sb_syncobj_eventfd(syncobj, (uint64_t)i + 1, false);
+			sb_sync_file_destroy(fence);
+			if (point_fd < 0 || send_fd(sv[0], point_fd) < 0) {
+				if (point_fd >= 0)
+					close(point_fd);
+				goto reap;
+			}
+			close(point_fd);
 		}
 		if (read_byte(sv[0]) < 0)
 			goto reap;
-		sleep_ns(SETTLE_NS);
+		sleep_ns(sleep_ns_before_signal);
 		t0[i] = now_ns();
 		if (kind == KIND_EVENTFD ? write(efd, &one, sizeof(one)) != sizeof(one)
 					 : sb_sw_timeline_inc(timeline, 1) < 0)
@@ -209,6 +247,9 @@ out:
 		close(efd);
 	if (timeline >= 0)
 		close(timeline);
+	sb_syncobj_destroy(syncobj);
+	if (drm_fd >= 0)
+		close(drm_fd);
 	return ret;
 }
 
@@ -233,10 +274,14 @@ int main(int argc, char **argv)
 	FILE *csv;
 	int n, failed = 0;
 
-	if (argc != 3 || (n = atoi(argv[1])) < 10) {
-		fprintf(stderr, "usage: wake_floor N CSV   (N >= 10)\n");
+	if ((argc != 3 && argc != 4) || (n = atoi(argv[1])) < 10 ||
+	    (argc == 4 && (atoi(argv[3]) < 1 || atoi(argv[3]) > 1000))) {
+		fprintf(stderr,
+			"usage: wake_floor N CSV [SLEEP_MS]   (N >= 10, 1 <= SLEEP_MS <= 1000)\n");
 		return 2;
 	}
+	if (argc == 4)
+		sleep_ns_before_signal = (uint64_t)atoi(argv[3]) * 1000000ull;
 	/* t1 is written by the child: shared. */
 	t1 = mmap(NULL, (size_t)n * sizeof(*t1), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		  -1, 0);
@@ -250,8 +295,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fputs("kind,sample,wake_ns,roundtrip_ns\n", csv);
-	printf("1..2\n");
-	for (int k = KIND_EVENTFD; k <= KIND_SYNC_FILE; k++) {
+	printf("1..3\n");
+	for (int k = KIND_EVENTFD; k <= KIND_SYNCOBJ; k++) {
 		if (measure((enum kind)k, n, t0, t1, t2) < 0) {
 			printf("not ok %d - %s wakeup floor: measurement failed\n", k + 1,
 			       kind_names[k]);
@@ -266,11 +311,10 @@ int main(int argc, char **argv)
 		}
 		qsort(wake, (size_t)n, sizeof(*wake), compare_u64);
 		qsort(round, (size_t)n, sizeof(*round), compare_u64);
-		printf("ok %d - %s wakeup floor: wake median %.1f us p90 %.1f us, round trip "
-		       "median "
-		       "%.1f us p90 %.1f us (n=%d)\n",
-		       k + 1, kind_names[k], (double)percentile(wake, n, 50) / 1e3,
-		       (double)percentile(wake, n, 90) / 1e3,
+		printf("ok %d - %s wakeup floor, %d ms asleep: wake median %.1f us p90 %.1f us, "
+		       "round trip median %.1f us p90 %.1f us (n=%d)\n",
+		       k + 1, kind_names[k], (int)(sleep_ns_before_signal / 1000000),
+		       (double)percentile(wake, n, 50) / 1e3, (double)percentile(wake, n, 90) / 1e3,
 		       (double)percentile(round, n, 50) / 1e3,
 		       (double)percentile(round, n, 90) / 1e3, n);
 	}
