@@ -18,6 +18,8 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <xf86drm.h>
@@ -46,7 +48,7 @@ struct atomic_req {
 };
 
 #define MAX_CRTCS 8
-/* DRM fds remembered at once: a multi-GPU session commits on each GPU's fd in turn. */
+/* DRM devices remembered at once: a multi-GPU session commits on each GPU's fd in turn. */
 #define MAX_DEVICES 4
 
 struct crtc_props {
@@ -55,9 +57,13 @@ struct crtc_props {
 	uint32_t out_fence_ptr;
 };
 
-/* One DRM fd's CRTCs and their property ids, found on its first commit. */
+/*
+ * One DRM device's CRTCs and their property ids, found on its first commit. Known by the device
+ * number, not the fd: a GPU unplugged and another one opened can get the same fd number.
+ */
 struct device {
-	int drm_fd; /* -1: an empty slot */
+	dev_t rdev;
+	bool used;
 	struct crtc_props crtcs[MAX_CRTCS];
 	int n_crtcs;
 };
@@ -68,8 +74,7 @@ static struct {
 	bool enabled;
 	int last_fence; /* the out-fence of the last commit, until taken */
 	int (*real_commit)(int fd, drmModeAtomicReq *req, uint32_t flags, void *user_data);
-} kms = {.devices = {{.drm_fd = -1}, {.drm_fd = -1}, {.drm_fd = -1}, {.drm_fd = -1}},
-	 .last_fence = -1};
+} kms = {.last_fence = -1};
 
 void kms_out_fence_enable(bool enable)
 {
@@ -101,11 +106,12 @@ static uint32_t prop_id(int fd, drmModeObjectProperties *props, const char *name
 	return 0;
 }
 
-static void probe(struct device *dev, int fd)
+static void probe(struct device *dev, int fd, dev_t rdev)
 {
 	drmModeRes *res = drmModeGetResources(fd);
 
-	dev->drm_fd = fd;
+	dev->rdev = rdev;
+	dev->used = true;
 	dev->n_crtcs = 0;
 	if (!res)
 		return;
@@ -124,22 +130,26 @@ static void probe(struct device *dev, int fd)
 			dev->n_crtcs++;
 	}
 	drmModeFreeResources(res);
-	wlr_log(WLR_DEBUG, "KMS: out-fences on %d CRTC%s of DRM fd %d", dev->n_crtcs,
-		dev->n_crtcs == 1 ? "" : "s", fd);
+	wlr_log(WLR_DEBUG, "KMS: out-fences on %d CRTC%s of DRM device %u:%u (fd %d)", dev->n_crtcs,
+		dev->n_crtcs == 1 ? "" : "s", major(rdev), minor(rdev), fd);
 }
 
-/* fd's CRTCs: probed on its first commit, then kept. */
+/* The CRTCs of fd's device: probed on its first commit, then kept. NULL: not a device. */
 static struct device *device_of(int fd)
 {
 	struct device *dev;
+	struct stat st;
 
+	/* One fstat() per page flip, against property ids of another GPU on a reused fd. */
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode))
+		return NULL;
 	for (int i = 0; i < MAX_DEVICES; i++) {
-		if (kms.devices[i].drm_fd == fd)
+		if (kms.devices[i].used && kms.devices[i].rdev == st.st_rdev)
 			return &kms.devices[i];
 	}
 	dev = &kms.devices[kms.next_slot];
 	kms.next_slot = (kms.next_slot + 1) % MAX_DEVICES;
-	probe(dev, fd);
+	probe(dev, fd, st.st_rdev);
 	return dev;
 }
 
@@ -149,6 +159,8 @@ static struct crtc_props *lit_crtc(struct device *dev, drmModeAtomicReq *req)
 	const struct atomic_req *r = (const struct atomic_req *)(void *)req;
 	struct crtc_props *found = NULL;
 
+	if (!dev)
+		return NULL;
 	for (uint32_t i = 0; i < r->cursor; i++) {
 		for (int c = 0; c < dev->n_crtcs; c++) {
 			struct crtc_props *crtc = &dev->crtcs[c];
