@@ -13,9 +13,10 @@ OUT_CSV (run,mode,what,median_us,ratio_eventfd,ratio_own), the table between the
 gate-pooled markers, and prints it.
 """
 import csv
-import statistics
 import sys
 from collections import defaultdict
+
+from benchstats import median, replace_table
 
 MODES = ("snapshot", "syncobj", "explicit", "poll")
 # The fence each mode waits for: an exported or explicit sync_file, or a syncobj point's eventfd.
@@ -46,22 +47,9 @@ def ratios(samples, mode):
     for name, experiment, _ in ENDPOINTS:
         v = samples.get((experiment, mode))
         if v:
-            m = statistics.median(v)
-            out[name] = (m, m / statistics.median(fe), m / statistics.median(fo), len(v))
+            m = median(v)
+            out[name] = (m, m / median(fe), m / median(fo), len(v))
     return out or None
-
-
-def replace_between(path, marker, text):
-    with open(path, encoding="utf-8") as f:
-        doc = f.read()
-    begin, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
-    if begin not in doc or end not in doc:
-        print(f"gate_pool: no {begin} ... {end} in {path}: table not written", file=sys.stderr)
-        return
-    head, rest = doc.split(begin, 1)
-    tail = rest.split(end, 1)[1]
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(f"{head}{begin}\n{text}{end}{tail}")
 
 
 def main():
@@ -108,7 +96,9 @@ def main():
         w.writerows(rows)
     text = "\n".join(lines) + "\n"
     print(text, end="")
-    replace_between(readme, "gate-pooled", text)
+    if not replace_table(readme, "gate-pooled", text):
+        print(f"gate_pool: no gate-pooled markers in {readme}: table not written",
+              file=sys.stderr)
 
 
 if __name__ == "__main__":
