@@ -20,9 +20,10 @@
 #                        L + 90 ms, so that no buffer is reused while its later fence is pending
 # "Applied" is when the client receives wl_buffer.release of the previous frame's buffer: under
 # pixman wlroots 0.15 drops the last lock on it when the next state is applied (see README.md).
-# The floor is wake_floor: floor.csv with its waiter asleep 2 ms, and floor-MODE.csv just before
-# each mode with it asleep FENCE_DELAY ms, as the compositor is when the fence signals (it went
-# back to sleep after handling the commit): a longer sleep makes a slower wakeup.
+# The floor is wake_floor: floor.csv with its waiter asleep 2 ms, and floor-MODE.csv and
+# floor-MODE-after.csv around each mode's acquire run with it asleep fence_delay ms, as the
+# compositor is when the fence signals (it went back to sleep after handling the commit): a
+# longer sleep makes a slower wakeup.
 # Syscalls: strace -C -f on syncbridge for N_STRACE commits at 1 Hz, gated (udmabuf, fence
 # 500 ms, snapshot and poll) and ungated (the same under none; shm), as
 # strace-NAME.strace (calls, then the -C summary). N_SWEEP 0 or N_STRACE 0 skips those parts;
@@ -115,6 +116,11 @@ run_client() { # CSV ARGS...
 status=$?
 result $status "wake floor: $(tail -1 "$out/floor.txt")"
 
+floor_next_to() { # NAME WHEN: the floor around mode $bench, to NAME.csv (the report reads it)
+	"$floor" "$n_floor_mode" "$out/$1.csv" "$fence_delay" >"$out/$1.txt" 2>&1
+	result $? "wake floor $2 $bench: $(tail -1 "$out/$1.txt")"
+}
+
 # -d: the gate logs each held commit and when it was applied (CLOCK_MONOTONIC); the runs of one
 # compositor are listed in order in runs-MODE.txt so the report can pair commits with frames.
 # The explicit modes run beside a snapshot compositor, the implicit mode they would fall back
@@ -133,8 +139,7 @@ for bench in $MODES; do
 		;;
 	*) comp_mode=$bench sync_args='' what="write fence" ;;
 	esac
-	"$floor" "$n_floor_mode" "$out/floor-$bench.csv" "$fence_delay" >"$out/floor-$bench.txt" 2>&1
-	result $? "wake floor before $bench: $(tail -1 "$out/floor-$bench.txt")"
+	floor_next_to "floor-$bench" before
 	start_compositor "$comp_mode" "sb-bench-$bench" -d
 	echo "acquire-$bench.csv" >"$out/runs-$bench.txt"
 	# shellcheck disable=SC2086 # sync_args: none or one word
@@ -142,9 +147,7 @@ for bench in $MODES; do
 		--frames "$n_acquire"
 	result $? "$bench: $n_acquire commits, $what signalled $fence_delay ms after each"
 	# The floor again, the compositor idle: the mode's floor brackets its acquire run.
-	"$floor" "$n_floor_mode" "$out/floor-$bench-after.csv" "$fence_delay" \
-		>"$out/floor-$bench-after.txt" 2>&1
-	result $? "wake floor after $bench: $(tail -1 "$out/floor-$bench-after.txt")"
+	floor_next_to "floor-$bench-after" after
 	for later in $sweep; do
 		echo "later-$bench-$later.csv" >>"$out/runs-$bench.txt"
 		rate=$(awk "BEGIN { print 1000 / ($later + 90) }")
