@@ -122,9 +122,11 @@ pristine_source() {
 }
 
 # With an empty series the pristine tree is used as is. Otherwise a fresh copy keyed by the
-# series, with every patch checked to apply without fuzz before it is applied.
+# source version and the series. Each patch is applied exactly if it can; one whose context moved
+# (a Debian stable update) is applied with offsets or fuzz and a warning naming its hunks; only a
+# hunk that cannot be placed at all stops the build (kernel/apply_series.py).
 patched_source() {
-	local pristine=$1 dir tmp p
+	local pristine=$1 dir tmp
 	if ((${#PATCHES[@]} == 0)); then
 		printf '%s\n' "$pristine"
 		return
@@ -135,15 +137,12 @@ patched_source() {
 		rm -rf "$tmp"
 		log "copying the source tree to apply ${#PATCHES[@]} patch(es)"
 		cp -a "$pristine" "$tmp"
-		for p in "${PATCHES[@]}"; do
-			log "applying $(basename "$p")"
-			if ! patch -d "$tmp" -p1 --forward --fuzz=0 --dry-run --quiet <"$p" >&2; then
-				rm -rf "$tmp"
-				die "$(basename "$p") does not apply cleanly (after: ${APPLIED:-nothing})"
-			fi
-			patch -d "$tmp" -p1 --forward --fuzz=0 --quiet <"$p" >&2
-			APPLIED="${APPLIED:+$APPLIED, }$(basename "$p")"
-		done
+		if ! python3 "$REPO/kernel/apply_series.py" --tree "$tmp" \
+			--source "$PKG $(dpkg-query -W -f='${Version}' "$PKG")" "${PATCHES[@]}"; then
+			rm -rf "$tmp"
+			die "the patch series does not apply to $PKG $(dpkg-query -W -f='${Version}' "$PKG")" \
+				"(see above)"
+		fi
 		touch "$tmp/.syncbridge-patched"
 		rm -rf "$dir"
 		mv "$tmp" "$dir"

@@ -25,6 +25,12 @@ else
 	scripts/deps.sh --vm
 	scripts/build.sh
 	echo "demo: no /dev/udmabuf or sw_sync here: running in the project's VM" >&2
+	if ! kernel/build.sh >/dev/null; then
+		echo "demo: the project's kernel could not be built, so the demo cannot run; the" \
+			"[kernel] ERROR above says why. If a patch no longer applies to Debian's" \
+			"linux-source-6.12, rebase the series with kernel/refresh-patches.sh (kernel/README.md)."
+		exit 1
+	fi
 	mkdir -p "$out" build/demo-vm
 	tests/vm/run --out "$out" --log-dir build/demo-vm --timeout-per-test 120 \
 		"$root/scripts/demo-session.sh $out $root/build" | tee build/demo.tap

@@ -15,6 +15,7 @@ packages=(
 vm_packages=(
 	linux-source-6.12 xz-utils make flex bison bc libelf-dev libssl-dev cpio
 	qemu-system-x86 busybox-static seatd sway libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri
+	udev
 )
 
 if [ "${1:-}" = "--vm" ]; then
