@@ -115,7 +115,7 @@ env -i HOME=/root TERM=dumb LANG=C.UTF-8 CI=true \
 pid=$!
 # Progress: the set-up, kernel and stage lines, not every test.
 tail -n +1 -f --pid=$pid "$logfile" |
-	grep --line-buffered -E '^\[|^demo:|^total:|^deps:|^test:|ERROR' >&2 &
+	grep --line-buffered -E '^\[[a-z]|^demo:|^total:|^expected failures:|^deps:|^test:|ERROR' >&2 &
 rc=0
 wait "$pid" || rc=$?
 closing=$(grep -E '^total: ' "$logfile" | tail -n1 || true)
