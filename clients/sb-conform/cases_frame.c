@@ -198,6 +198,8 @@ static void frames_continue(struct sb_test_ctx *t, enum hung_kind kind)
 	sc_client_wait(h.f.client, NULL, 10);
 	printf("# %d frames for the other client; the hung commit's frame %s\n", frames,
 	       h.frame.done ? "came (the commit was not held)" : "is still held");
+	/* The other client kept its frames because the hung commit was held, not applied. */
+	expect(t, !h.frame.done);
 out:
 	sc_buffer_destroy(shm);
 	sc_fixture_finish(&f);
@@ -237,6 +239,11 @@ out:
 		wp_presentation_destroy(presentation);
 	sc_buffer_destroy(shm);
 	sc_fixture_finish(&f);
+	/* Likewise: presentation went on while the hung commit stayed held. */
+	if (!t->skip_reason && !t->failed) {
+		sc_client_wait(h.f.client, NULL, 10);
+		expect(t, !h.frame.done);
+	}
 	hung_finish(&h);
 }
 

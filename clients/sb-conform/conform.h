@@ -46,6 +46,9 @@ extern const size_t sc_n_frame_cases;
  * failure instead of a skip, because the test VM's kernel has them all.
  */
 extern bool sc_devices_required;
+/* Set by --globals-required (syncbridge's run): a global the suite knows that is not advertised
+ * fails instead of skipping, since syncbridge serves them all. */
+extern bool sc_globals_required;
 
 /* Records "name not advertised" as the skip reason, or fails; false when the global is missing. */
 struct sc_client;

@@ -20,12 +20,15 @@
 #include "table.h"
 
 bool sc_devices_required;
+bool sc_globals_required;
 
 static const char usage[] =
 	"usage: sb-conform [options] [CASE...]\n"
 	"  -n, --name NAME         the compositor's name in the table (default: $WAYLAND_DISPLAY)\n"
 	"  -m, --markdown FILE     add this run's column to the markdown table in FILE\n"
 	"  -d, --devices-required  a missing sw_sync, udmabuf or DRM device fails (the test VM)\n"
+	"  -g, --globals-required  a global the suite knows that is not advertised fails (a\n"
+	"                          compositor that serves them all: syncbridge)\n"
 	"  -t, --timeout S         limit per case, in seconds (default 60)\n"
 	"  -l, --list              print the case names and exit\n"
 	"Runs every case, or those named. Exit status 0 when none failed.\n";
@@ -49,7 +52,12 @@ bool sc_require_global(struct sb_test_ctx *t, struct sc_client *client, const ch
 	if (sc_client_global_version(client, iface) > 0)
 		return true;
 	snprintf(reason, sizeof(reason), "%s not advertised", iface);
-	sb_skip(t, reason);
+	if (sc_globals_required) {
+		printf("# %s, and this run requires every global the suite knows\n", reason);
+		t->failed = true;
+	} else {
+		sb_skip(t, reason);
+	}
 	return false;
 }
 
@@ -160,6 +168,7 @@ int main(int argc, char *argv[])
 		{"name", required_argument, NULL, 'n'},
 		{"markdown", required_argument, NULL, 'm'},
 		{"devices-required", no_argument, NULL, 'd'},
+		{"globals-required", no_argument, NULL, 'g'},
 		{"timeout", required_argument, NULL, 't'},
 		{"list", no_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
@@ -172,7 +181,7 @@ int main(int argc, char *argv[])
 	size_t n = 0, failed = 0;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "n:m:dt:lh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:m:dgt:lh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
 			name = optarg;
@@ -182,6 +191,9 @@ int main(int argc, char *argv[])
 			break;
 		case 'd':
 			sc_devices_required = true;
+			break;
+		case 'g':
+			sc_globals_required = true;
 			break;
 		case 't':
 			timeout = (unsigned)strtoul(optarg, NULL, 10);
