@@ -38,6 +38,7 @@
 #include "commit_gate.h"
 #include "explicit_sync_v1.h"
 #include "export_dmabuf_v1.h"
+#include "guards.h"
 #include "kms_out_fence.h"
 #include "linux_dmabuf_v1.h"
 #include "render_fence.h"
@@ -184,6 +185,14 @@ static struct wlr_renderer *create_renderer(struct sb_server *server)
 	return wlr_renderer_autocreate(server->backend);
 }
 
+static void guards_destroy(struct sb_server *server)
+{
+	if (server->xdg_guard)
+		wl_protocol_logger_destroy(server->xdg_guard);
+	sb_subsurface_guard_destroy(server->subsurface_guard);
+	server->xdg_guard = server->subsurface_guard = NULL;
+}
+
 static bool create_globals(struct sb_server *server)
 {
 	struct wl_display *display = server->display;
@@ -211,7 +220,9 @@ static bool create_globals(struct sb_server *server)
 	wlr_scene_set_presentation(server->scene, server->presentation);
 	server->new_xdg_surface.notify = server_new_xdg_surface;
 	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
-	return xdg_shell_guard_init(server) && subsurface_guard_init(server) && seat_init(server);
+	server->xdg_guard = sb_xdg_guard_create(display);
+	server->subsurface_guard = sb_subsurface_guard_create(display);
+	return server->xdg_guard && server->subsurface_guard && seat_init(server);
 }
 
 static int handle_terminate(int signal, void *data)
@@ -501,8 +512,7 @@ int main(int argc, char *argv[])
 		if (signals[i])
 			wl_event_source_remove(signals[i]);
 	seat_finish(&server);
-	xdg_shell_guard_finish(&server);
-	subsurface_guard_finish(&server);
+	guards_destroy(&server);
 	sb_explicit_sync_v1_destroy(server.explicit_sync_v1);
 	sb_syncobj_v1_destroy(server.syncobj_v1);
 	commit_gate_destroy(server.gate);
@@ -532,8 +542,7 @@ err_gate:
 	commit_gate_destroy(server.gate);
 err_backend:
 	seat_finish(&server);
-	xdg_shell_guard_finish(&server);
-	subsurface_guard_finish(&server);
+	guards_destroy(&server);
 	wlr_backend_destroy(server.backend);
 	render_fence_destroy(server.render_fence);
 err_display:

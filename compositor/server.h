@@ -88,12 +88,6 @@ uint64_t server_next_present_ns(void *server);
 /* xdg_shell.c */
 struct sb_view;
 void server_new_xdg_surface(struct wl_listener *listener, void *data);
-/* Refuses a wl_surface destroyed before its xdg role object (wlroots 0.15 would crash). */
-bool xdg_shell_guard_init(struct sb_server *server);
-void xdg_shell_guard_finish(struct sb_server *server);
-/* subsurface_guard.c: wl_subsurface.place_above/below after the parent is gone (wlroots 0.15). */
-bool subsurface_guard_init(struct sb_server *server);
-void subsurface_guard_finish(struct sb_server *server);
 /*
  * The view under layout point (lx, ly), or NULL; *surface and (*sx, *sy) are the surface there
  * (a subsurface or popup of the view's) and the point in its coordinates.

@@ -19,7 +19,7 @@
 #include <wlr/types/wlr_surface.h>
 #include <wlr/util/log.h>
 
-#include "server.h"
+#include "guards.h"
 
 static struct {
 	struct wl_resource *resource; /* the wl_subsurface whose user data is hidden, or NULL */
@@ -65,17 +65,14 @@ static void subsurface_guard_logger(void *data, enum wl_protocol_logger_type typ
 	wl_resource_set_user_data(message->resource, NULL);
 }
 
-bool subsurface_guard_init(struct sb_server *server)
+struct wl_protocol_logger *sb_subsurface_guard_create(struct wl_display *display)
 {
-	server->subsurface_guard =
-		wl_display_add_protocol_logger(server->display, subsurface_guard_logger, server);
-	return server->subsurface_guard != NULL;
+	return wl_display_add_protocol_logger(display, subsurface_guard_logger, NULL);
 }
 
-void subsurface_guard_finish(struct sb_server *server)
+void sb_subsurface_guard_destroy(struct wl_protocol_logger *guard)
 {
 	restore();
-	if (server->subsurface_guard)
-		wl_protocol_logger_destroy(server->subsurface_guard);
-	server->subsurface_guard = NULL;
+	if (guard)
+		wl_protocol_logger_destroy(guard);
 }
