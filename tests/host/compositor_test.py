@@ -13,6 +13,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
 import png  # noqa: E402
+import taptest  # noqa: E402
 
 SYNCBRIDGE = sys.argv[1]
 SB_CLIENT = sys.argv[2] if len(sys.argv) > 2 else None
@@ -20,7 +21,7 @@ HERE = os.path.dirname(os.path.realpath(__file__))
 # Where a mismatching screenshot and its diff are left for a person to look at.
 ARTIFACTS = os.environ.get("SB_TEST_ARTIFACTS", os.path.join(tempfile.gettempdir(), "sb-artifacts"))
 TMP = tempfile.mkdtemp(prefix="sb-compositor-test-")
-results = []
+test = taptest.Registry()
 
 
 def env():
@@ -35,11 +36,6 @@ def run(args, timeout=30):
     p = subprocess.run([SYNCBRIDGE, "--backend", "headless", "--renderer", "pixman"] + args,
                        env=env(), capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout, p.stderr
-
-
-def test(fn):
-    results.append(fn)
-    return fn
 
 
 def need(program):
@@ -438,24 +434,9 @@ def trace_is_valid_chrome_json():
 
 
 def main():
-    print(f"1..{len(results)}")
-    failed = 0
-    for i, fn in enumerate(results, 1):
-        try:
-            skip = fn()
-        except AssertionError as e:
-            print(f"# {e}"[:4000])
-            print(f"not ok {i} - {fn.__name__}")
-            failed += 1
-            continue
-        except Exception as e:  # a crash of the test itself is a failure too
-            print(f"# {type(e).__name__}: {e}")
-            print(f"not ok {i} - {fn.__name__}")
-            failed += 1
-            continue
-        print(f"ok {i} - {fn.__name__}" + (f" # SKIP {skip}" if skip else ""))
+    status = test.run(comment_lines=80)
     shutil.rmtree(TMP, ignore_errors=True)
-    return 1 if failed else 0
+    return status
 
 
 if __name__ == "__main__":

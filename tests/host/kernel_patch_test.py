@@ -9,13 +9,16 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
+import taptest  # noqa: E402
+
 REPO = os.path.realpath(sys.argv[1] if len(sys.argv) > 1 else
                         os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", ".."))
 APPLY = os.path.join(REPO, "kernel", "apply_series.py")
 REFRESH = os.path.join(REPO, "kernel", "refresh-patches.sh")
 SOURCE = "linux-source-6.12 6.12.999-1~test"
 TMP = tempfile.mkdtemp(prefix="sb-kernel-patch-test-")
-results = []
+test = taptest.Registry()
 
 # The "kernel" the series was written against: two functions in one file.
 ORIGINAL = """\
@@ -88,11 +91,6 @@ FUZZED = MOVED.replace("\tret = 0;\ndone:", "\tret = replace_free(r);\ndone:")
 # One that rewrote the second function: its hunk has nowhere to go.
 GONE = MOVED.replace("\tif (!r->pages)\n\t\treturn -EINVAL;\n\treturn isolate(r);",
                      "\treturn r->pages ? isolate_range(r, 0) : -EINVAL;")
-
-
-def test(fn):
-    results.append(fn)
-    return fn
 
 
 def make_tree(name, content):
@@ -226,6 +224,16 @@ def make_tarball(name, content):
     return tarball
 
 
+def refresh(name, content, *args):
+    """kernel/refresh-patches.sh on a tarball holding content and a one-patch series: the
+    process and the path of the series' patch."""
+    tarball = make_tarball(name, content)
+    patches = make_series(name)
+    p = subprocess.run(["bash", REFRESH, *args], env=refresh_env(tarball, patches),
+                       capture_output=True, text=True, timeout=120)
+    return p, os.path.join(patches, "0001-mm-fail-fast-with-__GFP_NORETRY.patch")
+
+
 def make_series(name):
     d = os.path.join(TMP, name + "-patches")
     os.makedirs(d)
@@ -239,12 +247,8 @@ def make_series(name):
 @test
 def refresh_rebases_the_series_keeping_authorship_message_and_trailers():
     if not shutil.which("git"):
-        return "SKIP git is not installed"
-    tarball = make_tarball("refresh", FUZZED)
-    patches = make_series("refresh")
-    name = os.path.join(patches, "0001-mm-fail-fast-with-__GFP_NORETRY.patch")
-    p = subprocess.run(["bash", REFRESH], env=refresh_env(tarball, patches), capture_output=True,
-                       text=True, timeout=120)
+        return "git is not installed"
+    p, name = refresh("refresh", FUZZED)
     assert p.returncode == 0, p.stderr
     assert "rebased (context moved)" in p.stderr, p.stderr
     with open(name) as f:
@@ -262,8 +266,8 @@ def refresh_rebases_the_series_keeping_authorship_message_and_trailers():
     rc, err = apply(tree, name)
     assert rc == 0 and "(exactly)" in err and "WARNING" not in err, err
     # And refreshing again on the same source writes the same bytes.
-    p = subprocess.run(["bash", REFRESH], env=refresh_env(tarball, patches), capture_output=True,
-                       text=True, timeout=120)
+    p = subprocess.run(["bash", REFRESH], capture_output=True, text=True, timeout=120,
+                       env=refresh_env(os.path.join(TMP, "refresh.tar"), os.path.dirname(name)))
     assert p.returncode == 0, p.stderr
     assert "applies exactly" in p.stderr, p.stderr
     with open(name) as f:
@@ -273,13 +277,9 @@ def refresh_rebases_the_series_keeping_authorship_message_and_trailers():
 @test
 def refresh_stops_on_a_hunk_that_cannot_be_placed_and_keeps_the_tree():
     if not shutil.which("git"):
-        return "SKIP git is not installed"
-    tarball = make_tarball("refresh-gone", GONE)
-    patches = make_series("refresh-gone")
-    name = os.path.join(patches, "0001-mm-fail-fast-with-__GFP_NORETRY.patch")
+        return "git is not installed"
     keep = os.path.join(TMP, "refresh-gone-tree")
-    p = subprocess.run(["bash", REFRESH, "--keep", keep], env=refresh_env(tarball, patches),
-                       capture_output=True, text=True, timeout=120)
+    p, name = refresh("refresh-gone", GONE, "--keep", keep)
     assert p.returncode == 1, p.stderr
     assert "FAILED even with fuzz 2" in p.stderr and keep in p.stderr, p.stderr
     assert os.path.exists(os.path.join(keep, "mm", "alloc.c.rej")), os.listdir(keep + "/mm")
@@ -287,22 +287,7 @@ def refresh_stops_on_a_hunk_that_cannot_be_placed_and_keeps_the_tree():
         assert f.read() == PATCH, "a failed refresh must not touch the series"
 
 
-def main():
-    print(f"1..{len(results)}")
-    failed = 0
-    for i, fn in enumerate(results, 1):
-        try:
-            skip = fn()
-        except AssertionError as e:
-            failed += 1
-            print(f"not ok {i} - {fn.__name__}")
-            for line in str(e).splitlines()[-30:]:
-                print(f"# {line}")
-            continue
-        print(f"ok {i} - {fn.__name__}" + (f" # {skip}" if skip else ""))
-    shutil.rmtree(TMP, ignore_errors=True)
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    status = test.run(comment_lines=30)
+    shutil.rmtree(TMP, ignore_errors=True)
+    sys.exit(status)

@@ -8,10 +8,14 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
+import taptest  # noqa: E402
+
 REPO = os.path.realpath(sys.argv[1] if len(sys.argv) > 1 else
                         os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", ".."))
 SUMMARY = os.path.join(REPO, "tests", "summary.py")
 TMP = tempfile.mkdtemp(prefix="sb-summary-test-")
+test = taptest.Registry()
 TAP = """1..6
 ok 1 - passes
 not ok 2 - known wlcs failure # TODO expected: no xdg-decoration
@@ -34,6 +38,7 @@ def write(name, text):
     return path
 
 
+@test
 def expected_failures_are_counted_apart_from_passes():
     rc, out = run(write("a.tap", TAP))
     assert out[-1] == "total: 2 passed, 1 failed, 1 skipped", out
@@ -41,6 +46,7 @@ def expected_failures_are_counted_apart_from_passes():
     assert rc == 1, "a real failure must fail the run"
 
 
+@test
 def a_run_with_only_expected_failures_passes():
     rc, out = run(write("b.tap", "1..2\nok 1 - a\nnot ok 2 - b # TODO known\n"))
     assert rc == 0, out
@@ -48,6 +54,7 @@ def a_run_with_only_expected_failures_passes():
     assert out[-2].startswith("expected failures: 1 "), out
 
 
+@test
 def meson_expected_failures_and_tap_subtests_are_counted_apart():
     entries = [{"name": "wlcs", "result": "FAIL", "stdout": TAP},
                {"name": "xfail", "result": "EXPECTEDFAIL", "stdout": ""},
@@ -58,22 +65,11 @@ def meson_expected_failures_and_tap_subtests_are_counted_apart():
     assert out[-2].startswith("expected failures: 3 "), out
 
 
+@test
 def a_missing_file_fails_the_run():
     rc, out = run(os.path.join(TMP, "absent.tap"))
     assert rc == 1, out
 
 
-TESTS = [expected_failures_are_counted_apart_from_passes, a_run_with_only_expected_failures_passes,
-         meson_expected_failures_and_tap_subtests_are_counted_apart, a_missing_file_fails_the_run]
-
 if __name__ == "__main__":
-    print(f"1..{len(TESTS)}")
-    failed = 0
-    for i, fn in enumerate(TESTS, 1):
-        try:
-            fn()
-            print(f"ok {i} - {fn.__name__}")
-        except AssertionError as e:
-            failed += 1
-            print(f"not ok {i} - {fn.__name__}\n# {e}")
-    sys.exit(1 if failed else 0)
+    sys.exit(test.run())
