@@ -24,13 +24,13 @@ void sb_close_keep_errno(int fd)
 	errno = saved;
 }
 
-int sb_dup_cloexec(int fd)
+int sb_dup_cloexec_at(struct sb_fault_site *site, int fd)
 {
 	if (fd < 0) {
 		errno = EBADF;
 		return -1;
 	}
-	return SB_KERNEL_ALLOC(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+	return sb_fault_fires(site) ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 0);
 }
 
 int sb_fd_link(int fd, char *buf, size_t size)
@@ -82,7 +82,7 @@ int sb_check_drm_fd(int drm_fd)
  * one the compositor links, not a variant of it. Process-wide like the log sink: a test arms it
  * around one call; no thread is involved.
  */
-static struct {
+static struct fault {
 	long countdown; /* allocations to let through before the one that fails; -1: disarmed */
 	bool injected;
 } faults[2] = {{.countdown = -1}, {.countdown = -1}};
@@ -98,29 +98,46 @@ bool sb_test_fault_injected(enum sb_test_fault kind)
 	return faults[kind].injected;
 }
 
-static bool fault_fires(enum sb_test_fault kind)
+bool sb_fault_fires(struct sb_fault_site *site)
 {
-	if (__builtin_expect(faults[kind].countdown < 0, 1))
+	struct fault *fault = &faults[site->kind];
+
+	if (__builtin_expect(fault->countdown < 0, 1))
 		return false;
-	if (faults[kind].countdown-- > 0)
+	if (fault->countdown-- > 0)
 		return false;
 	/* countdown is now -1: one failure per arming. */
-	faults[kind].injected = true;
+	fault->injected = true;
+	site->injected++;
 	errno = ENOMEM;
 	return true;
 }
 
-bool sb_kernel_alloc_fails(void)
+void *sb_calloc_at(struct sb_fault_site *site, size_t n, size_t size)
 {
-	return fault_fires(SB_FAULT_KERNEL);
+	return sb_fault_fires(site) ? NULL : calloc(n, size);
 }
 
-void *sb_calloc(size_t n, size_t size)
+void *sb_realloc_at(struct sb_fault_site *site, void *ptr, size_t size)
 {
-	return fault_fires(SB_FAULT_HEAP) ? NULL : calloc(n, size);
+	return sb_fault_fires(site) ? NULL : realloc(ptr, size);
 }
 
-void *sb_realloc(void *ptr, size_t size)
+/*
+ * The bounds of the section SB_FAULT_SITE() fills, defined by the linker because the name is a C
+ * identifier. Weak: a program that links no site has no such section, and then no sites.
+ */
+extern struct sb_fault_site *const __start_sb_fault_sites[] __attribute__((weak));
+extern struct sb_fault_site *const __stop_sb_fault_sites[] __attribute__((weak));
+
+size_t sb_test_fault_site_count(void)
 {
-	return fault_fires(SB_FAULT_HEAP) ? NULL : realloc(ptr, size);
+	if (!__start_sb_fault_sites)
+		return 0;
+	return (size_t)(__stop_sb_fault_sites - __start_sb_fault_sites);
+}
+
+const struct sb_fault_site *sb_test_fault_site(size_t i)
+{
+	return i < sb_test_fault_site_count() ? __start_sb_fault_sites[i] : NULL;
 }

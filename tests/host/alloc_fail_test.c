@@ -6,6 +6,8 @@
  * turn until the operation runs past the hook: each failure must be -1 or NULL with ENOMEM, leave
  * the fd count as it was (and, under ASan, no memory: LeakSanitizer at exit), and the operation
  * must then work when asked again. tests/vm/bridge/alloc_fail_test.c does the same on real fences.
+ * Last, the failure sites the hook counted: every one a host can reach must have failed, and the
+ * others are named as left to the guest.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +30,18 @@
 static const char *const kind_names[] = {
 	[SB_FAULT_HEAP] = "heap",
 	[SB_FAULT_KERNEL] = "kernel",
+};
+
+/*
+ * The failure sites a host without fences reaches: the waiter's own memory and its epoll set.
+ * Every other site needs a sync_file, a dma-buf or a DRM device first. By file and function,
+ * not line, so that an edit elsewhere in the file does not move them.
+ */
+static const struct {
+	const char *file, *func;
+} host_sites[] = {
+	{"bridge/waiter.c", "sb_waiter_create"},
+	{"bridge/waiter.c", "make_epoll"},
 };
 
 static void done_noop(struct sb_waiter *waiter, int status, void *data)
@@ -214,6 +228,63 @@ out:
 		close(memfd);
 }
 
+/* __FILE__ as meson passed it ("../bridge/waiter.c"), from bridge/ on. */
+static const char *site_file(const struct sb_fault_site *site)
+{
+	const char *bridge = strstr(site->file, "bridge/");
+
+	return bridge ? bridge : site->file;
+}
+
+static bool site_is(const struct sb_fault_site *site, const char *file, const char *func)
+{
+	return strcmp(site_file(site), file) == 0 && strcmp(site->func, func) == 0;
+}
+
+static bool host_reaches(const struct sb_fault_site *site)
+{
+	for (size_t i = 0; i < sizeof(host_sites) / sizeof(host_sites[0]); i++)
+		if (site_is(site, host_sites[i].file, host_sites[i].func))
+			return true;
+	return false;
+}
+
+/* Last: what the sweeps above failed, site by site, as the hook counted it. */
+static void every_site_a_host_reaches_was_failed(struct sb_test_ctx *t)
+{
+	size_t n = sb_test_fault_site_count(), kinds[2] = {0}, failed = 0;
+
+	/* The library is linked whole: every site of the bridge is here. */
+	expect(t, n > 0);
+	for (size_t i = 0; i < n; i++) {
+		const struct sb_fault_site *site = sb_test_fault_site(i);
+
+		kinds[site->kind]++;
+		if (site->injected > 0)
+			failed++;
+		if (!host_reaches(site)) {
+			sb_diag("left to the guest: %s:%d %s (%s)", site_file(site), site->line,
+				site->func, kind_names[site->kind]);
+			continue;
+		}
+		if (!expect(t, site->injected > 0))
+			sb_diag("never failed: %s:%d %s (%s)", site_file(site), site->line,
+				site->func, kind_names[site->kind]);
+	}
+	/* A function renamed or moved must not make the expectation above an empty one. */
+	for (size_t h = 0; h < sizeof(host_sites) / sizeof(host_sites[0]); h++) {
+		size_t found = 0;
+
+		for (size_t i = 0; i < n; i++)
+			found += site_is(sb_test_fault_site(i), host_sites[h].file,
+					 host_sites[h].func);
+		if (!expect(t, found > 0))
+			sb_diag("no failure site in %s %s", host_sites[h].file, host_sites[h].func);
+	}
+	sb_diag("%zu failure sites (%zu heap, %zu kernel): %zu failed here, %zu left to the guest",
+		n, kinds[SB_FAULT_HEAP], kinds[SB_FAULT_KERNEL], failed, n - failed);
+}
+
 int main(void)
 {
 	static const struct sb_test tests[] = {
@@ -222,6 +293,7 @@ int main(void)
 		SB_TEST(waiter_create_fails_with_enomem_at_every_allocation),
 		SB_TEST(waiter_get_fd_fails_with_enomem_and_stays_usable),
 		SB_TEST(argument_errors_come_before_any_allocation),
+		SB_TEST(every_site_a_host_reaches_was_failed),
 	};
 
 	return sb_test_main(tests, sizeof(tests) / sizeof(tests[0]));

@@ -3,6 +3,7 @@
 #define SYNCBRIDGE_TEST_HOOKS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /*
  * Fault injection for tests only: make the bridge run out of memory at a chosen point, to check
@@ -29,6 +30,28 @@ enum sb_test_fault {
 void sb_test_fail_after(enum sb_test_fault kind, long n);
 /* True if the failure armed by the last sb_test_fail_after(kind, n) has happened. */
 bool sb_test_fault_injected(enum sb_test_fault kind);
+
+/*
+ * A failure site: one place in bridge/ where the hook can fail an allocation (a call of
+ * sb_calloc, sb_realloc, sb_dup_cloexec or SB_KERNEL_ALLOC, bridge/util.h). Each one describes
+ * itself where it is compiled, so a sweep can show that it failed every site there is, not only
+ * the operations its author thought of.
+ */
+struct sb_fault_site {
+	enum sb_test_fault kind;
+	const char *file; /* __FILE__ as the bridge was compiled: "../bridge/waiter.c" */
+	int line;
+	const char *func;
+	long injected; /* failures the hook made here since the process started */
+};
+
+/*
+ * The sites linked into this program, i = 0 .. sb_test_fault_site_count() - 1, in the linker's
+ * order. A static library brings only the objects a program references: a test that must see
+ * every site of the bridge links libsyncbridge whole (meson: link_whole).
+ */
+size_t sb_test_fault_site_count(void);
+const struct sb_fault_site *sb_test_fault_site(size_t i);
 
 /* The heap case, by the name the issue gives it. */
 static inline void sb_test_fail_alloc_after(long n)
