@@ -15,7 +15,9 @@
 
 struct sb_bounded_sync {
 	timer_t timer;
-	bool skip_idle_check; /* test hook */
+	/* Test hooks (test_control.c). */
+	bool skip_idle_check;
+	uint32_t arm_delay_us;
 };
 
 static void sync_signal_handler(int signo)
@@ -63,6 +65,25 @@ static __u64 sync_flags(enum sb_access access)
 	return flags;
 }
 
+/*
+ * Test hook: the thread held up between arming the bound and the ioctl, as a preemption would
+ * hold it. The timer's signals meanwhile are taken (EINTR) and the sleep goes on to its end.
+ */
+static void sleep_after_arming(uint32_t usec)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += usec / 1000000;
+	until.tv_nsec += (long)(usec % 1000000) * 1000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
+		;
+}
+
 bool sb_bounded_sync_start(struct sb_bounded_sync *sync, int dmabuf_fd, enum sb_access access)
 {
 	struct dma_buf_sync arg = {.flags = DMA_BUF_SYNC_START | sync_flags(access)};
@@ -74,6 +95,8 @@ bool sb_bounded_sync_start(struct sb_bounded_sync *sync, int dmabuf_fd, enum sb_
 	if (!sync->skip_idle_check && sb_dmabuf_is_idle(dmabuf_fd, access) != 1)
 		return false;
 	timer_settime(sync->timer, 0, &arm, NULL);
+	if (sync->arm_delay_us)
+		sleep_after_arming(sync->arm_delay_us);
 	ret = ioctl(dmabuf_fd, DMA_BUF_IOCTL_SYNC, &arg);
 	timer_settime(sync->timer, 0, &disarm, NULL);
 	return ret == 0;
@@ -91,4 +114,9 @@ void sb_bounded_sync_end(int dmabuf_fd, enum sb_access access)
 void sb_bounded_sync_test_skip_idle_check(struct sb_bounded_sync *sync, bool skip)
 {
 	sync->skip_idle_check = skip;
+}
+
+void sb_bounded_sync_test_arm_delay(struct sb_bounded_sync *sync, uint32_t usec)
+{
+	sync->arm_delay_us = usec;
 }

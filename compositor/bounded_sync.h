@@ -3,6 +3,7 @@
 #define SB_BOUNDED_SYNC_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <syncbridge/dmabuf.h>
 
@@ -33,7 +34,12 @@ bool sb_bounded_sync_start(struct sb_bounded_sync *sync, int dmabuf_fd, enum sb_
 /* DMA_BUF_IOCTL_SYNC(END), after a start that returned true. */
 void sb_bounded_sync_end(int dmabuf_fd, enum sb_access access);
 
-/* Test hook: START without the idle check first, so that the bound itself is what is tested. */
+/*
+ * Test hooks, for the test control socket only (test_control.h): START without the idle check
+ * first, so that the bound itself is what is tested; a sleep of usec between arming the bound
+ * and the ioctl, the window in which a preemption spends the timer's first expiry.
+ */
 void sb_bounded_sync_test_skip_idle_check(struct sb_bounded_sync *sync, bool skip);
+void sb_bounded_sync_test_arm_delay(struct sb_bounded_sync *sync, uint32_t usec);
 
 #endif

@@ -611,9 +611,6 @@ struct sb_linux_dmabuf_v1 *sb_linux_dmabuf_v1_create(struct wl_display *display,
 		goto err_free;
 	dmabuf->main_device = find_main_device();
 	dmabuf->sync = sync;
-	/* Test hook: always call SYNC, so that the bound is tested. */
-	if (sync && getenv("SYNCBRIDGE_TEST_NO_IDLE_CHECK"))
-		sb_bounded_sync_test_skip_idle_check(sync, true);
 	dmabuf->global = wl_global_create(display, &zwp_linux_dmabuf_v1_interface,
 					  LINUX_DMABUF_VERSION, dmabuf, dmabuf_bind);
 	if (!dmabuf->global)

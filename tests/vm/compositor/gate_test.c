@@ -23,6 +23,7 @@
 #include "kdev.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "tap.h"
+#include "test_control.h"
 #include "wl_client.h"
 
 #define RED 0xff0000
@@ -45,17 +46,30 @@ struct fixture {
 	int timeline;
 };
 
-static bool setup(struct sb_test_ctx *t, struct fixture *f, const char *const *extra)
+static bool fixture_start(struct sb_test_ctx *t, struct fixture *f, const char *const *extra,
+			  bool controlled)
 {
 	*f = (struct fixture){.timeline = sb_sw_timeline_create()};
 	if (!expect(t, f->timeline >= 0) ||
-	    !expect(t, sb_compositor_start(&f->comp, syncbridge, extra)))
+	    !expect(t, controlled ? sb_compositor_start_controlled(&f->comp, syncbridge, extra)
+				  : sb_compositor_start(&f->comp, syncbridge, extra)))
 		return false;
 	f->client = sb_client_connect(&f->comp);
 	if (!expect(t, f->client != NULL))
 		return false;
 	f->window = sb_window_create(f->client);
 	return expect(t, f->window != NULL);
+}
+
+static bool setup(struct sb_test_ctx *t, struct fixture *f, const char *const *extra)
+{
+	return fixture_start(t, f, extra, false);
+}
+
+/* With the test control socket, for the compositor's test hooks (compositor/test_control.h). */
+static bool setup_controlled(struct sb_test_ctx *t, struct fixture *f)
+{
+	return fixture_start(t, f, NULL, true);
 }
 
 static void teardown(struct sb_test_ctx *t, struct fixture *f)
@@ -408,8 +422,9 @@ static void cpu_read_never_waits_for_a_late_writer(struct sb_test_ctx *t)
 	struct sb_buffer *red = NULL;
 	int frames = 0;
 
-	setenv("SYNCBRIDGE_TEST_NO_IDLE_CHECK", "1", 1);
-	if (!setup(t, &f, NULL))
+	if (!setup_controlled(t, &f) ||
+	    !expect(t,
+		    sb_compositor_control(&f.comp, SB_TEST_CONTROL_SYNC_SKIP_IDLE_CHECK, 1) == 0))
 		goto out;
 	red = sb_buffer_create(f.client, SIZE, SIZE, RED);
 	if (!expect(t, red) || !show(t, &f, red))
@@ -426,7 +441,6 @@ static void cpu_read_never_waits_for_a_late_writer(struct sb_test_ctx *t)
 	expect(t, frames == 10);
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
 out:
-	unsetenv("SYNCBRIDGE_TEST_NO_IDLE_CHECK");
 	sb_buffer_destroy(red);
 	teardown(t, &f);
 }
