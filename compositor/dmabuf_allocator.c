@@ -20,7 +20,7 @@
 struct sb_dmabuf_allocator {
 	struct wlr_allocator base;
 	int heap_fd;
-	struct sb_bounded_sync *sync;
+	struct sb_bounded_sync *sync; /* the server's */
 	/* wlr_allocator_destroy() may come before the last buffer goes (screenshots, outputs). */
 	unsigned long live_buffers;
 	bool destroyed;
@@ -48,7 +48,6 @@ static struct heap_buffer *heap_buffer_from_wlr(struct wlr_buffer *buffer)
 
 static void allocator_free(struct sb_dmabuf_allocator *alloc)
 {
-	sb_bounded_sync_destroy(alloc->sync);
 	close(alloc->heap_fd);
 	free(alloc);
 }
@@ -203,7 +202,7 @@ static const struct wlr_allocator_interface allocator_impl = {
 	.destroy = allocator_destroy,
 };
 
-struct wlr_allocator *sb_dmabuf_allocator_create(void)
+struct wlr_allocator *sb_dmabuf_allocator_create(struct sb_bounded_sync *sync)
 {
 	struct sb_dmabuf_allocator *alloc = calloc(1, sizeof(*alloc));
 
@@ -216,7 +215,7 @@ struct wlr_allocator *sb_dmabuf_allocator_create(void)
 		return NULL;
 	}
 	/* Without the timer, buffers are never bracketed: never waiting matters more. */
-	alloc->sync = sb_bounded_sync_create();
+	alloc->sync = sync;
 	wlr_allocator_init(&alloc->base, &allocator_impl,
 			   WLR_BUFFER_CAP_DATA_PTR | WLR_BUFFER_CAP_DMABUF);
 	return &alloc->base;

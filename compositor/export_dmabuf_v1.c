@@ -345,7 +345,7 @@ static void use_dmabuf_output_buffers(struct sb_server *server)
 
 	if (!wlr_backend_is_headless(server->backend) || !wlr_renderer_is_pixman(server->renderer))
 		return;
-	allocator = sb_dmabuf_allocator_create();
+	allocator = sb_dmabuf_allocator_create(server->bounded_sync);
 	if (!allocator) {
 		wlr_log(WLR_INFO,
 			"export-dmabuf: no dma-heap, headless outputs stay shm (no export)");

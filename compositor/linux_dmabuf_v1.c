@@ -1,24 +1,20 @@
 // SPDX-License-Identifier: MIT
-#include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <drm_fourcc.h>
-#include <linux/dma-buf.h>
 #include <wlr/render/dmabuf.h>
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/util/log.h>
 
 #include <syncbridge/dmabuf.h>
 
+#include "bounded_sync.h"
 #include "linux-dmabuf-unstable-v1-protocol.h"
 #include "linux_dmabuf_v1.h"
 
@@ -28,12 +24,8 @@ static const uint32_t supported_formats[] = {DRM_FORMAT_XRGB8888, DRM_FORMAT_ARG
 
 struct sb_linux_dmabuf_v1 {
 	struct wl_global *global;
-	/* Bounds DMA_BUF_IOCTL_SYNC(START): see dmabuf_cpu_read_begin(). */
-	timer_t sync_timer;
-	bool has_sync_timer;
-	/* Test hook (SYNCBRIDGE_TEST_NO_IDLE_CHECK=1): always call SYNC, so that the bound is tested. */
-	bool no_idle_check;
-	int table_fd; /* the format table, shared by every feedback object */
+	struct sb_bounded_sync *sync; /* the server's, for the CPU read brackets */
+	int table_fd;		      /* the format table, shared by every feedback object */
 	size_t table_size;
 	dev_t main_device;
 	struct wl_listener display_destroy;
@@ -45,9 +37,9 @@ struct sb_dmabuf_buffer {
 	struct wlr_dmabuf_attributes attribs; /* owns the fd */
 	void *map;
 	size_t map_size;
-	struct sb_linux_dmabuf_v1 *dmabuf;
-	int cpu_access; /* nesting of CPU read brackets */
-	bool synced;	/* the outermost bracket took DMA_BUF_IOCTL_SYNC */
+	struct sb_bounded_sync *sync; /* the server's: outlives every buffer */
+	int cpu_access;		      /* nesting of CPU read brackets */
+	bool synced;		      /* the outermost bracket took DMA_BUF_IOCTL_SYNC */
 	struct wl_listener release;
 };
 
@@ -86,55 +78,26 @@ bool sb_dmabuf_buffer_is(struct wlr_buffer *buffer)
  * DMA_BUF_IOCTL_SYNC brackets CPU reads for cache coherency, but SYNC_START also waits, with no
  * timeout, for every write fence the buffer has *now* (dma_buf_begin_cpu_access). The gate has
  * already waited for the fences that were there at commit; a writer the client added later must
- * not stall the compositor. So the bracket is taken only when no writer is pending, and, since a
- * client can still add one between that check and the ioctl, the ioctl runs under a one-shot
- * timer signal: the kernel's wait is interruptible, so a late writer costs at most
- * SYNC_BOUND_NS and the read goes ahead without the bracket. END only follows a START taken.
+ * not stall the compositor: bounded_sync.c takes the bracket only when no writer is pending, under
+ * a bound, and otherwise the read goes ahead without it. END only follows a START taken.
  */
-#define SYNC_BOUND_NS 2000000 /* 2 ms */
-#define SYNC_SIGNAL (SIGRTMIN + 3)
-
-static void sync_signal_handler(int signo)
-{
-}
-
-static bool sync_start_bounded(struct sb_dmabuf_buffer *buffer)
-{
-	struct dma_buf_sync sync = {.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ};
-	struct itimerspec arm = {.it_value.tv_nsec = SYNC_BOUND_NS}, disarm = {0};
-	struct sb_linux_dmabuf_v1 *dmabuf = buffer->dmabuf;
-	int ret;
-
-	if (dmabuf && dmabuf->has_sync_timer)
-		timer_settime(dmabuf->sync_timer, 0, &arm, NULL);
-	ret = ioctl(buffer->attribs.fd[0], DMA_BUF_IOCTL_SYNC, &sync);
-	if (dmabuf && dmabuf->has_sync_timer)
-		timer_settime(dmabuf->sync_timer, 0, &disarm, NULL);
-	return ret == 0;
-}
-
 static void dmabuf_cpu_read_begin(struct sb_dmabuf_buffer *buffer)
 {
 	if (buffer->cpu_access++ > 0)
 		return;
-	buffer->synced = ((buffer->dmabuf && buffer->dmabuf->no_idle_check) ||
-			  sb_dmabuf_is_idle(buffer->attribs.fd[0],
-					    SB_ACCESS_READ | SB_ACCESS_CHECKED) == 1) &&
-			 sync_start_bounded(buffer);
+	buffer->synced = sb_bounded_sync_start(buffer->sync, buffer->attribs.fd[0],
+					       SB_ACCESS_READ | SB_ACCESS_CHECKED);
 	if (!buffer->synced)
-		wlr_log(WLR_DEBUG, "dma-buf %p: a later writer is pending, read without SYNC_START",
+		wlr_log(WLR_DEBUG,
+			"dma-buf %p: read without SYNC_START (writer pending, or no bound)",
 			(void *)buffer);
 }
 
 static void dmabuf_cpu_read_end(struct sb_dmabuf_buffer *buffer)
 {
-	struct dma_buf_sync sync = {.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ};
-
 	if (buffer->cpu_access == 0 || --buffer->cpu_access > 0 || !buffer->synced)
 		return;
-	while (ioctl(buffer->attribs.fd[0], DMA_BUF_IOCTL_SYNC, &sync) < 0 &&
-	       (errno == EINTR || errno == EAGAIN))
-		;
+	sb_bounded_sync_end(buffer->attribs.fd[0], SB_ACCESS_READ);
 }
 
 void sb_dmabuf_buffer_begin_cpu_read(struct wlr_buffer *buffer)
@@ -403,7 +366,7 @@ static void params_create_common(struct wl_client *client, struct wl_resource *p
 	buffers_alive++;
 	buffer->map = map;
 	buffer->map_size = (size_t)size;
-	buffer->dmabuf = params->dmabuf;
+	buffer->sync = params->dmabuf->sync;
 	buffer->attribs = params->attribs;
 	buffer->attribs.width = width;
 	buffer->attribs.height = height;
@@ -614,24 +577,6 @@ static int create_format_table(size_t *size)
 	return fd;
 }
 
-/* The signal must interrupt the ioctl: a handler without SA_RESTART, and the signal unblocked. */
-static bool create_sync_timer(timer_t *timer)
-{
-	struct sigaction sa = {.sa_handler = sync_signal_handler};
-	struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SYNC_SIGNAL};
-	sigset_t set;
-
-	sigemptyset(&sa.sa_mask);
-	sigemptyset(&set);
-	sigaddset(&set, SYNC_SIGNAL);
-	if (sigaction(SYNC_SIGNAL, &sa, NULL) < 0 || sigprocmask(SIG_UNBLOCK, &set, NULL) < 0 ||
-	    timer_create(CLOCK_MONOTONIC, &sev, timer) < 0) {
-		wlr_log_errno(WLR_ERROR, "linux-dmabuf: no timer to bound DMA_BUF_IOCTL_SYNC");
-		return false;
-	}
-	return true;
-}
-
 /* The device clients should allocate for: a DRM render node if there is one (vgem in the VM). */
 static dev_t find_main_device(void)
 {
@@ -650,13 +595,12 @@ static void handle_display_destroy(struct wl_listener *listener, void *data)
 
 	wl_list_remove(&dmabuf->display_destroy.link);
 	wl_global_destroy(dmabuf->global);
-	if (dmabuf->has_sync_timer)
-		timer_delete(dmabuf->sync_timer);
 	close(dmabuf->table_fd);
 	free(dmabuf);
 }
 
-struct sb_linux_dmabuf_v1 *sb_linux_dmabuf_v1_create(struct wl_display *display)
+struct sb_linux_dmabuf_v1 *sb_linux_dmabuf_v1_create(struct wl_display *display,
+						     struct sb_bounded_sync *sync)
 {
 	struct sb_linux_dmabuf_v1 *dmabuf = calloc(1, sizeof(*dmabuf));
 
@@ -666,8 +610,7 @@ struct sb_linux_dmabuf_v1 *sb_linux_dmabuf_v1_create(struct wl_display *display)
 	if (dmabuf->table_fd < 0)
 		goto err_free;
 	dmabuf->main_device = find_main_device();
-	dmabuf->has_sync_timer = create_sync_timer(&dmabuf->sync_timer);
-	dmabuf->no_idle_check = getenv("SYNCBRIDGE_TEST_NO_IDLE_CHECK") != NULL;
+	dmabuf->sync = sync;
 	dmabuf->global = wl_global_create(display, &zwp_linux_dmabuf_v1_interface,
 					  LINUX_DMABUF_VERSION, dmabuf, dmabuf_bind);
 	if (!dmabuf->global)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <wayland-server-core.h>
 
+struct sb_bounded_sync;
 struct wlr_buffer;
 
 /*
@@ -15,7 +16,9 @@ struct wlr_buffer;
  */
 struct sb_linux_dmabuf_v1;
 
-struct sb_linux_dmabuf_v1 *sb_linux_dmabuf_v1_create(struct wl_display *display);
+/* sync: the server's bounded DMA_BUF_IOCTL_SYNC (borrowed, may be NULL: reads are unbracketed). */
+struct sb_linux_dmabuf_v1 *sb_linux_dmabuf_v1_create(struct wl_display *display,
+						     struct sb_bounded_sync *sync);
 
 /* The dma-buf behind a buffer of ours, or NULL if it is another kind of wlr_buffer. */
 bool sb_dmabuf_buffer_is(struct wlr_buffer *buffer);

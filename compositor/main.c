@@ -35,6 +35,7 @@
 #include <syncbridge/log.h>
 #include <syncbridge/probe.h>
 
+#include "bounded_sync.h"
 #include "commit_gate.h"
 #include "explicit_sync_v1.h"
 #include "export_dmabuf_v1.h"
@@ -209,12 +210,13 @@ static bool create_globals(struct sb_server *server)
 		return false;
 	/* The pixman renderer offers no dma-buf formats: linux-dmabuf is served here instead. */
 	if (!wlr_renderer_get_dmabuf_texture_formats(server->renderer) &&
-	    !sb_linux_dmabuf_v1_create(display))
+	    !sb_linux_dmabuf_v1_create(display, server->bounded_sync))
 		return false;
 	/* wlroots 0.15's wlr_compositor also serves wl_subcompositor. */
 	if (!wlr_data_device_manager_create(display) || !wlr_viewporter_create(display) ||
 	    !wlr_xdg_output_manager_v1_create(display, server->output_layout) ||
-	    !sb_screencopy_v1_create(display) || !sb_export_dmabuf_v1_create(server))
+	    !sb_screencopy_v1_create(display, server->bounded_sync) ||
+	    !sb_export_dmabuf_v1_create(server))
 		return false;
 	wlr_scene_attach_output_layout(server->scene, server->output_layout);
 	wlr_scene_set_presentation(server->scene, server->presentation);
@@ -454,6 +456,8 @@ int main(int argc, char *argv[])
 		goto err_backend;
 	}
 	server.render_fence = render_fence_create(server.renderer);
+	/* Without it the compositor runs on, never taking a SYNC(START) that could block. */
+	server.bounded_sync = sb_bounded_sync_create();
 	if (!create_globals(&server)) {
 		wlr_log(WLR_ERROR, "cannot create the protocol globals");
 		goto err_backend;
@@ -529,6 +533,8 @@ int main(int argc, char *argv[])
 	wlr_renderer_destroy(server.renderer);
 	/* Last: surfaces and outputs write to it until the display is gone. */
 	sb_trace_destroy(server.trace);
+	/* After everything that borrows it: the dma-heap allocator's buffers outlive the allocator. */
+	sb_bounded_sync_destroy(server.bounded_sync);
 	sb_config_finish(&server.config);
 	return server.exit_status;
 
@@ -548,6 +554,7 @@ err_backend:
 err_display:
 	wl_display_destroy(server.display);
 	sb_trace_destroy(server.trace);
+	sb_bounded_sync_destroy(server.bounded_sync);
 	sb_config_finish(&server.config);
 	return 1;
 }

@@ -730,11 +730,10 @@ static void handle_display_destroy(struct wl_listener *listener, void *data)
 
 	wl_list_remove(&screencopy->display_destroy.link);
 	wl_global_destroy(screencopy->global);
-	sb_bounded_sync_destroy(screencopy->sync);
 	free(screencopy);
 }
 
-bool sb_screencopy_v1_create(struct wl_display *display)
+bool sb_screencopy_v1_create(struct wl_display *display, struct sb_bounded_sync *sync)
 {
 	struct sb_screencopy_v1 *screencopy = calloc(1, sizeof(*screencopy));
 
@@ -742,11 +741,10 @@ bool sb_screencopy_v1_create(struct wl_display *display)
 		return false;
 	screencopy->loop = wl_display_get_event_loop(display);
 	/* Without it, dma-buf targets are never written (the copy waits instead of risking it). */
-	screencopy->sync = sb_bounded_sync_create();
+	screencopy->sync = sync;
 	screencopy->global = wl_global_create(display, &zwlr_screencopy_manager_v1_interface,
 					      SCREENCOPY_VERSION, screencopy, manager_bind);
 	if (!screencopy->global) {
-		sb_bounded_sync_destroy(screencopy->sync);
 		free(screencopy);
 		return false;
 	}

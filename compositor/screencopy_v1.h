@@ -12,6 +12,9 @@
  * the event loop), inside DMA_BUF_IOCTL_SYNC, and `ready` follows the write. One consumer's
  * frames are served in the order it asked for them. Freed with the display.
  */
-bool sb_screencopy_v1_create(struct wl_display *display);
+struct sb_bounded_sync;
+
+/* sync: the server's bounded DMA_BUF_IOCTL_SYNC (borrowed; NULL: dma-buf targets fail). */
+bool sb_screencopy_v1_create(struct wl_display *display, struct sb_bounded_sync *sync);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+struct sb_bounded_sync;
 struct sb_commit_gate;
 struct sb_explicit_sync_v1;
 struct sb_syncobj_v1;
@@ -37,6 +38,8 @@ struct sb_server {
 	struct sb_explicit_sync_v1 *explicit_sync_v1;
 	struct sb_trace *trace;		      /* --trace, else NULL */
 	struct sb_render_fence *render_fence; /* GLES2's read fences, else NULL */
+	/* DMA_BUF_IOCTL_SYNC(START) under a bound; NULL if no timer: START is then never taken. */
+	struct sb_bounded_sync *bounded_sync;
 	struct wl_protocol_logger *xdg_guard;
 	struct wl_protocol_logger *subsurface_guard;
 

@@ -22,6 +22,7 @@
 #include <wlr/util/box.h>
 #include <wlr/util/log.h>
 
+#include "bounded_sync.h"
 #include "server.h"
 #include "test_control.h"
 
@@ -276,6 +277,26 @@ static int add_touch(struct sb_test_control *control)
 	return 0;
 }
 
+static int sync_skip_idle_check(struct sb_test_control *control, int32_t skip)
+{
+	if (!control->server->bounded_sync)
+		return -ENODEV;
+	if (skip != 0 && skip != 1)
+		return -EINVAL;
+	sb_bounded_sync_test_skip_idle_check(control->server->bounded_sync, skip);
+	return 0;
+}
+
+static int sync_arm_delay(struct sb_test_control *control, int32_t usec)
+{
+	if (!control->server->bounded_sync)
+		return -ENODEV;
+	if (usec < 0 || usec > SB_TEST_CONTROL_SYNC_ARM_DELAY_MAX)
+		return -EINVAL;
+	sb_bounded_sync_test_arm_delay(control->server->bounded_sync, (uint32_t)usec);
+	return 0;
+}
+
 static int handle_request(struct sb_test_control *control,
 			  const struct sb_test_control_request *req, int fd, uint32_t *value)
 {
@@ -303,6 +324,10 @@ static int handle_request(struct sb_test_control *control,
 		return touch_up(control, req->object);
 	case SB_TEST_CONTROL_ADD_TOUCH:
 		return add_touch(control);
+	case SB_TEST_CONTROL_SYNC_SKIP_IDLE_CHECK:
+		return sync_skip_idle_check(control, req->x);
+	case SB_TEST_CONTROL_SYNC_ARM_DELAY:
+		return sync_arm_delay(control, req->x);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -33,7 +33,19 @@ enum sb_test_control_op {
 	SB_TEST_CONTROL_TOUCH_UP = 8,
 	/* Gives the seat the touch capability, so that clients can get a wl_touch. */
 	SB_TEST_CONTROL_ADD_TOUCH = 9,
+	/*
+	 * Test hooks of the bounded DMA_BUF_IOCTL_SYNC(START) (bounded_sync.h); x is a plain
+	 * integer here, not wl_fixed. SYNC_SKIP_IDLE_CHECK, x: 1 to take START without checking
+	 * first that no fence is pending, so that the bound itself is what a test exercises; 0 to
+	 * check again. SYNC_ARM_DELAY, x: microseconds (up to 1 s) to sleep between arming the
+	 * bound and the ioctl, as a preemption in that window would; 0 for none. -ENODEV if the
+	 * compositor has no bound (no timer).
+	 */
+	SB_TEST_CONTROL_SYNC_SKIP_IDLE_CHECK = 10,
+	SB_TEST_CONTROL_SYNC_ARM_DELAY = 11,
 };
+
+#define SB_TEST_CONTROL_SYNC_ARM_DELAY_MAX 1000000
 
 struct sb_test_control_request {
 	uint32_t op;

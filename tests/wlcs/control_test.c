@@ -73,6 +73,14 @@ static int send_request(struct compositor *c, uint32_t op, uint32_t client, uint
 	return send_raw(c, &req, sizeof(req), -1, NULL);
 }
 
+/* A request whose argument is x, a plain integer. */
+static int send_x(struct compositor *c, uint32_t op, int32_t x)
+{
+	struct sb_test_control_request req = {.op = op, .x = x};
+
+	return send_raw(c, &req, sizeof(req), -1, NULL);
+}
+
 static bool compositor_start(struct sb_test_ctx *t, struct compositor *c)
 {
 	int sv[2];
@@ -241,6 +249,27 @@ static void vanished_client_is_unknown(struct sb_test_ctx *t)
 	expect(t, compositor_stop(&c));
 }
 
+static void sync_hooks_take_only_values_in_range(struct sb_test_ctx *t)
+{
+	struct compositor c = {.control = -1};
+
+	if (!compositor_start(t, &c)) {
+		compositor_stop(&c);
+		return;
+	}
+	expect(t, send_x(&c, SB_TEST_CONTROL_SYNC_SKIP_IDLE_CHECK, 2) == -EINVAL);
+	expect(t, send_x(&c, SB_TEST_CONTROL_SYNC_SKIP_IDLE_CHECK, -1) == -EINVAL);
+	expect(t, send_x(&c, SB_TEST_CONTROL_SYNC_SKIP_IDLE_CHECK, 1) == 0);
+	expect(t, send_x(&c, SB_TEST_CONTROL_SYNC_SKIP_IDLE_CHECK, 0) == 0);
+	expect(t, send_x(&c, SB_TEST_CONTROL_SYNC_ARM_DELAY, -1) == -EINVAL);
+	expect(t, send_x(&c, SB_TEST_CONTROL_SYNC_ARM_DELAY,
+			 SB_TEST_CONTROL_SYNC_ARM_DELAY_MAX + 1) == -EINVAL);
+	expect(t,
+	       send_x(&c, SB_TEST_CONTROL_SYNC_ARM_DELAY, SB_TEST_CONTROL_SYNC_ARM_DELAY_MAX) == 0);
+	expect(t, send_x(&c, SB_TEST_CONTROL_SYNC_ARM_DELAY, 0) == 0);
+	expect(t, compositor_stop(&c));
+}
+
 static void compositor_exits_when_control_socket_closes(struct sb_test_ctx *t)
 {
 	struct compositor c = {.control = -1};
@@ -271,6 +300,7 @@ int main(int argc, char *argv[])
 		SB_TEST(position_rejects_unknown_clients_and_objects),
 		SB_TEST(malformed_requests_get_errors),
 		SB_TEST(vanished_client_is_unknown),
+		SB_TEST(sync_hooks_take_only_values_in_range),
 		SB_TEST(compositor_exits_when_control_socket_closes),
 	};
 	int ret;

@@ -23,6 +23,7 @@
 #include "kdev.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "tap.h"
+#include "test_control.h"
 #include "wl_client.h"
 
 #define RED 0xff0000
@@ -45,17 +46,30 @@ struct fixture {
 	int timeline;
 };
 
-static bool setup(struct sb_test_ctx *t, struct fixture *f, const char *const *extra)
+static bool fixture_start(struct sb_test_ctx *t, struct fixture *f, const char *const *extra,
+			  bool controlled)
 {
 	*f = (struct fixture){.timeline = sb_sw_timeline_create()};
 	if (!expect(t, f->timeline >= 0) ||
-	    !expect(t, sb_compositor_start(&f->comp, syncbridge, extra)))
+	    !expect(t, controlled ? sb_compositor_start_controlled(&f->comp, syncbridge, extra)
+				  : sb_compositor_start(&f->comp, syncbridge, extra)))
 		return false;
 	f->client = sb_client_connect(&f->comp);
 	if (!expect(t, f->client != NULL))
 		return false;
 	f->window = sb_window_create(f->client);
 	return expect(t, f->window != NULL);
+}
+
+static bool setup(struct sb_test_ctx *t, struct fixture *f, const char *const *extra)
+{
+	return fixture_start(t, f, extra, false);
+}
+
+/* With the test control socket, for the compositor's test hooks (compositor/test_control.h). */
+static bool setup_controlled(struct sb_test_ctx *t, struct fixture *f)
+{
+	return fixture_start(t, f, NULL, true);
 }
 
 static void teardown(struct sb_test_ctx *t, struct fixture *f)
@@ -408,8 +422,9 @@ static void cpu_read_never_waits_for_a_late_writer(struct sb_test_ctx *t)
 	struct sb_buffer *red = NULL;
 	int frames = 0;
 
-	setenv("SYNCBRIDGE_TEST_NO_IDLE_CHECK", "1", 1);
-	if (!setup(t, &f, NULL))
+	if (!setup_controlled(t, &f) ||
+	    !expect(t,
+		    sb_compositor_control(&f.comp, SB_TEST_CONTROL_SYNC_SKIP_IDLE_CHECK, 1) == 0))
 		goto out;
 	red = sb_buffer_create(f.client, SIZE, SIZE, RED);
 	if (!expect(t, red) || !show(t, &f, red))
@@ -426,7 +441,56 @@ static void cpu_read_never_waits_for_a_late_writer(struct sb_test_ctx *t)
 	expect(t, frames == 10);
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
 out:
-	unsetenv("SYNCBRIDGE_TEST_NO_IDLE_CHECK");
+	sb_buffer_destroy(red);
+	teardown(t, &f);
+}
+
+/*
+ * The same bound when the compositor's thread is held up between arming it and the ioctl (a
+ * preemption, forced by a 10 ms sleep there), long enough for the timer's first expiry to come
+ * and go before the ioctl waits. Another client's frames, each rendering (and so reading) the
+ * buffer with the late writer, must still come promptly: DMA_BUF_IOCTL_SYNC returned.
+ */
+static void cpu_read_bounded_when_preempted_after_arming(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct sb_buffer *red = NULL, *green = NULL, *blue = NULL;
+	struct sb_client *other = NULL;
+	struct sb_window *other_window = NULL;
+	uint64_t start;
+	int frames = 0;
+
+	if (!setup_controlled(t, &f) ||
+	    !expect(t,
+		    sb_compositor_control(&f.comp, SB_TEST_CONTROL_SYNC_SKIP_IDLE_CHECK, 1) == 0) ||
+	    !expect(t, sb_compositor_control(&f.comp, SB_TEST_CONTROL_SYNC_ARM_DELAY, 10000) == 0))
+		goto out;
+	red = sb_buffer_create(f.client, SIZE, SIZE, RED);
+	other = sb_client_connect(&f.comp);
+	other_window = other ? sb_window_create(other) : NULL;
+	green = other ? sb_buffer_create(other, SIZE, SIZE, GREEN) : NULL;
+	blue = other ? sb_buffer_create(other, SIZE, SIZE, BLUE) : NULL;
+	if (!expect(t, red && other_window && green && blue) || !show(t, &f, red))
+		goto out;
+	expect(t, add_write_fence(red, f.timeline, 1));
+	/* New content with damage on every commit: every one of these frames is rendered. */
+	start = sb_now_ms();
+	for (int i = 0; i < 10; i++) {
+		bool done = false;
+
+		sb_window_commit(other_window, i % 2 ? blue : green, &done);
+		if (sb_client_wait(other, &done, 1000))
+			frames++;
+	}
+	sb_diag("%d of 10 frames, each within 1 s, in %llu ms", frames,
+		(unsigned long long)(sb_now_ms() - start));
+	expect(t, frames == 10);
+	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+out:
+	sb_buffer_destroy(green);
+	sb_buffer_destroy(blue);
+	sb_window_destroy(other_window);
+	sb_client_destroy(other);
 	sb_buffer_destroy(red);
 	teardown(t, &f);
 }
@@ -487,6 +551,7 @@ int main(int argc, char *argv[])
 		SB_TEST(subsurface_sync_waits_for_parent),
 		SB_TEST(unreadable_dmabuf_gets_protocol_error),
 		SB_TEST(cpu_read_never_waits_for_a_late_writer),
+		SB_TEST(cpu_read_bounded_when_preempted_after_arming),
 		SB_TEST(commits_queued_behind_a_hung_fence_are_capped),
 	};
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -19,6 +20,7 @@
 
 #include "kdev.h"
 #include "tap.h"
+#include "test_control.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "wl_client.h"
 #include "xdg-shell-client-protocol.h"
@@ -56,8 +58,38 @@ uint64_t sb_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-bool sb_compositor_start(struct sb_compositor *comp, const char *syncbridge,
-			 const char *const *extra)
+/* The next datagram on the control socket: its status, -ETIMEDOUT if none in timeout_ms. */
+static int control_reply(struct sb_compositor *comp, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = comp->control, .events = POLLIN};
+	struct sb_test_control_reply reply;
+
+	if (poll(&pfd, 1, timeout_ms) != 1 ||
+	    recv(comp->control, &reply, sizeof(reply), MSG_DONTWAIT) != sizeof(reply))
+		return -ETIMEDOUT;
+	return reply.status;
+}
+
+static void control_close(struct sb_compositor *comp)
+{
+	if (comp->control >= 0)
+		close(comp->control);
+	comp->control = -1;
+}
+
+int sb_compositor_control(struct sb_compositor *comp, uint32_t op, int32_t x)
+{
+	struct sb_test_control_request req = {.op = op, .x = x};
+
+	if (comp->control < 0)
+		return -EBADF;
+	if (send(comp->control, &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req))
+		return -errno;
+	return control_reply(comp, 10000);
+}
+
+static bool compositor_start(struct sb_compositor *comp, const char *syncbridge,
+			     const char *const *extra, bool controlled)
 {
 	static int serial;
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -65,11 +97,16 @@ bool sb_compositor_start(struct sb_compositor *comp, const char *syncbridge,
 	char path[400];
 	int argc = 5;
 	uint64_t deadline;
+	int sv[2] = {-1, -1};
 
+	comp->control = -1;
+	if (controlled && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return false;
+	comp->control = sv[0];
 	snprintf(comp->runtime_dir, sizeof(comp->runtime_dir), "%s/sb-gate-%d-%d", tmp, getpid(),
 		 serial++);
 	if (mkdir(comp->runtime_dir, 0700) < 0 && errno != EEXIST)
-		return false;
+		goto err_socket;
 	snprintf(comp->socket, sizeof(comp->socket), "sb-test");
 	snprintf(comp->shot, sizeof(comp->shot), "%s/shot.png", comp->runtime_dir);
 	argv[argc++] = "--socket";
@@ -81,14 +118,27 @@ bool sb_compositor_start(struct sb_compositor *comp, const char *syncbridge,
 	argv[argc] = NULL;
 	comp->pid = fork();
 	if (comp->pid < 0)
-		return false;
+		goto err_socket;
 	if (comp->pid == 0) {
+		char fd[16];
+
+		if (controlled) {
+			/* The compositor's end, inherited: test_control.c sets O_CLOEXEC again. */
+			snprintf(fd, sizeof(fd), "%d", sv[1]);
+			fcntl(sv[1], F_SETFD, 0);
+			setenv(SB_TEST_CONTROL_ENV, fd, 1);
+		}
 		setenv("XDG_RUNTIME_DIR", comp->runtime_dir, 1);
 		setenv("XDG_CONFIG_HOME", comp->runtime_dir, 1);
 		unsetenv("WAYLAND_DISPLAY");
 		unsetenv("DISPLAY");
 		execv(syncbridge, (char *const *)argv);
 		_exit(127);
+	}
+	if (controlled) {
+		close(sv[1]);
+		/* READY: the Wayland socket and the outputs exist. */
+		return control_reply(comp, 60000) == SB_TEST_CONTROL_READY;
 	}
 	/* Ready when its socket exists. Generous: an ASan build in an emulated CPU on a loaded host. */
 	snprintf(path, sizeof(path), "%s/%s", comp->runtime_dir, comp->socket);
@@ -99,6 +149,26 @@ bool sb_compositor_start(struct sb_compositor *comp, const char *syncbridge,
 		usleep(10000);
 	}
 	return true;
+
+err_socket:
+	if (controlled) {
+		close(sv[0]);
+		close(sv[1]);
+		comp->control = -1;
+	}
+	return false;
+}
+
+bool sb_compositor_start(struct sb_compositor *comp, const char *syncbridge,
+			 const char *const *extra)
+{
+	return compositor_start(comp, syncbridge, extra, false);
+}
+
+bool sb_compositor_start_controlled(struct sb_compositor *comp, const char *syncbridge,
+				    const char *const *extra)
+{
+	return compositor_start(comp, syncbridge, extra, true);
 }
 
 bool sb_compositor_alive(const struct sb_compositor *comp)
@@ -120,11 +190,14 @@ int sb_compositor_stop(struct sb_compositor *comp)
 			kill(comp->pid, SIGKILL);
 			waitpid(comp->pid, &status, 0);
 			comp->pid = 0;
+			control_close(comp);
 			return -1;
 		}
 		usleep(10000);
 	}
 	comp->pid = 0;
+	/* Only now: closing it first would stop the compositor too, and hide how SIGTERM did. */
+	control_close(comp);
 	unlink(comp->shot);
 	{
 		char path[400];

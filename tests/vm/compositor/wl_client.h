@@ -14,6 +14,7 @@
  */
 struct sb_compositor {
 	pid_t pid;
+	int control; /* the test control socket (compositor/test_control.h), or -1 */
 	char runtime_dir[256];
 	char socket[64];
 	char shot[320];
@@ -22,6 +23,14 @@ struct sb_compositor {
 /* Starts syncbridge headless with pixman and the extra arguments (NULL-terminated). */
 bool sb_compositor_start(struct sb_compositor *comp, const char *syncbridge,
 			 const char *const *extra);
+/* The same, and serving the test control socket: true once it said READY there. */
+bool sb_compositor_start_controlled(struct sb_compositor *comp, const char *syncbridge,
+				    const char *const *extra);
+/*
+ * One request on the control socket (x a plain integer where the op says so): the reply's status,
+ * 0 or a negative errno; -ETIMEDOUT if no reply came in 10 s.
+ */
+int sb_compositor_control(struct sb_compositor *comp, uint32_t op, int32_t x);
 /* SIGTERM, then waits; returns the exit status, or -1 if it had to be killed. */
 int sb_compositor_stop(struct sb_compositor *comp);
 int sb_compositor_fd_count(const struct sb_compositor *comp);
