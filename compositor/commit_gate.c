@@ -49,7 +49,7 @@ struct commit_gate {
 	int batch_n;
 	struct wl_array replaced; /* struct wlr_buffer *: shown buffers of applied states */
 	struct wl_event_source *drop_idle; /* drops them at the end of this loop iteration */
-	struct timespec woke;		   /* -d: when the event loop called us for this batch */
+	struct timespec woke;		   /* timed: when the event loop called us for this batch */
 };
 
 /* A surface with held commits, attached to the wlr_surface so that it dies with it. */
@@ -72,7 +72,7 @@ struct gate_wait {
 	int fences; /* fences the waiter had pending when the commit was held */
 	bool exact;
 	bool explicit;
-	struct timespec start;
+	struct timespec committed; /* timed: when the gate took the commit */
 	struct wl_list link;
 };
 
@@ -148,22 +148,11 @@ static struct gate_surface *gate_surface_get(struct commit_gate *gate, struct wl
 	return gs;
 }
 
-static double interval_ms(const struct timespec *start, const struct timespec *end)
-{
-	return (double)(end->tv_sec - start->tv_sec) * 1e3 +
-	       (double)(end->tv_nsec - start->tv_nsec) / 1e6;
-}
-
 static enum sb_gate_form wait_form(const struct gate_wait *wait)
 {
 	if (wait->explicit)
 		return SB_GATE_FORM_EXPLICIT;
 	return wait->exact ? SB_GATE_FORM_SNAPSHOT : SB_GATE_FORM_POLL;
-}
-
-static const char *wait_kind(const struct gate_wait *wait)
-{
-	return commit_gate_form_name(wait_form(wait));
 }
 
 const char *commit_gate_form_name(enum sb_gate_form form)
@@ -229,19 +218,10 @@ static void gate_hold_replaced(struct commit_gate *gate, struct wlr_surface *sur
 		*slot = wlr_buffer_lock(&surface->buffer->base);
 }
 
-/* -d only: when wlroots emitted wlr_surface.events.commit, i.e. the new state is current. */
-struct state_mark {
-	struct wl_listener listener;
-	struct timespec at;
-	bool fired;
-};
-
-static void state_mark_notify(struct wl_listener *listener, void *data)
+/* Whether the events carry times (sb_gate_wait_event): only for a subscriber of applied. */
+static bool gate_timed(const struct commit_gate *gate)
 {
-	struct state_mark *mark = wl_container_of(listener, mark, listener);
-
-	clock_gettime(CLOCK_MONOTONIC, &mark->at);
-	mark->fired = true;
+	return !wl_list_empty(&gate->base.events.applied.listener_list);
 }
 
 static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
@@ -249,58 +229,29 @@ static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
 	struct gate_wait *wait = data;
 	struct commit_gate *gate = wait->gs->gate;
 	struct wlr_surface *surface = wait->gs->surface;
-	uint32_t seq = wait->seq;
+	bool timed = gate_timed(gate);
 	struct sb_gate_wait_event event;
-	const char *kind = wait_kind(wait);
-	int fences = wait->fences;
-	/* -d only: the wait is timed until the loop called the gate for it. */
-	struct timespec start = wait->start, woke = wait->gs->gate->woke, unlocking, applied;
-	bool debug = wlr_log_get_verbosity() >= WLR_DEBUG;
-	struct state_mark mark = {.listener.notify = state_mark_notify};
-	char current[48] = "";
 
-	wait_event_init(&event, wait, surface, seq);
+	wait_event_init(&event, wait, surface, wait->seq);
 	event.status = status;
+	event.committed = wait->committed;
+	event.woke = gate->woke;
 	gate_wait_detach(wait);
 	wl_signal_emit(&gate->base.events.wait_end, &event);
-	if (debug)
-		clock_gettime(CLOCK_MONOTONIC, &unlocking);
-	gate_hold_replaced(wait->gs->gate, surface);
-	/*
-	 * -d: first in line for the commit event, which wlroots emits once the state is current
-	 * (surface_commit_state(): state moved, texture made, role committed); the other
-	 * listeners (the scene's damage, frame scheduling) react to it after.
-	 */
-	if (debug)
-		wl_list_insert(&surface->events.commit.listener_list, &mark.listener.link);
+	if (timed)
+		clock_gettime(CLOCK_MONOTONIC, &event.unlocking);
+	gate_hold_replaced(gate, surface);
 	/* Cached states apply in commit order: a later one waits for the earlier ones. */
-	wlr_surface_unlock_cached(surface, seq);
-	/*
-	 * Timed when wlroots returns, so that tests/bench/ can time the apply itself, and split
-	 * it: the wakeup (until "woke"), the gate's own work (until "unlocking") and wlroots'
-	 * state apply (until "applied"; the state is current at the commit event). Logged after.
-	 */
-	if (debug) {
-		clock_gettime(CLOCK_MONOTONIC, &applied);
-		wl_list_remove(&mark.listener.link);
-		if (mark.fired)
-			snprintf(current, sizeof(current), ", current at %lld.%09ld",
-				 (long long)mark.at.tv_sec, mark.at.tv_nsec);
-	}
+	wlr_surface_unlock_cached(surface, event.seq);
+	/* Timed when wlroots returns: tests/bench/ times the apply itself. */
+	if (timed)
+		clock_gettime(CLOCK_MONOTONIC, &event.applied);
+	wl_signal_emit(&gate->base.events.applied, &event);
 	/*
 	 * The waiter's fds are closed once the state is applied, not before: the last close of
 	 * a sync_file (its epoll item, its fences) is not part of showing the state.
 	 */
 	gate_wait_free(wait);
-	if (!debug)
-		return;
-	wlr_log(WLR_DEBUG,
-		"surface %p: commit %u released after %.3f ms (%d fence%s, %s%s), applied at "
-		"%lld.%09ld (woke at %lld.%09ld, unlocking at %lld.%09ld%s)",
-		(void *)surface, seq, interval_ms(&start, &woke), fences, fences == 1 ? "" : "s",
-		kind, status < 0 ? ", a fence signalled an error" : "", (long long)applied.tv_sec,
-		applied.tv_nsec, (long long)woke.tv_sec, woke.tv_nsec, (long long)unlocking.tv_sec,
-		unlocking.tv_nsec, current);
 }
 
 static int gate_epoll_readable(int fd, uint32_t mask, void *data)
@@ -309,7 +260,7 @@ static int gate_epoll_readable(int fd, uint32_t mask, void *data)
 	struct epoll_event events[32];
 	int n;
 
-	if (wlr_log_get_verbosity() >= WLR_DEBUG)
+	if (gate_timed(gate))
 		clock_gettime(CLOCK_MONOTONIC, &gate->woke);
 	n = epoll_wait(gate->epoll_fd, events, 32, 0);
 	if (n <= 0)
@@ -511,8 +462,8 @@ static void gate_commit(struct commit_gate *gate, struct wlr_surface *surface)
 	wait = calloc(1, sizeof(*wait));
 	if (!wait)
 		goto err_alloc;
-	if (wlr_log_get_verbosity() >= WLR_DEBUG)
-		clock_gettime(CLOCK_MONOTONIC, &wait->start);
+	if (gate_timed(gate))
+		clock_gettime(CLOCK_MONOTONIC, &wait->committed);
 	wait->waiter = sb_waiter_create(gate_wait_done, wait);
 	if (!wait->waiter)
 		goto err_alloc;
@@ -535,16 +486,11 @@ static void gate_commit(struct commit_gate *gate, struct wlr_surface *surface)
 		}
 	}
 	if (sb_waiter_is_done(wait->waiter)) {
-		wlr_log(WLR_DEBUG, "surface %p: commit applied at once (%s fences signalled)",
-			(void *)surface, wait_kind(wait));
+		wait_event_init(&event, wait, surface, surface->pending.seq);
+		wl_signal_emit(&gate->base.events.ready, &event);
 		goto err_waiter;
 	}
 	if (wait->explicit && dmabuf && hand_to_kms(gate, wait, surface, &attribs)) {
-		wlr_log(WLR_DEBUG,
-			"surface %p: commit %u acquire handed to KMS (%d fence%s imported "
-			"into the dma-buf as a write fence), applied at once",
-			(void *)surface, surface->pending.seq, sb_waiter_pending(wait->waiter),
-			sb_waiter_pending(wait->waiter) == 1 ? "" : "s");
 		wait_event_init(&event, wait, surface, surface->pending.seq);
 		event.fences = sb_waiter_pending(wait->waiter);
 		wl_signal_emit(&gate->base.events.kms_handoff, &event);
@@ -573,9 +519,6 @@ static void gate_commit(struct commit_gate *gate, struct wlr_surface *surface)
 	wait->seq = wlr_surface_lock_pending(surface);
 	wl_list_insert(gs->waits.prev, &wait->link);
 	gate->pending++;
-	wlr_log(WLR_DEBUG, "surface %p: commit %u held (%d fence%s, %d plane%s, %s)",
-		(void *)surface, wait->seq, wait->fences, wait->fences == 1 ? "" : "s",
-		wait->planes, wait->planes == 1 ? "" : "s", wait_kind(wait));
 	wait_event_init(&event, wait, surface, wait->seq);
 	event.dmabuf = dmabuf ? &attribs : NULL;
 	wl_signal_emit(&gate->base.events.wait_begin, &event);
@@ -633,9 +576,11 @@ struct sb_commit_gate *commit_gate_create(struct wl_display *display, enum sb_im
 	if (!gate)
 		return NULL;
 	wl_signal_init(&gate->base.events.commit);
+	wl_signal_init(&gate->base.events.ready);
 	wl_signal_init(&gate->base.events.kms_handoff);
 	wl_signal_init(&gate->base.events.wait_begin);
 	wl_signal_init(&gate->base.events.wait_end);
+	wl_signal_init(&gate->base.events.applied);
 	wl_signal_init(&gate->base.events.destroy);
 	gate->loop = wl_display_get_event_loop(display);
 	gate->mode = mode;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <wayland-server-core.h>
 
@@ -21,8 +22,8 @@ struct wlr_dmabuf_attributes;
 struct wlr_surface;
 
 /*
- * What the gate does with each commit, for its subscribers (the trace): the gate itself does not
- * record it. Each signal's data is given below.
+ * What the gate does with each commit, for its subscribers (the trace, the -d log): the gate
+ * itself neither records nor logs it. Each signal's data is given below.
  */
 struct sb_commit_gate {
 	struct {
@@ -33,6 +34,8 @@ struct sb_commit_gate {
 		 * trace's surface tracks: sb_trace_surface_find).
 		 */
 		struct wl_signal commit;
+		/* sb_gate_wait_event: fences taken, all signalled already: applied at once. */
+		struct wl_signal ready;
 		/* sb_gate_wait_event: the explicit acquire fence went to KMS: applied at once. */
 		struct wl_signal kms_handoff;
 		/* sb_gate_wait_event: the commit is held until its fences signal. */
@@ -42,6 +45,12 @@ struct sb_commit_gate {
 		 * after the subscribers return (wlr_surface_unlock_cached).
 		 */
 		struct wl_signal wait_end;
+		/*
+		 * sb_gate_wait_event: wlr_surface_unlock_cached() returned: the held state (and
+		 * any cached after it) is current and every commit listener has run. A
+		 * subscriber here makes the gate take the event's times.
+		 */
+		struct wl_signal applied;
 		struct wl_signal destroy;
 	} events;
 };
@@ -80,7 +89,15 @@ struct sb_gate_wait_event {
 	int planes; /* dma-buf planes waited on (the implicit forms) */
 	/* wait_begin only: the buffer's planes if it is a dma-buf, else NULL. */
 	const struct wlr_dmabuf_attributes *dmabuf;
-	int status; /* wait_end: < 0 when a fence signalled an error */
+	int status; /* wait_end, applied: < 0 when a fence signalled an error */
+	/*
+	 * wait_end (all but applied) and applied, CLOCK_MONOTONIC: when the gate took the commit,
+	 * when the event loop called the gate for its fences, when the gate was done with it
+	 * (what follows is its subscribers' and wlroots' apply), and when wlroots returned. Taken
+	 * only while events.applied has a subscriber, else zero: a clock read is a syscall where
+	 * the clocksource has no vDSO (the TCG guest), and only the -d log reads them.
+	 */
+	struct timespec committed, woke, unlocking, applied;
 };
 
 /*

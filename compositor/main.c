@@ -38,6 +38,7 @@
 #include "commit_gate.h"
 #include "explicit_sync_v1.h"
 #include "export_dmabuf_v1.h"
+#include "gate_log.h"
 #include "gate_trace.h"
 #include "guards.h"
 #include "kms_out_fence.h"
@@ -465,6 +466,8 @@ int main(int argc, char *argv[])
 	if (!server.gate)
 		goto err_backend;
 	if (server.trace && !gate_trace_subscribe(server.gate, server.trace))
+		goto err_gate;
+	if (debug && !gate_log_subscribe(server.gate))
 		goto err_gate;
 	commit_gate_set_deadline_func(server.gate, server_next_present_ns, &server);
 	commit_gate_set_acquire(server.gate, server.config.sync.acquire, server_surface_can_scanout,

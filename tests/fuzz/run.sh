@@ -18,9 +18,10 @@ cc=${CLANG:-clang}
 declare -A sources=(
 	[config]="tests/fuzz/config_fuzz.c compositor/config.c"
 	[protocol]="tests/fuzz/protocol_fuzz.c compositor/commit_gate.c compositor/explicit_sync_v1.c
-		compositor/linux_dmabuf_v1.c compositor/release.c compositor/subsurface_guard.c
-		compositor/syncobj_v1.c compositor/trace.c compositor/xdg_guard.c bridge/dmabuf.c
-		bridge/log.c bridge/sync_file.c bridge/syncobj.c bridge/util.c bridge/waiter.c
+		compositor/gate_log.c compositor/linux_dmabuf_v1.c compositor/release.c
+		compositor/subsurface_guard.c compositor/syncobj_v1.c compositor/trace.c
+		compositor/xdg_guard.c bridge/dmabuf.c bridge/log.c bridge/sync_file.c bridge/syncobj.c
+		bridge/util.c bridge/waiter.c
 		tests/common/kdev.c build-fuzz/protocols/*.c"
 )
 # Targets that link wlroots: their flags, and the wayland-scanner output (gen_protocols) they use.
