@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,9 +45,7 @@ struct commit_gate {
 	struct wl_event_source *epoll_source;
 	struct epoll_event *batch; /* the events being dispatched: destroyed waits are cleared */
 	int batch_n;
-	struct wl_array replaced; /* struct wlr_buffer *: shown buffers of applied states */
-	struct wl_event_source *drop_idle; /* drops them at the end of this loop iteration */
-	struct timespec woke;		   /* timed: when the event loop called us for this batch */
+	struct timespec woke; /* timed: when the event loop called us for this batch */
 };
 
 /* A surface with held commits, attached to the wlr_surface so that it dies with it. */
@@ -181,43 +177,6 @@ static void wait_event_init(struct sb_gate_wait_event *event, const struct gate_
 	};
 }
 
-static void gate_drop_replaced(void *data)
-{
-	struct commit_gate *gate = data;
-	struct wl_array replaced = gate->replaced;
-	struct wlr_buffer **buffer;
-
-	gate->drop_idle = NULL; /* an idle source goes once dispatched */
-	wl_array_init(&gate->replaced);
-	wl_array_for_each(buffer, &replaced)
-		wlr_buffer_unlock(*buffer);
-	wl_array_release(&replaced);
-}
-
-/*
- * wlroots 0.15 drops the buffer a state replaces inside the apply (surface_apply_damage()): the
- * old texture is destroyed, the client's buffer released and wl_buffer.release queued, around
- * 40 % of the apply under TCG (tests/bench/README.md). None of it is part of showing the new
- * state. A lock held across the apply moves it to the end of the same loop iteration, before
- * the clients are flushed, so the client hears of the release no later (release.c answers its
- * releases the same way). A dma-buf state never reuses the old texture
- * (wlr_client_buffer_apply_damage() is for wl_shm), so the lock costs no upload.
- */
-static void gate_hold_replaced(struct commit_gate *gate, struct wlr_surface *surface)
-{
-	struct wlr_buffer **slot;
-
-	if (!surface->buffer)
-		return;
-	if (!gate->drop_idle)
-		gate->drop_idle = wl_event_loop_add_idle(gate->loop, gate_drop_replaced, gate);
-	if (!gate->drop_idle)
-		return; /* no memory: wlroots drops it in the apply, as it would anyway */
-	slot = wl_array_add(&gate->replaced, sizeof(*slot));
-	if (slot)
-		*slot = wlr_buffer_lock(&surface->buffer->base);
-}
-
 /* Whether the events carry times (sb_gate_wait_event): only for a subscriber of applied. */
 static bool gate_timed(const struct commit_gate *gate)
 {
@@ -240,7 +199,6 @@ static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
 	wl_signal_emit(&gate->base.events.wait_end, &event);
 	if (timed)
 		clock_gettime(CLOCK_MONOTONIC, &event.unlocking);
-	gate_hold_replaced(gate, surface);
 	/* Cached states apply in commit order: a later one waits for the earlier ones. */
 	wlr_surface_unlock_cached(surface, event.seq);
 	/* Timed when wlroots returns: tests/bench/ times the apply itself. */
@@ -586,7 +544,6 @@ struct sb_commit_gate *commit_gate_create(struct wl_display *display, enum sb_im
 	gate->mode = mode;
 	wl_list_init(&gate->surfaces);
 	wl_list_init(&gate->sources);
-	wl_array_init(&gate->replaced);
 	gate->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (gate->epoll_fd < 0)
 		goto err_free;
@@ -620,11 +577,6 @@ void commit_gate_destroy(struct sb_commit_gate *base)
 	wl_signal_emit(&base->events.destroy, base);
 	wl_list_for_each_safe(gs, tmp, &gate->surfaces, link)
 		gate_surface_destroy(gs);
-	if (gate->drop_idle) {
-		wl_event_source_remove(gate->drop_idle);
-		gate_drop_replaced(gate);
-	}
-	wl_array_release(&gate->replaced);
 	wl_list_remove(&gate->sources);
 	wl_protocol_logger_destroy(gate->logger);
 	wl_event_source_remove(gate->epoll_source);

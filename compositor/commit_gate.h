@@ -22,8 +22,8 @@ struct wlr_dmabuf_attributes;
 struct wlr_surface;
 
 /*
- * What the gate does with each commit, for its subscribers (the trace, the -d log): the gate
- * itself neither records nor logs it. Each signal's data is given below.
+ * What the gate does with each commit, for its subscribers (the trace, the -d log, the release
+ * path): the gate itself neither records nor logs it. Each signal's data is given below.
  */
 struct sb_commit_gate {
 	struct {
@@ -91,11 +91,11 @@ struct sb_gate_wait_event {
 	const struct wlr_dmabuf_attributes *dmabuf;
 	int status; /* wait_end, applied: < 0 when a fence signalled an error */
 	/*
-	 * wait_end (all but applied) and applied, CLOCK_MONOTONIC: when the gate took the commit,
-	 * when the event loop called the gate for its fences, when the gate was done with it
-	 * (what follows is its subscribers' and wlroots' apply), and when wlroots returned. Taken
-	 * only while events.applied has a subscriber, else zero: a clock read is a syscall where
-	 * the clocksource has no vDSO (the TCG guest), and only the -d log reads them.
+	 * applied, CLOCK_MONOTONIC: when the gate took the commit, when the event loop called the
+	 * gate for its fences, when the gate and its wait_end subscribers were done (what follows
+	 * is wlroots' apply), and when wlroots returned. Taken only while events.applied has a
+	 * subscriber, else zero: a clock read is a syscall where the clocksource has no vDSO (the
+	 * TCG guest), and only the -d log reads them.
 	 */
 	struct timespec committed, woke, unlocking, applied;
 };

@@ -45,6 +45,7 @@
 #include "linux-drm-syncobj-v1-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-protocol.h"
 #include "linux_dmabuf_v1.h"
+#include "release.h"
 #include "syncobj_v1.h"
 #include "xdg-shell-protocol.h"
 
@@ -346,7 +347,8 @@ static struct fuzz_server *server_create(void)
 	if (!sb_xdg_guard_create(s->display) || !sb_subsurface_guard_create(s->display))
 		__builtin_trap();
 	s->gate = commit_gate_create(s->display, SB_IMPLICIT_SNAPSHOT);
-	if (!s->gate || !sb_explicit_sync_v1_create(s->display, s->gate))
+	if (!s->gate || !sb_release_hold_replaced(s->gate, s->loop) ||
+	    !sb_explicit_sync_v1_create(s->display, s->gate))
 		__builtin_trap();
 	/* SB_FUZZ_VERBOSE: the gate's -d lines as the compositor logs them. */
 	if (s->verbose && !gate_log_subscribe(s->gate))
