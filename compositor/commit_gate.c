@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,18 +17,18 @@
 #include <syncbridge/waiter.h>
 
 #include "commit_gate.h"
-#include "trace.h"
 
 /* wl_surface.commit: the seventh request of wl_surface in wayland.xml. */
 #define WL_SURFACE_COMMIT_OPCODE 6
 
-struct sb_commit_gate {
+/* The gate: the public part (its events) first, the rest commit_gate.c's own. */
+struct commit_gate {
+	struct sb_commit_gate base;
 	struct wl_event_loop *loop;
 	struct wl_protocol_logger *logger;
 	enum sb_implicit_mode mode;
 	struct wl_list surfaces; /* gate_surface.link */
 	struct wl_list sources;	 /* sb_gate_source.link */
-	struct sb_trace *trace;
 	sb_gate_deadline_func_t deadline_func;
 	void *deadline_data;
 	enum sb_acquire_mode acquire;
@@ -47,14 +45,12 @@ struct sb_commit_gate {
 	struct wl_event_source *epoll_source;
 	struct epoll_event *batch; /* the events being dispatched: destroyed waits are cleared */
 	int batch_n;
-	struct wl_array replaced; /* struct wlr_buffer *: shown buffers of applied states */
-	struct wl_event_source *drop_idle; /* drops them at the end of this loop iteration */
-	struct timespec woke;		   /* -d: when the event loop called us for this batch */
+	struct timespec woke; /* timed: when the event loop called us for this batch */
 };
 
 /* A surface with held commits, attached to the wlr_surface so that it dies with it. */
 struct gate_surface {
-	struct sb_commit_gate *gate;
+	struct commit_gate *gate;
 	struct wlr_surface *surface;
 	struct wlr_addon addon;
 	struct wl_list waits; /* gate_wait.link, oldest first */
@@ -72,14 +68,14 @@ struct gate_wait {
 	int fences; /* fences the waiter had pending when the commit was held */
 	bool exact;
 	bool explicit;
-	struct timespec start;
+	struct timespec committed; /* timed: when the gate took the commit */
 	struct wl_list link;
 };
 
 /* Takes a wait out of the gate's books; no syscall unless its registration is still armed. */
 static void gate_wait_detach(struct gate_wait *wait)
 {
-	struct sb_commit_gate *gate = wait->gs->gate;
+	struct commit_gate *gate = wait->gs->gate;
 
 	gate->pending--;
 	/*
@@ -130,8 +126,7 @@ static const struct wlr_addon_interface gate_surface_addon_impl = {
 	.destroy = gate_surface_addon_destroy,
 };
 
-static struct gate_surface *gate_surface_get(struct sb_commit_gate *gate,
-					     struct wlr_surface *surface)
+static struct gate_surface *gate_surface_get(struct commit_gate *gate, struct wlr_surface *surface)
 {
 	struct wlr_addon *addon = wlr_addon_find(&surface->addons, gate, &gate_surface_addon_impl);
 	struct gate_surface *gs;
@@ -149,144 +144,81 @@ static struct gate_surface *gate_surface_get(struct sb_commit_gate *gate,
 	return gs;
 }
 
-static double interval_ms(const struct timespec *start, const struct timespec *end)
-{
-	return (double)(end->tv_sec - start->tv_sec) * 1e3 +
-	       (double)(end->tv_nsec - start->tv_nsec) / 1e6;
-}
-
-/* A wait's id in --trace: unique over the run (a freed wait's address is not). */
-static uint64_t trace_wait_id(uint64_t track, uint32_t seq)
-{
-	return track << 32 | seq;
-}
-
-static const char *wait_kind(const struct gate_wait *wait)
+static enum sb_gate_form wait_form(const struct gate_wait *wait)
 {
 	if (wait->explicit)
+		return SB_GATE_FORM_EXPLICIT;
+	return wait->exact ? SB_GATE_FORM_SNAPSHOT : SB_GATE_FORM_POLL;
+}
+
+const char *commit_gate_form_name(enum sb_gate_form form)
+{
+	switch (form) {
+	case SB_GATE_FORM_EXPLICIT:
 		return "explicit";
-	return wait->exact ? "snapshot" : "poll";
+	case SB_GATE_FORM_SNAPSHOT:
+		return "snapshot";
+	case SB_GATE_FORM_POLL:
+		return "poll";
+	}
+	return "?";
 }
 
-static void gate_drop_replaced(void *data)
+/* What subscribers are told of a wait; fields that belong to one event are the caller's. */
+static void wait_event_init(struct sb_gate_wait_event *event, const struct gate_wait *wait,
+			    struct wlr_surface *surface, uint32_t seq)
 {
-	struct sb_commit_gate *gate = data;
-	struct wl_array replaced = gate->replaced;
-	struct wlr_buffer **buffer;
-
-	gate->drop_idle = NULL; /* an idle source goes once dispatched */
-	wl_array_init(&gate->replaced);
-	wl_array_for_each(buffer, &replaced)
-		wlr_buffer_unlock(*buffer);
-	wl_array_release(&replaced);
+	*event = (struct sb_gate_wait_event){
+		.surface = surface,
+		.seq = seq,
+		.form = wait_form(wait),
+		.fences = wait->fences,
+		.planes = wait->planes,
+	};
 }
 
-/*
- * wlroots 0.15 drops the buffer a state replaces inside the apply (surface_apply_damage()): the
- * old texture is destroyed, the client's buffer released and wl_buffer.release queued, around
- * 40 % of the apply under TCG (tests/bench/README.md). None of it is part of showing the new
- * state. A lock held across the apply moves it to the end of the same loop iteration, before
- * the clients are flushed, so the client hears of the release no later (release.c answers its
- * releases the same way). A dma-buf state never reuses the old texture
- * (wlr_client_buffer_apply_damage() is for wl_shm), so the lock costs no upload.
- */
-static void gate_hold_replaced(struct sb_commit_gate *gate, struct wlr_surface *surface)
+/* Whether the events carry times (sb_gate_wait_event): only for a subscriber of applied. */
+static bool gate_timed(const struct commit_gate *gate)
 {
-	struct wlr_buffer **slot;
-
-	if (!surface->buffer)
-		return;
-	if (!gate->drop_idle)
-		gate->drop_idle = wl_event_loop_add_idle(gate->loop, gate_drop_replaced, gate);
-	if (!gate->drop_idle)
-		return; /* no memory: wlroots drops it in the apply, as it would anyway */
-	slot = wl_array_add(&gate->replaced, sizeof(*slot));
-	if (slot)
-		*slot = wlr_buffer_lock(&surface->buffer->base);
-}
-
-/* -d only: when wlroots emitted wlr_surface.events.commit, i.e. the new state is current. */
-struct state_mark {
-	struct wl_listener listener;
-	struct timespec at;
-	bool fired;
-};
-
-static void state_mark_notify(struct wl_listener *listener, void *data)
-{
-	struct state_mark *mark = wl_container_of(listener, mark, listener);
-
-	clock_gettime(CLOCK_MONOTONIC, &mark->at);
-	mark->fired = true;
+	return !wl_list_empty(&gate->base.events.applied.listener_list);
 }
 
 static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
 {
 	struct gate_wait *wait = data;
+	struct commit_gate *gate = wait->gs->gate;
 	struct wlr_surface *surface = wait->gs->surface;
-	uint32_t seq = wait->seq;
-	const char *kind = wait_kind(wait);
-	int fences = wait->fences;
-	/* -d only: the wait is timed until the loop called the gate for it. */
-	struct timespec start = wait->start, woke = wait->gs->gate->woke, unlocking, applied;
-	bool debug = wlr_log_get_verbosity() >= WLR_DEBUG;
-	struct state_mark mark = {.listener.notify = state_mark_notify};
-	char current[48] = "";
+	bool timed = gate_timed(gate);
+	struct sb_gate_wait_event event;
 
-	if (SB_TRACE && wait->gs->gate->trace) {
-		uint64_t track = sb_trace_surface_track(wait->gs->gate->trace, surface);
-
-		sb_trace_end(wait->gs->gate->trace, track, "wait", trace_wait_id(track, seq),
-			     "\"commit\":%u,\"status\":%d", seq, status);
-	}
+	wait_event_init(&event, wait, surface, wait->seq);
+	event.status = status;
+	event.committed = wait->committed;
+	event.woke = gate->woke;
 	gate_wait_detach(wait);
-	if (debug)
-		clock_gettime(CLOCK_MONOTONIC, &unlocking);
-	gate_hold_replaced(wait->gs->gate, surface);
-	/*
-	 * -d: first in line for the commit event, which wlroots emits once the state is current
-	 * (surface_commit_state(): state moved, texture made, role committed); the other
-	 * listeners (the scene's damage, frame scheduling) react to it after.
-	 */
-	if (debug)
-		wl_list_insert(&surface->events.commit.listener_list, &mark.listener.link);
+	wl_signal_emit(&gate->base.events.wait_end, &event);
+	if (timed)
+		clock_gettime(CLOCK_MONOTONIC, &event.unlocking);
 	/* Cached states apply in commit order: a later one waits for the earlier ones. */
-	wlr_surface_unlock_cached(surface, seq);
-	/*
-	 * Timed when wlroots returns, so that tests/bench/ can time the apply itself, and split
-	 * it: the wakeup (until "woke"), the gate's own work (until "unlocking") and wlroots'
-	 * state apply (until "applied"; the state is current at the commit event). Logged after.
-	 */
-	if (debug) {
-		clock_gettime(CLOCK_MONOTONIC, &applied);
-		wl_list_remove(&mark.listener.link);
-		if (mark.fired)
-			snprintf(current, sizeof(current), ", current at %lld.%09ld",
-				 (long long)mark.at.tv_sec, mark.at.tv_nsec);
-	}
+	wlr_surface_unlock_cached(surface, event.seq);
+	/* Timed when wlroots returns: tests/bench/ times the apply itself. */
+	if (timed)
+		clock_gettime(CLOCK_MONOTONIC, &event.applied);
+	wl_signal_emit(&gate->base.events.applied, &event);
 	/*
 	 * The waiter's fds are closed once the state is applied, not before: the last close of
 	 * a sync_file (its epoll item, its fences) is not part of showing the state.
 	 */
 	gate_wait_free(wait);
-	if (!debug)
-		return;
-	wlr_log(WLR_DEBUG,
-		"surface %p: commit %u released after %.3f ms (%d fence%s, %s%s), applied at "
-		"%lld.%09ld (woke at %lld.%09ld, unlocking at %lld.%09ld%s)",
-		(void *)surface, seq, interval_ms(&start, &woke), fences, fences == 1 ? "" : "s",
-		kind, status < 0 ? ", a fence signalled an error" : "", (long long)applied.tv_sec,
-		applied.tv_nsec, (long long)woke.tv_sec, woke.tv_nsec, (long long)unlocking.tv_sec,
-		unlocking.tv_nsec, current);
 }
 
 static int gate_epoll_readable(int fd, uint32_t mask, void *data)
 {
-	struct sb_commit_gate *gate = data;
+	struct commit_gate *gate = data;
 	struct epoll_event events[32];
 	int n;
 
-	if (wlr_log_get_verbosity() >= WLR_DEBUG)
+	if (gate_timed(gate))
 		clock_gettime(CLOCK_MONOTONIC, &gate->woke);
 	n = epoll_wait(gate->epoll_fd, events, 32, 0);
 	if (n <= 0)
@@ -317,7 +249,7 @@ static int gate_epoll_readable(int fd, uint32_t mask, void *data)
 }
 
 /* Adds the fences of every plane; returns planes added, or -1. */
-static int add_planes(struct sb_commit_gate *gate, struct gate_wait *wait,
+static int add_planes(struct commit_gate *gate, struct gate_wait *wait,
 		      const struct wlr_dmabuf_attributes *attribs)
 {
 	/*
@@ -351,50 +283,17 @@ static int add_planes(struct sb_commit_gate *gate, struct gate_wait *wait,
 	return wait->planes;
 }
 
-/* --trace: the commit, and what its buffer was. */
-static void trace_commit(struct sb_trace *trace, struct wlr_surface *surface, bool dmabuf)
+/* What the commit attaches; *attribs is set for a dma-buf. */
+static enum sb_gate_buffer commit_buffer(struct wlr_surface *surface,
+					 struct wlr_dmabuf_attributes *attribs)
 {
-	const char *buffer = "none";
-
-	if (surface->pending.committed & WLR_SURFACE_STATE_BUFFER)
-		buffer = !surface->pending.buffer ? "null" : dmabuf ? "dmabuf" : "other";
-	sb_trace_instant(trace, sb_trace_surface_track(trace, surface), "commit",
-			 "\"seq\":%u,\"buffer\":\"%s\"", surface->pending.seq, buffer);
-}
-
-/*
- * --trace: the wait of a held commit, with the fences it waits for by driver and timeline
- * (SYNC_IOC_FILE_INFO). For an implicit wait that takes one more export: only when tracing.
- */
-static void trace_wait_begin(struct sb_trace *trace, struct wlr_surface *surface,
-			     struct gate_wait *wait, const struct wlr_dmabuf_attributes *attribs)
-{
-	char names[256] = "", escaped[512];
-	size_t len = 0;
-
-	if (!wait->explicit && attribs) {
-		struct sb_sync_file *fence =
-			sb_dmabuf_export_sync_file(attribs->fd[0], SB_ACCESS_READ);
-		struct sb_sync_file_info info;
-
-		if (fence && sb_sync_file_get_info(fence, &info) == 0) {
-			for (uint32_t i = 0; i < info.num_fences && len < sizeof(names); i++) {
-				if (info.fences[i].status != 0)
-					continue; /* already signalled: not what the commit waits for */
-				len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s/%s",
-							len ? " " : "", info.fences[i].driver_name,
-							info.fences[i].timeline_name);
-			}
-			sb_sync_file_info_finish(&info);
-		}
-		sb_sync_file_destroy(fence);
-	}
-	uint64_t track = sb_trace_surface_track(trace, surface);
-
-	sb_trace_begin(trace, track, "wait", trace_wait_id(track, wait->seq),
-		       "\"commit\":%u,\"form\":\"%s\",\"fences\":%d,\"planes\":%d,\"names\":\"%s\"",
-		       wait->seq, wait_kind(wait), wait->fences, wait->planes,
-		       sb_trace_str(escaped, sizeof(escaped), names));
+	if (!(surface->pending.committed & WLR_SURFACE_STATE_BUFFER))
+		return SB_GATE_BUFFER_NONE;
+	if (!surface->pending.buffer)
+		return SB_GATE_BUFFER_NULL;
+	if (wlr_buffer_get_dmabuf(surface->pending.buffer, attribs))
+		return SB_GATE_BUFFER_DMABUF;
+	return SB_GATE_BUFFER_OTHER;
 }
 
 /*
@@ -437,7 +336,7 @@ static bool out_of_resources(int err)
 }
 
 /* Asks the explicit-sync servers; returns 1 if one took the commit, 0 if none, -1 on an error. */
-static bool sources_interested(struct sb_commit_gate *gate, struct wlr_surface *surface)
+static bool sources_interested(struct commit_gate *gate, struct wlr_surface *surface)
 {
 	struct sb_gate_source *source;
 
@@ -447,7 +346,7 @@ static bool sources_interested(struct sb_commit_gate *gate, struct wlr_surface *
 	return false;
 }
 
-static int ask_sources(struct sb_commit_gate *gate, struct wlr_surface *surface,
+static int ask_sources(struct commit_gate *gate, struct wlr_surface *surface,
 		       struct gate_wait *wait)
 {
 	struct sb_gate_source *source;
@@ -465,7 +364,7 @@ static int ask_sources(struct sb_commit_gate *gate, struct wlr_surface *surface,
  * acquire=kms: the commit's explicit fence goes into its dma-buf as a write fence, for KMS to wait
  * on, and the commit is not held. True if every plane took it.
  */
-static bool hand_to_kms(struct sb_commit_gate *gate, struct gate_wait *wait,
+static bool hand_to_kms(struct commit_gate *gate, struct gate_wait *wait,
 			struct wlr_surface *surface, const struct wlr_dmabuf_attributes *attribs)
 {
 	struct sb_sync_file *fence;
@@ -493,18 +392,21 @@ static bool hand_to_kms(struct sb_commit_gate *gate, struct gate_wait *wait,
 	return ok;
 }
 
-static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface)
+static void gate_commit(struct commit_gate *gate, struct wlr_surface *surface)
 {
 	struct wlr_dmabuf_attributes attribs;
-	bool dmabuf = false;
+	struct sb_gate_commit_event commit = {
+		.surface = surface,
+		.seq = surface->pending.seq,
+		.buffer = commit_buffer(surface, &attribs),
+	};
+	bool dmabuf = commit.buffer == SB_GATE_BUFFER_DMABUF;
+	struct sb_gate_wait_event event;
 	struct gate_surface *gs;
 	struct gate_wait *wait;
 	int ret;
 
-	if ((surface->pending.committed & WLR_SURFACE_STATE_BUFFER) && surface->pending.buffer)
-		dmabuf = wlr_buffer_get_dmabuf(surface->pending.buffer, &attribs);
-	if (SB_TRACE && gate->trace)
-		trace_commit(gate->trace, surface, dmabuf);
+	wl_signal_emit(&gate->base.events.commit, &commit);
 	if (!wl_list_empty(&surface->cached) && queue_full(surface)) {
 		wl_client_post_implementation_error(
 			wl_resource_get_client(surface->resource),
@@ -518,8 +420,8 @@ static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface
 	wait = calloc(1, sizeof(*wait));
 	if (!wait)
 		goto err_alloc;
-	if (wlr_log_get_verbosity() >= WLR_DEBUG)
-		clock_gettime(CLOCK_MONOTONIC, &wait->start);
+	if (gate_timed(gate))
+		clock_gettime(CLOCK_MONOTONIC, &wait->committed);
 	wait->waiter = sb_waiter_create(gate_wait_done, wait);
 	if (!wait->waiter)
 		goto err_alloc;
@@ -542,20 +444,14 @@ static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface
 		}
 	}
 	if (sb_waiter_is_done(wait->waiter)) {
-		wlr_log(WLR_DEBUG, "surface %p: commit applied at once (%s fences signalled)",
-			(void *)surface, wait_kind(wait));
+		wait_event_init(&event, wait, surface, surface->pending.seq);
+		wl_signal_emit(&gate->base.events.ready, &event);
 		goto err_waiter;
 	}
 	if (wait->explicit && dmabuf && hand_to_kms(gate, wait, surface, &attribs)) {
-		wlr_log(WLR_DEBUG,
-			"surface %p: commit %u acquire handed to KMS (%d fence%s imported "
-			"into the dma-buf as a write fence), applied at once",
-			(void *)surface, surface->pending.seq, sb_waiter_pending(wait->waiter),
-			sb_waiter_pending(wait->waiter) == 1 ? "" : "s");
-		if (SB_TRACE && gate->trace)
-			sb_trace_instant(gate->trace, sb_trace_surface_track(gate->trace, surface),
-					 "acquire handed to KMS", "\"seq\":%u",
-					 surface->pending.seq);
+		wait_event_init(&event, wait, surface, surface->pending.seq);
+		event.fences = sb_waiter_pending(wait->waiter);
+		wl_signal_emit(&gate->base.events.kms_handoff, &event);
 		goto err_waiter;
 	}
 	gs = gate_surface_get(gate, surface);
@@ -579,13 +475,11 @@ static void gate_commit(struct sb_commit_gate *gate, struct wlr_surface *surface
 	}
 	wait->armed = true;
 	wait->seq = wlr_surface_lock_pending(surface);
-	if (SB_TRACE && gate->trace)
-		trace_wait_begin(gate->trace, surface, wait, dmabuf ? &attribs : NULL);
 	wl_list_insert(gs->waits.prev, &wait->link);
 	gate->pending++;
-	wlr_log(WLR_DEBUG, "surface %p: commit %u held (%d fence%s, %d plane%s, %s)",
-		(void *)surface, wait->seq, wait->fences, wait->fences == 1 ? "" : "s",
-		wait->planes, wait->planes == 1 ? "" : "s", wait_kind(wait));
+	wait_event_init(&event, wait, surface, wait->seq);
+	event.dmabuf = dmabuf ? &attribs : NULL;
+	wl_signal_emit(&gate->base.events.wait_begin, &event);
 	return;
 
 err_waiter:
@@ -613,7 +507,7 @@ err_alloc:
 static void gate_logger(void *data, enum wl_protocol_logger_type type,
 			const struct wl_protocol_logger_message *message)
 {
-	struct sb_commit_gate *gate = data;
+	struct commit_gate *gate = data;
 
 	/*
 	 * Called for every message of every client: libwayland passes the interface's own
@@ -625,17 +519,31 @@ static void gate_logger(void *data, enum wl_protocol_logger_type type,
 	gate_commit(gate, wlr_surface_from_resource(message->resource));
 }
 
+/* The public functions' gate: every gate is a commit_gate. */
+static struct commit_gate *commit_gate_from_base(const struct sb_commit_gate *base)
+{
+	struct commit_gate *gate = wl_container_of(base, gate, base);
+
+	return gate;
+}
+
 struct sb_commit_gate *commit_gate_create(struct wl_display *display, enum sb_implicit_mode mode)
 {
-	struct sb_commit_gate *gate = calloc(1, sizeof(*gate));
+	struct commit_gate *gate = calloc(1, sizeof(*gate));
 
 	if (!gate)
 		return NULL;
+	wl_signal_init(&gate->base.events.commit);
+	wl_signal_init(&gate->base.events.ready);
+	wl_signal_init(&gate->base.events.kms_handoff);
+	wl_signal_init(&gate->base.events.wait_begin);
+	wl_signal_init(&gate->base.events.wait_end);
+	wl_signal_init(&gate->base.events.applied);
+	wl_signal_init(&gate->base.events.destroy);
 	gate->loop = wl_display_get_event_loop(display);
 	gate->mode = mode;
 	wl_list_init(&gate->surfaces);
 	wl_list_init(&gate->sources);
-	wl_array_init(&gate->replaced);
 	gate->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (gate->epoll_fd < 0)
 		goto err_free;
@@ -647,7 +555,7 @@ struct sb_commit_gate *commit_gate_create(struct wl_display *display, enum sb_im
 	gate->logger = wl_display_add_protocol_logger(display, gate_logger, gate);
 	if (!gate->logger)
 		goto err_source;
-	return gate;
+	return &gate->base;
 
 err_source:
 	wl_event_source_remove(gate->epoll_source);
@@ -658,19 +566,17 @@ err_free:
 	return NULL;
 }
 
-void commit_gate_destroy(struct sb_commit_gate *gate)
+void commit_gate_destroy(struct sb_commit_gate *base)
 {
+	struct commit_gate *gate;
 	struct gate_surface *gs, *tmp;
 
-	if (!gate)
+	if (!base)
 		return;
+	gate = commit_gate_from_base(base);
+	wl_signal_emit(&base->events.destroy, base);
 	wl_list_for_each_safe(gs, tmp, &gate->surfaces, link)
 		gate_surface_destroy(gs);
-	if (gate->drop_idle) {
-		wl_event_source_remove(gate->drop_idle);
-		gate_drop_replaced(gate);
-	}
-	wl_array_release(&gate->replaced);
 	wl_list_remove(&gate->sources);
 	wl_protocol_logger_destroy(gate->logger);
 	wl_event_source_remove(gate->epoll_source);
@@ -678,8 +584,10 @@ void commit_gate_destroy(struct sb_commit_gate *gate)
 	free(gate);
 }
 
-void commit_gate_add_source(struct sb_commit_gate *gate, struct sb_gate_source *source)
+void commit_gate_add_source(struct sb_commit_gate *base, struct sb_gate_source *source)
 {
+	struct commit_gate *gate = commit_gate_from_base(base);
+
 	wl_list_insert(gate->sources.prev, &source->link);
 }
 
@@ -689,27 +597,26 @@ void commit_gate_remove_source(struct sb_gate_source *source)
 	wl_list_init(&source->link);
 }
 
-void commit_gate_set_deadline_func(struct sb_commit_gate *gate, sb_gate_deadline_func_t func,
+void commit_gate_set_deadline_func(struct sb_commit_gate *base, sb_gate_deadline_func_t func,
 				   void *data)
 {
+	struct commit_gate *gate = commit_gate_from_base(base);
+
 	gate->deadline_func = func;
 	gate->deadline_data = data;
 }
 
-void commit_gate_set_acquire(struct sb_commit_gate *gate, enum sb_acquire_mode mode,
+void commit_gate_set_acquire(struct sb_commit_gate *base, enum sb_acquire_mode mode,
 			     sb_gate_scanout_func_t scanout_func, void *data)
 {
+	struct commit_gate *gate = commit_gate_from_base(base);
+
 	gate->acquire = mode;
 	gate->scanout_func = scanout_func;
 	gate->scanout_data = data;
 }
 
-int commit_gate_pending(const struct sb_commit_gate *gate)
+int commit_gate_pending(const struct sb_commit_gate *base)
 {
-	return gate->pending;
-}
-
-void commit_gate_set_trace(struct sb_commit_gate *gate, struct sb_trace *trace)
-{
-	gate->trace = trace;
+	return commit_gate_from_base(base)->pending;
 }

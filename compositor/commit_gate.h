@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <wayland-server-core.h>
 
@@ -15,10 +16,89 @@
  * GPU work the client queues later cannot delay the frame; the surface state is held with
  * wlr_surface_lock_pending() and released from the event loop, which never blocks.
  */
-struct sb_commit_gate;
 struct sb_waiter;
 struct wlr_buffer;
+struct wlr_dmabuf_attributes;
 struct wlr_surface;
+
+/*
+ * What the gate does with each commit, for its subscribers (the trace, the -d log, the release
+ * path): the gate itself neither records nor logs it. Each signal's data is given below.
+ */
+struct sb_commit_gate {
+	struct {
+		/*
+		 * sb_gate_commit_event: every wl_surface.commit, before the gate decides anything
+		 * and before it asks the explicit-sync servers (struct sb_gate_source) about it,
+		 * so a subscriber can set up per-surface state those servers look up (the
+		 * trace's surface tracks: sb_trace_surface_find).
+		 */
+		struct wl_signal commit;
+		/* sb_gate_wait_event: fences taken, all signalled already: applied at once. */
+		struct wl_signal ready;
+		/* sb_gate_wait_event: the explicit acquire fence went to KMS: applied at once. */
+		struct wl_signal kms_handoff;
+		/* sb_gate_wait_event: the commit is held until its fences signal. */
+		struct wl_signal wait_begin;
+		/*
+		 * sb_gate_wait_event: a held commit's fences signalled; its state is applied right
+		 * after the subscribers return (wlr_surface_unlock_cached).
+		 */
+		struct wl_signal wait_end;
+		/*
+		 * sb_gate_wait_event: wlr_surface_unlock_cached() returned: the held state (and
+		 * any cached after it) is current and every commit listener has run. A
+		 * subscriber here makes the gate take the event's times.
+		 */
+		struct wl_signal applied;
+		struct wl_signal destroy;
+	} events;
+};
+
+/* sb_commit_gate.events.commit */
+enum sb_gate_buffer {
+	SB_GATE_BUFFER_NONE,   /* the commit attaches no buffer */
+	SB_GATE_BUFFER_NULL,   /* it attaches NULL: the surface is unmapped */
+	SB_GATE_BUFFER_DMABUF, /* a dma-buf: it carries implicit fences */
+	SB_GATE_BUFFER_OTHER,  /* wl_shm or another kind: nothing to wait for */
+};
+
+struct sb_gate_commit_event {
+	struct wlr_surface *surface;
+	uint32_t seq; /* the commit's wlr_surface_state.seq */
+	enum sb_gate_buffer buffer;
+};
+
+/* What a commit's wait is on. */
+enum sb_gate_form {
+	SB_GATE_FORM_EXPLICIT, /* an explicit-sync server's acquire fence or point */
+	SB_GATE_FORM_SNAPSHOT, /* the dma-buf's fences at commit (DMA_BUF_IOCTL_EXPORT_SYNC_FILE) */
+	SB_GATE_FORM_POLL,     /* poll(dma-buf): fences added after the commit delay it too */
+};
+
+/* The form's name in the trace and the -d log. */
+const char *commit_gate_form_name(enum sb_gate_form form);
+
+/* The other events: one commit the gate took fences for. */
+struct sb_gate_wait_event {
+	struct wlr_surface *surface;
+	uint32_t seq;
+	enum sb_gate_form form;
+	/* Fences pending when the commit was held; kms_handoff: the fences handed to KMS. */
+	int fences;
+	int planes; /* dma-buf planes waited on (the implicit forms) */
+	/* wait_begin only: the buffer's planes if it is a dma-buf, else NULL. */
+	const struct wlr_dmabuf_attributes *dmabuf;
+	int status; /* wait_end, applied: < 0 when a fence signalled an error */
+	/*
+	 * applied, CLOCK_MONOTONIC: when the gate took the commit, when the event loop called the
+	 * gate for its fences, when the gate and its wait_end subscribers were done (what follows
+	 * is wlroots' apply), and when wlroots returned. Taken only while events.applied has a
+	 * subscriber, else zero: a clock read is a syscall where the clocksource has no vDSO (the
+	 * TCG guest), and only the -d log reads them.
+	 */
+	struct timespec committed, woke, unlocking, applied;
+};
 
 /*
  * An explicit-sync protocol server (syncobj_v1.c, explicit_sync_v1.c). At wl_surface.commit, before
@@ -54,9 +134,6 @@ void commit_gate_destroy(struct sb_commit_gate *gate);
 
 void commit_gate_add_source(struct sb_commit_gate *gate, struct sb_gate_source *source);
 void commit_gate_remove_source(struct sb_gate_source *source);
-struct sb_trace;
-/* Commits, waits and their fences go to trace (NULL: off). */
-void commit_gate_set_trace(struct sb_commit_gate *gate, struct sb_trace *trace);
 void commit_gate_set_deadline_func(struct sb_commit_gate *gate, sb_gate_deadline_func_t func,
 				   void *data);
 

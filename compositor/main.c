@@ -39,9 +39,12 @@
 #include "commit_gate.h"
 #include "explicit_sync_v1.h"
 #include "export_dmabuf_v1.h"
+#include "gate_log.h"
+#include "gate_trace.h"
 #include "guards.h"
 #include "kms_out_fence.h"
 #include "linux_dmabuf_v1.h"
+#include "release.h"
 #include "render_fence.h"
 #include "screencopy_v1.h"
 #include "server.h"
@@ -467,7 +470,12 @@ int main(int argc, char *argv[])
 	server.gate = commit_gate_create(server.display, server.config.sync.implicit);
 	if (!server.gate)
 		goto err_backend;
-	commit_gate_set_trace(server.gate, server.trace);
+	if (server.trace && !gate_trace_subscribe(server.gate, server.trace))
+		goto err_gate;
+	if (debug && !gate_log_subscribe(server.gate))
+		goto err_gate;
+	if (!sb_release_hold_replaced(server.gate, server.loop))
+		goto err_gate;
 	commit_gate_set_deadline_func(server.gate, server_next_present_ns, &server);
 	commit_gate_set_acquire(server.gate, server.config.sync.acquire, server_surface_can_scanout,
 				&server);

@@ -3,11 +3,13 @@
 
 #include <wlr/render/dmabuf.h>
 #include <wlr/types/wlr_buffer.h>
+#include <wlr/types/wlr_surface.h>
 #include <wlr/util/log.h>
 
 #include <syncbridge/dmabuf.h>
 #include <syncbridge/sync_file.h>
 
+#include "commit_gate.h"
 #include "release.h"
 
 struct sb_release {
@@ -138,4 +140,84 @@ void sb_release_cancel(struct sb_release *release)
 	wl_list_remove(&release->release.link);
 	wl_list_remove(&release->destroy.link);
 	free(release);
+}
+
+/* The buffers that states the gate is applying replace, until the end of the loop iteration. */
+struct replaced_hold {
+	struct wl_event_loop *loop;
+	struct wl_array buffers; /* struct wlr_buffer *: shown buffers of applied states */
+	struct wl_event_source *drop_idle; /* drops them at the end of this loop iteration */
+	struct wl_listener wait_end;
+	struct wl_listener destroy;
+};
+
+static void replaced_hold_drop(void *data)
+{
+	struct replaced_hold *hold = data;
+	struct wl_array buffers = hold->buffers;
+	struct wlr_buffer **buffer;
+
+	hold->drop_idle = NULL; /* an idle source goes once dispatched */
+	wl_array_init(&hold->buffers);
+	wl_array_for_each(buffer, &buffers)
+		wlr_buffer_unlock(*buffer);
+	wl_array_release(&buffers);
+}
+
+/*
+ * wlroots 0.15 drops the buffer a state replaces inside the apply (surface_apply_damage()): the
+ * old texture is destroyed, the client's buffer released and wl_buffer.release queued, around
+ * 40 % of the apply under TCG (tests/bench/README.md). None of it is part of showing the new
+ * state. A lock held across the apply moves it to the end of the same loop iteration, before
+ * the clients are flushed, so the client hears of the release no later (handle_release() above
+ * answers releases the same way). A dma-buf state never reuses the old texture
+ * (wlr_client_buffer_apply_damage() is for wl_shm), so the lock costs no upload.
+ */
+static void replaced_hold_wait_end(struct wl_listener *listener, void *data)
+{
+	struct replaced_hold *hold = wl_container_of(listener, hold, wait_end);
+	const struct sb_gate_wait_event *event = data;
+	struct wlr_surface *surface = event->surface;
+	struct wlr_buffer **slot;
+
+	if (!surface->buffer)
+		return;
+	if (!hold->drop_idle)
+		hold->drop_idle = wl_event_loop_add_idle(hold->loop, replaced_hold_drop, hold);
+	if (!hold->drop_idle)
+		return; /* no memory: wlroots drops it in the apply, as it would anyway */
+	slot = wl_array_add(&hold->buffers, sizeof(*slot));
+	if (slot)
+		*slot = wlr_buffer_lock(&surface->buffer->base);
+}
+
+static void replaced_hold_destroy(struct wl_listener *listener, void *data)
+{
+	struct replaced_hold *hold = wl_container_of(listener, hold, destroy);
+
+	if (hold->drop_idle) {
+		wl_event_source_remove(hold->drop_idle);
+		replaced_hold_drop(hold);
+	}
+	wl_array_release(&hold->buffers);
+	wl_list_remove(&hold->wait_end.link);
+	wl_list_remove(&hold->destroy.link);
+	free(hold);
+}
+
+bool sb_release_hold_replaced(struct sb_commit_gate *gate, struct wl_event_loop *loop)
+{
+	struct replaced_hold *hold = calloc(1, sizeof(*hold));
+
+	if (!hold) {
+		wlr_log(WLR_ERROR, "out of memory");
+		return false;
+	}
+	hold->loop = loop;
+	wl_array_init(&hold->buffers);
+	hold->wait_end.notify = replaced_hold_wait_end;
+	wl_signal_add(&gate->events.wait_end, &hold->wait_end);
+	hold->destroy.notify = replaced_hold_destroy;
+	wl_signal_add(&gate->events.destroy, &hold->destroy);
+	return true;
 }

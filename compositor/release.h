@@ -37,4 +37,12 @@ void sb_release_cancel(struct sb_release *release);
  */
 struct sb_sync_file *sb_release_read_fence(struct wlr_buffer *buffer);
 
+/*
+ * The buffer that a state the commit gate holds replaces is dropped at the end of the loop
+ * iteration in which the gate applies the state, not inside the apply (release.c says why).
+ * Subscribes to gate's events until the gate is destroyed; false (logged) without memory.
+ */
+struct sb_commit_gate;
+bool sb_release_hold_replaced(struct sb_commit_gate *gate, struct wl_event_loop *loop);
+
 #endif

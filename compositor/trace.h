@@ -68,9 +68,9 @@ uint64_t sb_trace_surface_track(struct sb_trace *trace, struct wlr_surface *surf
 
 /*
  * For the protocol servers, which are not handed the trace: the trace in which surface has a
- * track, and that track (*track); NULL when it has none. The commit gate gives every surface it
- * sees a track before it asks the servers about the commit (commit_gate.c, gate_commit), so a
- * server may call this from its sb_gate_source.commit.
+ * track, and that track (*track); NULL when it has none. The trace's subscriber to the commit
+ * gate gives every surface a track at the gate's commit event, before the gate asks the servers
+ * about the commit (gate_trace.c), so a server may call this from its sb_gate_source.commit.
  */
 struct sb_trace *sb_trace_surface_find(struct wlr_surface *surface, uint64_t *track);
 

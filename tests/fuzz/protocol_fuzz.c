@@ -38,12 +38,14 @@
 #include "commit_gate.h"
 #include "explicit_sync_v1.h"
 #include "fuzz.h"
+#include "gate_log.h"
 #include "guards.h"
 #include "kdev.h"
 #include "linux-dmabuf-unstable-v1-protocol.h"
 #include "linux-drm-syncobj-v1-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-protocol.h"
 #include "linux_dmabuf_v1.h"
+#include "release.h"
 #include "syncobj_v1.h"
 #include "xdg-shell-protocol.h"
 
@@ -348,7 +350,11 @@ static struct fuzz_server *server_create(void)
 	if (!sb_xdg_guard_create(s->display) || !sb_subsurface_guard_create(s->display))
 		__builtin_trap();
 	s->gate = commit_gate_create(s->display, SB_IMPLICIT_SNAPSHOT);
-	if (!s->gate || !sb_explicit_sync_v1_create(s->display, s->gate))
+	if (!s->gate || !sb_release_hold_replaced(s->gate, s->loop) ||
+	    !sb_explicit_sync_v1_create(s->display, s->gate))
+		__builtin_trap();
+	/* SB_FUZZ_VERBOSE: the gate's -d lines as the compositor logs them. */
+	if (s->verbose && !gate_log_subscribe(s->gate))
 		__builtin_trap();
 	/* NULL without a DRM device with timelines (the host): the global is then not fuzzed. */
 	sb_syncobj_v1_create(s->display, s->gate, -1);

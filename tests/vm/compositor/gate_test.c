@@ -314,7 +314,7 @@ static void commits_apply_in_order(struct sb_test_ctx *t)
 	expect(t, first_done);
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
 	/*
-	 * Both states applied in one go: red (dropped after the apply, compositor/commit_gate.c)
+	 * Both states applied in one go: red (dropped after the apply, compositor/release.c)
 	 * and green (replaced inside it) are released, blue is shown and is not.
 	 */
 	expect(t, sb_client_wait(f.client, sb_buffer_released(red), SOON_MS));
