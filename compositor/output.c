@@ -434,6 +434,10 @@ static void output_commit(struct wl_listener *listener, void *data)
 			close(fence_fd);
 		return;
 	}
+	if (output->drm_connector)
+		wlr_log(WLR_DEBUG, "output %s: commit %u: %s", output->wlr_output->name,
+			output->wlr_output->commit_seq,
+			fence_fd >= 0 ? "its CRTC's out-fence" : "no out-fence");
 	if (fence_fd >= 0 && old && old != next && wlr_buffer_get_dmabuf(old, &attribs)) {
 		struct sb_sync_file *fence = sb_sync_file_import(fence_fd);
 		int ok = 0;
