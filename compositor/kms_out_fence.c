@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * KMS out-fences for wlroots 0.15, which has no explicit sync: its DRM backend's atomic commits
- * get the CRTC's OUT_FENCE_PTR property added here, on the way to libdrm.
+ * get OUT_FENCE_PTR added here, on the way to libdrm, for each CRTC they turn on.
  *
  * The executable defines drmModeAtomicCommit(); libwlroots' call to it binds to this definition
  * (the dynamic linker searches the executable first, and ld exports a symbol a linked shared
