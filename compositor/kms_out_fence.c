@@ -65,6 +65,7 @@ struct crtc {
 	int fence;
 	/* The connector that commit bound to the CRTC (its CRTC_ID): the output the fence is for. */
 	uint32_t connector;
+	uint64_t lit_seq; /* when a commit last lit it, in kms.commits */
 };
 
 /*
@@ -87,6 +88,7 @@ static struct {
 	struct device devices[MAX_DEVICES];
 	int next_slot; /* the slot a new fd takes when every slot is used */
 	bool enabled;
+	uint64_t commits; /* atomic commits that lit a CRTC */
 	kms_atomic_commit_fn real_commit;
 } kms;
 
@@ -289,6 +291,7 @@ static void crtc_bind(struct device *dev, struct crtc *crtc, uint32_t connector)
 static void keep_out_fences(struct device *dev, int fd, drmModeAtomicReq *req,
 			    const int32_t *out_fences)
 {
+	kms.commits++;
 	for (int c = 0; c < dev->n_crtcs; c++) {
 		struct crtc *crtc = &dev->crtcs[c];
 		uint32_t connector;
@@ -310,6 +313,7 @@ static void keep_out_fences(struct device *dev, int fd, drmModeAtomicReq *req,
 		/* A request may leave the connector's CRTC_ID as it was. */
 		if (connector)
 			crtc_bind(dev, crtc, connector);
+		crtc->lit_seq = kms.commits;
 		if (!crtc->connector) {
 			close(fence);
 			fence = -1;
@@ -370,6 +374,27 @@ int kms_out_fence_take(dev_t device, uint32_t connector)
 		return fence;
 	}
 	return -1;
+}
+
+bool kms_out_fence_device_of(uint32_t connector, dev_t *device)
+{
+	const struct device *found = NULL;
+	uint64_t latest = 0;
+
+	for (int i = 0; connector && i < MAX_DEVICES; i++) {
+		const struct device *dev = &kms.devices[i];
+
+		for (int c = 0; dev->used && c < dev->n_crtcs; c++) {
+			if (dev->crtcs[c].connector == connector &&
+			    dev->crtcs[c].lit_seq > latest) {
+				found = dev;
+				latest = dev->crtcs[c].lit_seq;
+			}
+		}
+	}
+	if (found)
+		*device = found->rdev;
+	return found;
 }
 
 int drmModeAtomicCommit(int fd, drmModeAtomicReq *req, uint32_t flags, void *user_data)

@@ -5,8 +5,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sys/stat.h>
-
 #include <pixman.h>
 
 #include <wlr/backend.h>
@@ -521,30 +519,6 @@ static void output_apply_config(struct wlr_output *wlr_output, const struct sb_o
 	}
 }
 
-/*
- * The number of the KMS device a DRM output's connector belongs to. Not through
- * wlr_backend_get_drm_fd(), which gives a secondary GPU's parent, the GPU that renders.
- */
-static bool drm_device_number(struct wlr_output *wlr_output, dev_t *device)
-{
-	int fd = wlr_drm_backend_get_non_master_fd(wlr_output->backend);
-	struct stat st;
-	bool ok;
-
-	if (fd < 0) {
-		wlr_log(WLR_ERROR,
-			"output %s: no DRM node to read its device number from, "
-			"going on without out-fences",
-			wlr_output->name);
-		return false;
-	}
-	ok = fstat(fd, &st) == 0;
-	close(fd);
-	if (ok)
-		*device = st.st_rdev;
-	return ok;
-}
-
 void server_new_output(struct wl_listener *listener, void *data)
 {
 	struct sb_server *server = wl_container_of(listener, server, new_output);
@@ -569,7 +543,12 @@ void server_new_output(struct wl_listener *listener, void *data)
 	}
 	output->server = server;
 	output->wlr_output = wlr_output;
-	if (wlr_output_is_drm(wlr_output) && drm_device_number(wlr_output, &output->drm_device))
+	/*
+	 * The modeset just committed lit its connector's CRTC on its own device: none if out-fences
+	 * are off (the legacy KMS interface, a driver that refused OUT_FENCE_PTR).
+	 */
+	if (wlr_output_is_drm(wlr_output) &&
+	    kms_out_fence_device_of(wlr_drm_connector_get_id(wlr_output), &output->drm_device))
 		output->drm_connector = wlr_drm_connector_get_id(wlr_output);
 	output->frame.notify = output_frame;
 	wl_signal_add(&wlr_output->events.frame, &output->frame);
