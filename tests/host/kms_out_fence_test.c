@@ -442,6 +442,33 @@ static void refused_out_fence_commits_again_without_it(struct sb_test_ctx *t)
 	close(c.fd);
 }
 
+/*
+ * Two GPUs whose connectors have the same ids (ids are per device): an output finds its device as
+ * the one its modeset just lit a CRTC on, then takes only that device's fences.
+ */
+static void connector_ids_repeating_across_devices_keep_their_fences_apart(struct sb_test_ctx *t)
+{
+	struct kernel k = {0};
+	struct fake_card gpu0, gpu1;
+	dev_t device = 0;
+
+	if (!card_open(t, &gpu0, "/dev/null"))
+		return;
+	if (!card_open(t, &gpu1, "/dev/zero")) {
+		close(gpu0.fd);
+		return;
+	}
+	flip(t, &k, &gpu0, CONNECTOR_A, CRTC_A, PLANE_A);
+	expect(t, kms_out_fence_device_of(CONNECTOR_A, &device) && device == gpu0.number);
+	flip(t, &k, &gpu1, CONNECTOR_A, CRTC_A, PLANE_A);
+	expect(t, kms_out_fence_device_of(CONNECTOR_A, &device) && device == gpu1.number);
+	expect(t, !kms_out_fence_device_of(CONNECTOR_B, &device));
+	expect_take(t, &k, &gpu0, CONNECTOR_A, CRTC_A, 1);
+	expect_take(t, &k, &gpu1, CONNECTOR_A, CRTC_A, 2);
+	close(gpu1.fd);
+	close(gpu0.fd);
+}
+
 /* The wrapper remembers 4 devices: one forgotten must not keep its fences open. */
 static void forgotten_device_closes_its_out_fences(struct sb_test_ctx *t)
 {
@@ -456,7 +483,7 @@ static void forgotten_device_closes_its_out_fences(struct sb_test_ctx *t)
 	fds = sb_count_fds();
 	flip(t, &k, &c, CONNECTOR_A, CRTC_A, PLANE_A);
 	expect(t, sb_count_fds() == fds + 1);
-	/* Devices not seen before: each takes a slot, round robin, the last one /dev/zero's. */
+	/* Four devices not seen before take the four slots in turn, /dev/zero's among them. */
 	for (int i = 0; i < 4; i++) {
 		if (!card_open(t, &other, others[i]))
 			continue;
@@ -481,6 +508,7 @@ int main(void)
 		SB_TEST(failed_commit_leaves_no_out_fence),
 		SB_TEST(test_only_commit_asks_for_no_out_fence),
 		SB_TEST(refused_out_fence_commits_again_without_it),
+		SB_TEST(connector_ids_repeating_across_devices_keep_their_fences_apart),
 		SB_TEST(forgotten_device_closes_its_out_fences),
 	};
 
