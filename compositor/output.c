@@ -55,6 +55,9 @@ struct sb_output {
 	struct wlr_buffer *shown;
 	struct wl_listener shown_destroy;
 	struct wlr_buffer *committing; /* between precommit and commit: what goes on screen */
+	/* DRM outputs: the device and connector whose CRTC's out-fences are this output's. */
+	dev_t drm_device;
+	uint32_t drm_connector;
 };
 
 /* --trace: what happened to each surface shown on an output, at a time. */
@@ -394,7 +397,17 @@ static void output_precommit(struct wl_listener *listener, void *data)
 {
 	struct sb_output *output = wl_container_of(listener, output, precommit);
 	struct wlr_output_state *pending = &output->wlr_output->pending;
+	int stale = kms_out_fence_take(output->drm_device, output->drm_connector);
 
+	/*
+	 * The commit event may take only the out-fence of this commit's flip. One still there is
+	 * of an atomic commit wlroots made without a commit event (the output's first modeset).
+	 */
+	if (stale >= 0) {
+		wlr_log(WLR_DEBUG, "output %s: an out-fence no commit event took, closed",
+			output->wlr_output->name);
+		close(stale);
+	}
 	/*
 	 * wlroots 0.15 clears the pending state before the commit event, whose buffer is only ever
 	 * the output's own back buffer: a client buffer attached for direct scanout is seen here.
@@ -409,7 +422,7 @@ static void output_commit(struct wl_listener *listener, void *data)
 {
 	struct sb_output *output = wl_container_of(listener, output, commit);
 	struct wlr_output_event_commit *event = data;
-	int fence_fd = kms_out_fence_take();
+	int fence_fd = kms_out_fence_take(output->drm_device, output->drm_connector);
 	struct wlr_buffer *old = output->shown, *next = output->committing;
 	struct wlr_dmabuf_attributes attribs;
 
@@ -419,6 +432,10 @@ static void output_commit(struct wl_listener *listener, void *data)
 			close(fence_fd);
 		return;
 	}
+	if (output->drm_connector)
+		wlr_log(WLR_DEBUG, "output %s: commit %u: %s", output->wlr_output->name,
+			output->wlr_output->commit_seq,
+			fence_fd >= 0 ? "its CRTC's out-fence" : "no out-fence");
 	if (fence_fd >= 0 && old && old != next && wlr_buffer_get_dmabuf(old, &attribs)) {
 		struct sb_sync_file *fence = sb_sync_file_import(fence_fd);
 		int ok = 0;
@@ -443,9 +460,14 @@ static void output_commit(struct wl_listener *listener, void *data)
 static void output_destroy(struct wl_listener *listener, void *data)
 {
 	struct sb_output *output = wl_container_of(listener, output, destroy);
+	int fence_fd;
 
 	wlr_log(WLR_INFO, "output %s: gone", output->wlr_output->name);
 	fence_waiter_stop(output);
+	/* Its CRTC's last out-fence, if no commit event took it: no one will now. */
+	fence_fd = kms_out_fence_take(output->drm_device, output->drm_connector);
+	if (fence_fd >= 0)
+		close(fence_fd);
 	output_set_shown(output, NULL);
 	wl_list_remove(&output->shown_destroy.link);
 	wl_list_remove(&output->commit.link);
@@ -521,6 +543,13 @@ void server_new_output(struct wl_listener *listener, void *data)
 	}
 	output->server = server;
 	output->wlr_output = wlr_output;
+	/*
+	 * The modeset just committed lit its connector's CRTC on its own device: none if out-fences
+	 * are off (the legacy KMS interface, a driver that refused OUT_FENCE_PTR).
+	 */
+	if (wlr_output_is_drm(wlr_output) &&
+	    kms_out_fence_device_of(wlr_drm_connector_get_id(wlr_output), &output->drm_device))
+		output->drm_connector = wlr_drm_connector_get_id(wlr_output);
 	output->frame.notify = output_frame;
 	wl_signal_add(&wlr_output->events.frame, &output->frame);
 	output->present.notify = output_present;
