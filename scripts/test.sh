@@ -57,6 +57,12 @@ if ! $host_only; then
 	tests/vm/run --log-dir build-asan/vm --env "UBSAN_OPTIONS=$UBSAN_OPTIONS" \
 		--list build-asan/tests/vm/guest-tests.list >build-asan/vm/tap.txt || status=1
 	cat build-asan/vm/tap.txt
+	# Two outputs on virtio-gpu's two heads (out-fences per CRTC), plain and ASan, one boot.
+	tests/vm/run --log-dir build/vm-two-heads --gpu-outputs 2 --env "UBSAN_OPTIONS=$UBSAN_OPTIONS" \
+		--list build/tests/vm/kms-outputs.list --list build-asan/tests/vm/kms-outputs.list \
+		>build/vm/two-heads.tap || status=1
+	cat build/vm/two-heads.tap
+	tap_files+=(build/vm/two-heads.tap)
 	# The kernel series (kernel/README.md): a large CMA area for the chunk heap's big
 	# allocations, and a small guest whose page cache lands in a small CMA area for fail-fast.
 	# Plus the kernel's own dma-buf heaps selftest, on every heap of the guest.
