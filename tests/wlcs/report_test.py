@@ -10,6 +10,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
+import taptest  # noqa: E402
+
+test = taptest.Registry()
+
 REPORT = os.path.realpath(sys.argv[1] if len(sys.argv) > 1 else
                           os.path.join(os.path.dirname(os.path.realpath(__file__)), "report.py"))
 TMP = tempfile.mkdtemp(prefix="sb-wlcs-report-test-")
@@ -74,6 +79,7 @@ def listed(**kw):
     return [t for t in tests.values() if t is not None]
 
 
+@test
 def failing_for_its_reason_is_an_expected_failure():
     rc, out = run(listed() + [case("passes")])
     assert rc == 0, out
@@ -85,6 +91,7 @@ def failing_for_its_reason_is_an_expected_failure():
     assert "# wlcs: 1 passed, 3 failed (3 expected), 0 skipped" in out, out
 
 
+@test
 def the_match_spans_lines_and_any_failure_of_the_test():
     # An assertion's lines, white space squashed; the match is in the second failure.
     rc, out = run(listed(maximize=case("maximize", ["./x.cpp:1\nValue of: a\nExpected: 1",
@@ -93,6 +100,7 @@ def the_match_spans_lines_and_any_failure_of_the_test():
     assert "# TODO" in line_for(out, "S.maximize"), out
 
 
+@test
 def failing_for_another_reason_fails_the_run():
     rc, out = run(listed(early_but_regressed=case("early_but_regressed", [OTHER])))
     assert rc == 1, out
@@ -104,6 +112,7 @@ def failing_for_another_reason_fails_the_run():
     assert "# 1 unexpected result(s): see the not ok lines without TODO" in out, out
 
 
+@test
 def another_assertion_is_another_reason():
     # The maximize test failing at a protocol error instead: listed, but not for that.
     rc, out = run(listed(maximize=case("maximize", [PROTOCOL_ERROR])))
@@ -112,6 +121,7 @@ def another_assertion_is_another_reason():
         line_for(out, "S.maximize"), out
 
 
+@test
 def an_unlisted_failure_fails_the_run():
     rc, out = run(listed() + [case("new", [PROTOCOL_ERROR])])
     assert rc == 1, out
@@ -119,6 +129,7 @@ def an_unlisted_failure_fails_the_run():
     assert "TODO" not in line_for(out, "S.new"), out
 
 
+@test
 def a_listed_test_that_passes_fails_the_run():
     rc, out = run(listed(early=case("early")))
     assert rc == 1, out
@@ -126,6 +137,7 @@ def a_listed_test_that_passes_fails_the_run():
         "# passes now: remove it from" in line_for(out, "S.early"), out
 
 
+@test
 def a_listed_test_wlcs_does_not_have_fails_the_run():
     rc, out = run(listed(early=None))
     assert rc == 1, out
@@ -136,6 +148,7 @@ def a_listed_test_wlcs_does_not_have_fails_the_run():
     assert rc == 0, out
 
 
+@test
 def a_missing_extension_is_a_skip():
     skip = case("v6", [PROTOCOL_ERROR], **{"wlcs-skip-test": "Missing extension: zxdg_shell_v6"})
     rc, out = run(listed() + [skip])
@@ -144,6 +157,7 @@ def a_missing_extension_is_a_skip():
         "# SKIP Missing extension: zxdg_shell_v6" in line_for(out, "S.v6"), out
 
 
+@test
 def a_compositor_crash_fails_the_run():
     rc, out = run(listed(), log="sb-wlcs: compositor crashed after S.early (signal 11)\n")
     assert rc == 1, out
@@ -151,6 +165,7 @@ def a_compositor_crash_fails_the_run():
                for line in out), out
 
 
+@test
 def broken_lists_are_refused():
     head = LIST.split("S.early ")[0]
     broken = {
@@ -170,23 +185,5 @@ def broken_lists_are_refused():
         assert out and out[-1].startswith("Bail out! "), f"{what}: {out}"
 
 
-TESTS = [failing_for_its_reason_is_an_expected_failure,
-         the_match_spans_lines_and_any_failure_of_the_test,
-         failing_for_another_reason_fails_the_run, another_assertion_is_another_reason,
-         an_unlisted_failure_fails_the_run, a_listed_test_that_passes_fails_the_run,
-         a_listed_test_wlcs_does_not_have_fails_the_run, a_missing_extension_is_a_skip,
-         a_compositor_crash_fails_the_run, broken_lists_are_refused]
-
 if __name__ == "__main__":
-    print(f"1..{len(TESTS)}")
-    failed = 0
-    for i, fn in enumerate(TESTS, 1):
-        try:
-            fn()
-            print(f"ok {i} - {fn.__name__}")
-        except AssertionError as e:
-            failed += 1
-            print(f"not ok {i} - {fn.__name__}")
-            for line in str(e).splitlines()[:12]:
-                print(f"# {line}")
-    sys.exit(1 if failed else 0)
+    sys.exit(test.run())
