@@ -20,6 +20,7 @@
 #include "linux-drm-syncobj-v1-client-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
 #include "reliability_client.h"
+#include "tc_client.h"
 #include "wl_client.h"
 #include "xdg-shell-client-protocol.h"
 
@@ -80,11 +81,11 @@ static bool fail(struct cycle *c, const char *fmt, ...)
 /* Dispatches until *flag (NULL: until timeout_ms passed); false on timeout or a dead link. */
 static bool cycle_wait(struct cycle *c, const bool *flag, int timeout_ms)
 {
-	uint64_t deadline = sb_now_ms() + (uint64_t)timeout_ms;
+	uint64_t deadline = tc_now_ms() + (uint64_t)timeout_ms;
 	struct pollfd pfd = {.fd = wl_display_get_fd(c->display), .events = POLLIN};
 
 	while (!(flag && *flag)) {
-		int64_t left = (int64_t)deadline - (int64_t)sb_now_ms();
+		int64_t left = (int64_t)deadline - (int64_t)tc_now_ms();
 
 		if (wl_display_dispatch_pending(c->display) < 0)
 			return false;
@@ -447,9 +448,9 @@ static bool release_buffers(struct cycle *c)
 	if (!cycle_wait(c, &c->released, WAIT_MS))
 		return fail(c, "no zwp_linux_buffer_release_v1 event");
 	/* linux-drm-syncobj-v1: the release point signals once the compositor is done. */
-	deadline = sb_now_ms() + WAIT_MS;
+	deadline = tc_now_ms() + WAIT_MS;
 	while (sb_syncobj_point_state(c->syncobj, 2) != SB_POINT_SIGNALED) {
-		if (sb_now_ms() > deadline)
+		if (tc_now_ms() > deadline)
 			return fail(c, "syncobj release point 2 not signalled");
 		cycle_wait(c, NULL, 20);
 	}

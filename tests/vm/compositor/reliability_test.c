@@ -21,6 +21,8 @@
 #include "kdev.h"
 #include "reliability_client.h"
 #include "tap.h"
+#include "tc_buffer.h"
+#include "tc_surface.h"
 #include "wl_client.h"
 
 #define GREEN 0x00ff00
@@ -116,9 +118,9 @@ static int wait_fds(const struct sb_compositor *comp, int want, int timeout_ms)
 
 /* A client that commits on every frame callback, the one every test keeps watching. */
 struct healthy {
-	struct sb_client *client;
-	struct sb_window *window;
-	struct sb_buffer *buffer;
+	struct tc_client *client;
+	struct tc_surface *window;
+	struct tc_buffer *buffer;
 	int frames;
 	uint64_t max_gap_ms, last_ms;
 };
@@ -126,18 +128,18 @@ struct healthy {
 static bool healthy_init(struct sb_test_ctx *t, struct healthy *h, struct sb_compositor *comp)
 {
 	*h = (struct healthy){0};
-	h->client = sb_client_connect(comp);
-	h->window = h->client ? sb_window_create(h->client) : NULL;
-	h->buffer = h->window ? sb_buffer_create(h->client, SIZE, SIZE, GREEN) : NULL;
+	h->client = sb_compositor_connect(comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
+	h->window = h->client ? tc_surface_create(h->client) : NULL;
+	h->buffer = h->window ? tc_buffer_create_dmabuf(h->client, SIZE, SIZE, GREEN) : NULL;
 	h->last_ms = now_ms();
 	return expect(t, h->buffer != NULL);
 }
 
 static void healthy_finish(struct healthy *h)
 {
-	sb_buffer_destroy(h->buffer);
-	sb_window_destroy(h->window);
-	sb_client_destroy(h->client);
+	tc_buffer_destroy(h->buffer);
+	tc_surface_destroy(h->window);
+	tc_client_destroy(h->client);
 }
 
 /* One frame: commit, then the callback within SOON_MS. */
@@ -146,8 +148,8 @@ static bool healthy_frame(struct healthy *h)
 	bool done = false;
 	uint64_t now;
 
-	sb_window_commit(h->window, h->buffer, &done);
-	if (!sb_client_wait(h->client, &done, SOON_MS))
+	tc_surface_show(h->window, h->buffer, &done);
+	if (!tc_client_wait(h->client, &done, SOON_MS))
 		return false;
 	now = now_ms();
 	if (now - h->last_ms > h->max_gap_ms)
@@ -310,10 +312,10 @@ out:
 }
 
 /* A sw_sync fence at value on timeline, added to the buffer as a writer (implicit sync). */
-static bool add_write_fence(struct sb_buffer *buffer, int timeline, uint32_t value)
+static bool add_write_fence(struct tc_buffer *buffer, int timeline, uint32_t value)
 {
 	struct sb_sync_file *fence = sb_sync_file_import(sb_sw_fence_create(timeline, value));
-	bool ok = fence && sb_dmabuf_import_sync_file(sb_buffer_dmabuf_fd(buffer), fence,
+	bool ok = fence && sb_dmabuf_import_sync_file(tc_buffer_dmabuf_fd(buffer), fence,
 						      SB_ACCESS_WRITE) == 0;
 
 	sb_sync_file_destroy(fence);
@@ -322,14 +324,14 @@ static bool add_write_fence(struct sb_buffer *buffer, int timeline, uint32_t val
 
 /* LOAD_SURFACES toplevels over LOAD_CLIENTS connections, each commit held by a hung fence. */
 struct load {
-	struct sb_client *clients[LOAD_CLIENTS];
-	struct sb_buffer *hung[LOAD_CLIENTS], *ready[LOAD_CLIENTS];
-	struct sb_window *windows[LOAD_SURFACES];
+	struct tc_client *clients[LOAD_CLIENTS];
+	struct tc_buffer *hung[LOAD_CLIENTS], *ready[LOAD_CLIENTS];
+	struct tc_surface *windows[LOAD_SURFACES];
 	bool frames[LOAD_SURFACES][1 + LATER_COMMITS];
 	int made;
 };
 
-static struct sb_client *load_client(struct load *l, int i)
+static struct tc_client *load_client(struct load *l, int i)
 {
 	return l->clients[i % LOAD_CLIENTS];
 }
@@ -338,7 +340,7 @@ static struct sb_client *load_client(struct load *l, int i)
 static bool load_roundtrip(struct load *l)
 {
 	for (int c = 0; c < LOAD_CLIENTS; c++)
-		if (!l->clients[c] || !sb_client_roundtrip(l->clients[c]))
+		if (!l->clients[c] || !tc_client_roundtrip(l->clients[c]))
 			return false;
 	return true;
 }
@@ -346,21 +348,21 @@ static bool load_roundtrip(struct load *l)
 static bool load_create(struct sb_compositor *comp, struct load *l, int timeline)
 {
 	for (int c = 0; c < LOAD_CLIENTS; c++) {
-		l->clients[c] = sb_client_connect(comp);
+		l->clients[c] = sb_compositor_connect(comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
 		if (!l->clients[c])
 			return false;
 		/* One buffer per client, shared by its surfaces: the client's fds stay few. */
-		l->hung[c] = sb_buffer_create(l->clients[c], SIZE, SIZE, RED);
-		l->ready[c] = sb_buffer_create(l->clients[c], SIZE, SIZE, BLUE);
+		l->hung[c] = tc_buffer_create_dmabuf(l->clients[c], SIZE, SIZE, RED);
+		l->ready[c] = tc_buffer_create_dmabuf(l->clients[c], SIZE, SIZE, BLUE);
 		if (!l->hung[c] || !l->ready[c] || !add_write_fence(l->hung[c], timeline, 1))
 			return false;
 	}
 	for (int i = 0; i < LOAD_SURFACES; i++) {
-		l->windows[i] = sb_window_create(load_client(l, i));
+		l->windows[i] = tc_surface_create(load_client(l, i));
 		if (!l->windows[i])
 			return false;
 		l->made++;
-		sb_window_commit(l->windows[i], l->hung[i % LOAD_CLIENTS], &l->frames[i][0]);
+		tc_surface_show(l->windows[i], l->hung[i % LOAD_CLIENTS], &l->frames[i][0]);
 	}
 	return load_roundtrip(l);
 }
@@ -369,8 +371,8 @@ static bool load_commit_later(struct load *l)
 {
 	for (int m = 1; m <= LATER_COMMITS; m++) {
 		for (int i = 0; i < l->made; i++) {
-			sb_window_commit(l->windows[i], l->ready[i % LOAD_CLIENTS],
-					 &l->frames[i][m]);
+			tc_surface_show(l->windows[i], l->ready[i % LOAD_CLIENTS],
+					&l->frames[i][m]);
 			/* libwayland's 4 KiB output buffer: a client that fills it is lost. */
 			if (i % 64 == 63 && !load_roundtrip(l))
 				return false;
@@ -386,7 +388,7 @@ static int load_unheld(struct load *l)
 
 	for (int c = 0; c < LOAD_CLIENTS; c++)
 		if (l->clients[c])
-			sb_client_wait(l->clients[c], NULL, 200);
+			tc_client_wait(l->clients[c], NULL, 200);
 	for (int i = 0; i < l->made; i++) {
 		for (int m = 0; m <= LATER_COMMITS; m++) {
 			if (!l->frames[i][m])
@@ -407,9 +409,9 @@ static int load_errors(struct load *l)
 
 	for (int c = 0; c < LOAD_CLIENTS; c++) {
 		const char *iface = "";
-		uint32_t code = l->clients[c] ? sb_client_error(l->clients[c], &iface) : 0;
+		uint32_t code = l->clients[c] ? tc_client_error(l->clients[c], &iface) : 0;
 
-		if (!l->clients[c] || code || !sb_client_roundtrip(l->clients[c])) {
+		if (!l->clients[c] || code || !tc_client_roundtrip(l->clients[c])) {
 			n++;
 			if (l->clients[c])
 				sb_diag("load client %d died: error %u on %s (errno %d)", c, code,
@@ -422,11 +424,11 @@ static int load_errors(struct load *l)
 static void load_destroy(struct load *l)
 {
 	for (int i = 0; i < l->made; i++)
-		sb_window_destroy(l->windows[i]);
+		tc_surface_destroy(l->windows[i]);
 	for (int c = 0; c < LOAD_CLIENTS; c++) {
-		sb_buffer_destroy(l->hung[c]);
-		sb_buffer_destroy(l->ready[c]);
-		sb_client_destroy(l->clients[c]);
+		tc_buffer_destroy(l->hung[c]);
+		tc_buffer_destroy(l->ready[c]);
+		tc_client_destroy(l->clients[c]);
 	}
 	memset(l, 0, sizeof(*l));
 }
