@@ -141,25 +141,25 @@ static const struct zwp_linux_dmabuf_feedback_v1_listener feedback_listener = {
 };
 
 /* Binds at the advertised version (up to 4) and collects what it says about formats. */
-static bool collect_formats(struct sb_test_ctx *t, struct sc_client *client, struct formats *f,
+static bool collect_formats(struct sb_test_ctx *t, struct tc_client *client, struct formats *f,
 			    uint32_t *version)
 {
 	struct zwp_linux_dmabuf_v1 *dmabuf;
 	bool ok;
 
 	*f = (struct formats){.table_fd = -1};
-	dmabuf = sc_client_bind(client, &zwp_linux_dmabuf_v1_interface, 4);
+	dmabuf = tc_client_bind(client, &zwp_linux_dmabuf_v1_interface, 4);
 	*version = wl_proxy_get_version((struct wl_proxy *)dmabuf);
 	if (*version >= 4) {
 		struct zwp_linux_dmabuf_feedback_v1 *fb =
 			zwp_linux_dmabuf_v1_get_default_feedback(dmabuf);
 
 		zwp_linux_dmabuf_feedback_v1_add_listener(fb, &feedback_listener, f);
-		ok = sc_client_wait(client, &f->done, SC_SOON_MS);
+		ok = tc_client_wait(client, &f->done, SC_SOON_MS);
 		zwp_linux_dmabuf_feedback_v1_destroy(fb);
 	} else {
 		zwp_linux_dmabuf_v1_add_listener(dmabuf, &dmabuf_listener, f);
-		ok = sc_client_roundtrip(client);
+		ok = tc_client_roundtrip(client);
 	}
 	zwp_linux_dmabuf_v1_destroy(dmabuf);
 	if (f->table_fd >= 0)
@@ -191,7 +191,7 @@ static void dmabuf_default_feedback_is_complete(struct sb_test_ctx *t)
 	if (!sc_fixture_init(t, &f, 0) ||
 	    !sc_require_global(t, f.client, zwp_linux_dmabuf_v1_interface.name))
 		goto out;
-	if (sc_client_global_version(f.client, zwp_linux_dmabuf_v1_interface.name) < 4) {
+	if (tc_client_global_version(f.client, zwp_linux_dmabuf_v1_interface.name) < 4) {
 		sb_skip(t, "zwp_linux_dmabuf_v1 below version 4: no feedback");
 		goto out;
 	}
@@ -215,7 +215,7 @@ static bool params_fixture(struct sb_test_ctx *t, struct sc_fixture *f, int *fd)
 	*fd = -1;
 	if (!sc_fixture_init(t, f, SC_NEED_DMABUF))
 		return false;
-	*fd = sc_udmabuf_create_filled(SC_SIZE, SC_SIZE, SC_RED);
+	*fd = tc_udmabuf_create_filled(SC_SIZE * SC_SIZE * 4, 0xff000000u | SC_RED);
 	return expect(t, *fd >= 0);
 }
 
@@ -233,10 +233,10 @@ static void dmabuf_add_plane_idx_too_large_is_error(struct sb_test_ctx *t)
 	int fd;
 
 	if (params_fixture(t, &f, &fd)) {
-		params = zwp_linux_dmabuf_v1_create_params(f.dmabuf);
+		params = zwp_linux_dmabuf_v1_create_params(f.client->dmabuf);
 		/* The XML: at most 4 planes. */
 		add_plane(params, fd, 4, DRM_FORMAT_MOD_LINEAR);
-		expect(t, sc_client_died_of(f.client, "zwp_linux_buffer_params_v1",
+		expect(t, tc_client_died_of(f.client, "zwp_linux_buffer_params_v1",
 					    ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_PLANE_IDX));
 		zwp_linux_buffer_params_v1_destroy(params);
 	}
@@ -252,10 +252,10 @@ static void dmabuf_add_same_plane_twice_is_error(struct sb_test_ctx *t)
 	int fd;
 
 	if (params_fixture(t, &f, &fd)) {
-		params = zwp_linux_dmabuf_v1_create_params(f.dmabuf);
+		params = zwp_linux_dmabuf_v1_create_params(f.client->dmabuf);
 		add_plane(params, fd, 0, DRM_FORMAT_MOD_LINEAR);
 		add_plane(params, fd, 0, DRM_FORMAT_MOD_LINEAR);
-		expect(t, sc_client_died_of(f.client, "zwp_linux_buffer_params_v1",
+		expect(t, tc_client_died_of(f.client, "zwp_linux_buffer_params_v1",
 					    ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_PLANE_SET));
 		zwp_linux_buffer_params_v1_destroy(params);
 	}
@@ -272,12 +272,12 @@ static void dmabuf_params_reused_after_create_is_error(struct sb_test_ctx *t)
 	int fd;
 
 	if (params_fixture(t, &f, &fd)) {
-		params = zwp_linux_dmabuf_v1_create_params(f.dmabuf);
+		params = zwp_linux_dmabuf_v1_create_params(f.client->dmabuf);
 		add_plane(params, fd, 0, DRM_FORMAT_MOD_LINEAR);
 		buffer = zwp_linux_buffer_params_v1_create_immed(params, SC_SIZE, SC_SIZE,
 								 DRM_FORMAT_XRGB8888, 0);
 		add_plane(params, fd, 1, DRM_FORMAT_MOD_LINEAR);
-		expect(t, sc_client_died_of(f.client, "zwp_linux_buffer_params_v1",
+		expect(t, tc_client_died_of(f.client, "zwp_linux_buffer_params_v1",
 					    ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_ALREADY_USED));
 		wl_buffer_destroy(buffer);
 		zwp_linux_buffer_params_v1_destroy(params);
@@ -328,9 +328,9 @@ static bool create_rejected(struct sc_fixture *f, struct zwp_linux_buffer_params
 
 	zwp_linux_buffer_params_v1_add_listener(params, &params_listener, &r);
 	zwp_linux_buffer_params_v1_create(params, width, height, format, 0);
-	if (sc_client_roundtrip(f->client) && !r.created && !r.failed)
-		sc_client_roundtrip(f->client);
-	code = sc_client_error(f->client, &iface);
+	if (tc_client_roundtrip(f->client) && !r.created && !r.failed)
+		tc_client_roundtrip(f->client);
+	code = tc_client_error(f->client, &iface);
 	if (*iface) {
 		ok = strcmp(iface, "zwp_linux_buffer_params_v1") == 0 && code == error;
 		printf("# died of %s error %u (expected error %u or the failed event)\n", iface,
@@ -351,7 +351,7 @@ static void dmabuf_create_without_planes_is_rejected(struct sb_test_ctx *t)
 	int fd;
 
 	if (params_fixture(t, &f, &fd)) {
-		params = zwp_linux_dmabuf_v1_create_params(f.dmabuf);
+		params = zwp_linux_dmabuf_v1_create_params(f.client->dmabuf);
 		expect(t, create_rejected(&f, params, SC_SIZE, SC_SIZE, DRM_FORMAT_XRGB8888,
 					  ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INCOMPLETE));
 		zwp_linux_buffer_params_v1_destroy(params);
@@ -368,7 +368,7 @@ static void dmabuf_create_zero_width_is_rejected(struct sb_test_ctx *t)
 	int fd;
 
 	if (params_fixture(t, &f, &fd)) {
-		params = zwp_linux_dmabuf_v1_create_params(f.dmabuf);
+		params = zwp_linux_dmabuf_v1_create_params(f.client->dmabuf);
 		add_plane(params, fd, 0, DRM_FORMAT_MOD_LINEAR);
 		expect(t, create_rejected(&f, params, 0, SC_SIZE, DRM_FORMAT_XRGB8888,
 					  ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_DIMENSIONS));
@@ -386,7 +386,7 @@ static void dmabuf_create_past_buffer_end_is_rejected(struct sb_test_ctx *t)
 	int fd;
 
 	if (params_fixture(t, &f, &fd)) {
-		params = zwp_linux_dmabuf_v1_create_params(f.dmabuf);
+		params = zwp_linux_dmabuf_v1_create_params(f.client->dmabuf);
 		add_plane(params, fd, 0, DRM_FORMAT_MOD_LINEAR);
 		/* 16 KiB of dma-buf; stride 256 x 4 * SC_SIZE rows needs 64 KiB. */
 		expect(t, create_rejected(&f, params, SC_SIZE, SC_SIZE * 4, DRM_FORMAT_XRGB8888,
@@ -408,7 +408,7 @@ static void dmabuf_create_of_non_dmabuf_fd_fails(struct sb_test_ctx *t)
 		/* A memfd of the right size: only the import can tell it is no dma-buf. */
 		fd = memfd_create("sb-conform-not-dmabuf", MFD_CLOEXEC);
 		if (expect(t, fd >= 0 && ftruncate(fd, SC_SIZE * SC_SIZE * 4) == 0)) {
-			params = zwp_linux_dmabuf_v1_create_params(f.dmabuf);
+			params = zwp_linux_dmabuf_v1_create_params(f.client->dmabuf);
 			add_plane(params, fd, 0, DRM_FORMAT_MOD_LINEAR);
 			expect(t,
 			       create_rejected(&f, params, SC_SIZE, SC_SIZE, DRM_FORMAT_XRGB8888,
@@ -431,20 +431,20 @@ static void dmabuf_unadvertised_modifier_is_error(struct sb_test_ctx *t)
 
 	if (!sc_fixture_init(t, &f, SC_NEED_DMABUF))
 		goto out;
-	if (sc_client_global_version(f.client, zwp_linux_dmabuf_v1_interface.name) < 4) {
+	if (tc_client_global_version(f.client, zwp_linux_dmabuf_v1_interface.name) < 4) {
 		sb_skip(t, "zwp_linux_dmabuf_v1 below version 4: invalid_format not required");
 		goto out;
 	}
-	fd = sc_udmabuf_create_filled(SC_SIZE, SC_SIZE, SC_RED);
+	fd = tc_udmabuf_create_filled(SC_SIZE * SC_SIZE * 4, 0xff000000u | SC_RED);
 	if (!expect(t, fd >= 0))
 		goto out;
-	dmabuf = sc_client_bind(f.client, &zwp_linux_dmabuf_v1_interface, 4);
+	dmabuf = tc_client_bind(f.client, &zwp_linux_dmabuf_v1_interface, 4);
 	params = zwp_linux_dmabuf_v1_create_params(dmabuf);
 	/* linux-dmabuf v4: a format + modifier pair that was not advertised is invalid_format. */
 	add_plane(params, fd, 0, fourcc_mod_code(NONE, 0x00ffffffffff));
 	buffer = zwp_linux_buffer_params_v1_create_immed(params, SC_SIZE, SC_SIZE,
 							 DRM_FORMAT_XRGB8888, 0);
-	expect(t, sc_client_died_of(f.client, "zwp_linux_buffer_params_v1",
+	expect(t, tc_client_died_of(f.client, "zwp_linux_buffer_params_v1",
 				    ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT));
 	wl_buffer_destroy(buffer);
 	zwp_linux_buffer_params_v1_destroy(params);

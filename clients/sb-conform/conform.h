@@ -8,7 +8,7 @@
 #include "tap.h"
 
 /*
- * One named conformance case. It connects on its own (sc_client_connect), checks what it needs
+ * One named conformance case. It connects on its own (tc_client_connect), checks what it needs
  * (sc_require_*: a skip with the reason when a global or a device is missing) and asserts what
  * the protocol XML or the kernel uapi says, with tap.h's expect().
  */
@@ -51,8 +51,8 @@ extern bool sc_devices_required;
 extern bool sc_globals_required;
 
 /* Records "name not advertised" as the skip reason, or fails; false when the global is missing. */
-struct sc_client;
-bool sc_require_global(struct sb_test_ctx *t, struct sc_client *client, const char *iface);
+struct tc_client;
+bool sc_require_global(struct sb_test_ctx *t, struct tc_client *client, const char *iface);
 /* A device the case needs: skip (or fail under --devices-required) with "no what in reach". */
 bool sc_require_device(struct sb_test_ctx *t, bool present, const char *what);
 
