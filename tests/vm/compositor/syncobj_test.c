@@ -241,126 +241,110 @@ out:
 	teardown(t, &f);
 }
 
-static void buffer_without_acquire_point_fails_with_no_acquire_point(struct sb_test_ctx *t)
-{
-	struct fixture f;
-	struct tc_buffer *red = NULL;
+/* What the commit of a surface error test attaches. */
+enum attach {
+	ATTACH_NOTHING,	  /* no wl_surface.attach */
+	ATTACH_NULL,	  /* a null buffer */
+	ATTACH_DMABUF,	  /* a udmabuf through linux-dmabuf */
+	ATTACH_SHM,	  /* a wl_shm buffer */
+	SURFACE_DESTROYED /* no commit: the wl_surface is destroyed before the points are set */
+};
 
-	if (!setup(t, &f))
-		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	if (!expect(t, red))
-		goto out;
-	tc_surface_set_release_point(f.surface, f.timeline, 1);
-	tc_surface_show(f.surface, red, NULL);
-	expect_surface_error(t, &f, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_ACQUIRE_POINT);
-out:
-	tc_buffer_destroy(red);
-	teardown(t, &f);
-}
+/*
+ * A wp_linux_drm_syncobj_surface_v1 request or commit the protocol forbids, and the error the
+ * connection dies of. Each release point is tried in turn, on a compositor of its own.
+ */
+struct surface_error {
+	uint64_t acquire;    /* 0: none set */
+	uint64_t release[2]; /* 0: none set; a second non-zero one is another run */
+	enum attach attach;
+	uint32_t code;
+};
 
-static void buffer_without_release_point_fails_with_no_release_point(struct sb_test_ctx *t)
-{
-	struct fixture f;
-	struct tc_buffer *red = NULL;
+static const struct surface_error buffer_without_acquire_point_fails_with_no_acquire_point = {
+	.release = {1},
+	.attach = ATTACH_DMABUF,
+	.code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_ACQUIRE_POINT,
+};
 
-	if (!setup(t, &f))
-		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	if (!expect(t, red))
-		goto out;
-	tc_surface_set_acquire_point(f.surface, f.timeline, 1);
-	tc_surface_show(f.surface, red, NULL);
-	expect_surface_error(t, &f, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_RELEASE_POINT);
-out:
-	tc_buffer_destroy(red);
-	teardown(t, &f);
-}
+static const struct surface_error buffer_without_release_point_fails_with_no_release_point = {
+	.acquire = 1,
+	.attach = ATTACH_DMABUF,
+	.code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_RELEASE_POINT,
+};
 
-static void points_without_buffer_fail_with_no_buffer(struct sb_test_ctx *t)
-{
-	struct fixture f;
+static const struct surface_error points_without_buffer_fail_with_no_buffer = {
+	.acquire = 1,
+	.release = {2},
+	.attach = ATTACH_NOTHING,
+	.code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_BUFFER,
+};
 
-	if (!setup(t, &f))
-		goto out;
-	tc_surface_set_acquire_point(f.surface, f.timeline, 1);
-	tc_surface_set_release_point(f.surface, f.timeline, 2);
-	tc_surface_commit(f.surface, NULL);
-	expect_surface_error(t, &f, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_BUFFER);
-out:
-	teardown(t, &f);
-}
+static const struct surface_error points_with_null_buffer_fail_with_no_buffer = {
+	.acquire = 1,
+	.release = {2},
+	.attach = ATTACH_NULL,
+	.code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_BUFFER,
+};
 
-static void points_with_null_buffer_fail_with_no_buffer(struct sb_test_ctx *t)
-{
-	struct fixture f;
+static const struct surface_error point_after_surface_destroyed_fails_with_no_surface = {
+	.acquire = 1,
+	.attach = SURFACE_DESTROYED,
+	.code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_SURFACE,
+};
 
-	if (!setup(t, &f))
-		goto out;
-	tc_surface_set_acquire_point(f.surface, f.timeline, 1);
-	tc_surface_set_release_point(f.surface, f.timeline, 2);
-	tc_surface_attach(f.surface, NULL);
-	tc_surface_commit(f.surface, NULL);
-	expect_surface_error(t, &f, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_BUFFER);
-out:
-	teardown(t, &f);
-}
-
-static void point_after_surface_destroyed_fails_with_no_surface(struct sb_test_ctx *t)
-{
-	struct fixture f;
-
-	if (!setup(t, &f))
-		goto out;
-	tc_surface_destroy_wl_surface(f.surface);
-	tc_surface_set_acquire_point(f.surface, f.timeline, 1);
-	expect_surface_error(t, &f, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_SURFACE);
-out:
-	teardown(t, &f);
-}
-
-static void shm_buffer_fails_with_unsupported_buffer(struct sb_test_ctx *t)
-{
-	struct fixture f;
-	struct tc_buffer *shm = NULL;
-
-	if (!setup(t, &f))
-		goto out;
-	shm = tc_buffer_create_shm(f.client, SIZE, SIZE, RED);
-	if (!expect(t, shm))
-		goto out;
-	tc_surface_set_acquire_point(f.surface, f.timeline, 1);
-	tc_surface_set_release_point(f.surface, f.timeline, 2);
-	tc_surface_show(f.surface, shm, NULL);
-	expect_surface_error(t, &f, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_UNSUPPORTED_BUFFER);
-out:
-	tc_buffer_destroy(shm);
-	teardown(t, &f);
-}
+static const struct surface_error shm_buffer_fails_with_unsupported_buffer = {
+	.acquire = 1,
+	.release = {2},
+	.attach = ATTACH_SHM,
+	.code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_UNSUPPORTED_BUFFER,
+};
 
 /* On one timeline the release point must be strictly above the acquire point. */
-static void release_not_above_acquire_fails_with_conflicting_points(struct sb_test_ctx *t)
+static const struct surface_error release_not_above_acquire_fails_with_conflicting_points = {
+	.acquire = 5,
+	.release = {5, 4},
+	.attach = ATTACH_DMABUF,
+	.code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_CONFLICTING_POINTS,
+};
+
+static void surface_error_run(struct sb_test_ctx *t, const struct surface_error *e,
+			      uint64_t release)
 {
-	static const uint64_t release[] = {5, 4};
+	struct fixture f;
+	struct tc_buffer *buffer = NULL;
 
-	for (size_t i = 0; i < sizeof(release) / sizeof(release[0]); i++) {
-		struct fixture f;
-		struct tc_buffer *red = NULL;
+	if (!setup(t, &f))
+		goto out;
+	if (e->attach == ATTACH_DMABUF)
+		buffer = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	else if (e->attach == ATTACH_SHM)
+		buffer = tc_buffer_create_shm(f.client, SIZE, SIZE, RED);
+	if ((e->attach == ATTACH_DMABUF || e->attach == ATTACH_SHM) && !expect(t, buffer))
+		goto out;
+	if (e->attach == SURFACE_DESTROYED)
+		tc_surface_destroy_wl_surface(f.surface);
+	if (e->acquire)
+		tc_surface_set_acquire_point(f.surface, f.timeline, e->acquire);
+	if (release)
+		tc_surface_set_release_point(f.surface, f.timeline, release);
+	if (e->attach != ATTACH_NOTHING && e->attach != SURFACE_DESTROYED)
+		tc_surface_attach(f.surface, buffer);
+	if (e->attach != SURFACE_DESTROYED)
+		tc_surface_commit(f.surface, NULL);
+	expect_surface_error(t, &f, e->code);
+out:
+	tc_buffer_destroy(buffer);
+	teardown(t, &f);
+}
 
-		if (!setup(t, &f))
-			goto next;
-		red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-		if (!expect(t, red))
-			goto next;
-		tc_surface_set_acquire_point(f.surface, f.timeline, 5);
-		tc_surface_set_release_point(f.surface, f.timeline, release[i]);
-		tc_surface_show(f.surface, red, NULL);
-		expect_surface_error(t, &f,
-				     WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_CONFLICTING_POINTS);
-	next:
-		tc_buffer_destroy(red);
-		teardown(t, &f);
-	}
+static void surface_error_test(struct sb_test_ctx *t)
+{
+	const struct surface_error *e = t->data;
+
+	surface_error_run(t, e, e->release[0]);
+	if (e->release[1])
+		surface_error_run(t, e, e->release[1]);
 }
 
 static void commit_without_buffer_or_points_is_valid(struct sb_test_ctx *t)
@@ -741,13 +725,17 @@ int main(int argc, char *argv[])
 		SB_TEST(timeline_import_succeeds),
 		SB_TEST(non_timeline_import_fails_with_invalid_timeline),
 		SB_TEST(get_surface_twice_fails_with_surface_exists),
-		SB_TEST(buffer_without_acquire_point_fails_with_no_acquire_point),
-		SB_TEST(buffer_without_release_point_fails_with_no_release_point),
-		SB_TEST(points_without_buffer_fail_with_no_buffer),
-		SB_TEST(points_with_null_buffer_fail_with_no_buffer),
-		SB_TEST(point_after_surface_destroyed_fails_with_no_surface),
-		SB_TEST(shm_buffer_fails_with_unsupported_buffer),
-		SB_TEST(release_not_above_acquire_fails_with_conflicting_points),
+		SB_TEST_ROW(buffer_without_acquire_point_fails_with_no_acquire_point,
+			    surface_error_test),
+		SB_TEST_ROW(buffer_without_release_point_fails_with_no_release_point,
+			    surface_error_test),
+		SB_TEST_ROW(points_without_buffer_fail_with_no_buffer, surface_error_test),
+		SB_TEST_ROW(points_with_null_buffer_fail_with_no_buffer, surface_error_test),
+		SB_TEST_ROW(point_after_surface_destroyed_fails_with_no_surface,
+			    surface_error_test),
+		SB_TEST_ROW(shm_buffer_fails_with_unsupported_buffer, surface_error_test),
+		SB_TEST_ROW(release_not_above_acquire_fails_with_conflicting_points,
+			    surface_error_test),
 		SB_TEST(commit_without_buffer_or_points_is_valid),
 		SB_TEST(null_buffer_without_points_is_valid),
 		SB_TEST(release_point_signalled_on_buffer_release),
