@@ -160,20 +160,29 @@ static void explicit_sync_global_is_version_2(struct sb_test_ctx *t)
 	teardown(t, &f);
 }
 
-/* Runs provoke on a fresh fixture, expects the connection to die of code on iface. */
-static void expect_protocol_error(struct sb_test_ctx *t, void (*provoke)(struct fixture *f),
-				  uint32_t code, const char *iface)
+/*
+ * A request the protocol forbids: provoke sends it on a fresh fixture, and the connection must
+ * die of code on iface.
+ */
+struct protocol_error {
+	void (*provoke)(struct fixture *f);
+	uint32_t code;
+	const char *iface;
+};
+
+static void protocol_error_test(struct sb_test_ctx *t)
 {
+	const struct protocol_error *e = t->data;
 	struct fixture f;
 	const char *got = "";
 
 	if (!setup(t, &f))
 		goto out;
-	provoke(&f);
+	e->provoke(&f);
 	expect(t, !tc_client_roundtrip(f.client));
-	expect(t, tc_client_error(f.client, &got) == code);
-	if (!expect(t, strcmp(got, iface) == 0))
-		sb_diag("error on %s, expected %s", got, iface);
+	expect(t, tc_client_error(f.client, &got) == e->code);
+	if (!expect(t, strcmp(got, e->iface) == 0))
+		sb_diag("error on %s, expected %s", got, e->iface);
 out:
 	teardown(t, &f);
 }
@@ -181,13 +190,6 @@ out:
 static void second_synchronization(struct fixture *f)
 {
 	tc_surface_get_synchronization(f->surface);
-}
-
-static void second_synchronization_raises_synchronization_exists(struct sb_test_ctx *t)
-{
-	expect_protocol_error(t, second_synchronization,
-			      ZWP_LINUX_EXPLICIT_SYNCHRONIZATION_V1_ERROR_SYNCHRONIZATION_EXISTS,
-			      "zwp_linux_explicit_synchronization_v1");
 }
 
 static void synchronization_can_be_recreated_after_destroy(struct sb_test_ctx *t)
@@ -217,13 +219,6 @@ static void memfd_fence(struct fixture *f)
 	close(fd);
 }
 
-static void non_sync_file_fd_raises_invalid_fence(struct sb_test_ctx *t)
-{
-	expect_protocol_error(t, memfd_fence,
-			      ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_INVALID_FENCE,
-			      "zwp_linux_surface_synchronization_v1");
-}
-
 static void two_fences(struct fixture *f)
 {
 	int fence = sb_sw_fence_create(f->timeline, 1);
@@ -233,25 +228,11 @@ static void two_fences(struct fixture *f)
 	close(fence);
 }
 
-static void second_fence_in_commit_raises_duplicate_fence(struct sb_test_ctx *t)
-{
-	expect_protocol_error(t, two_fences,
-			      ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_DUPLICATE_FENCE,
-			      "zwp_linux_surface_synchronization_v1");
-}
-
 static void two_releases(struct fixture *f)
 {
 	/* Destroyed with the connection's proxies: the client is dead by then. */
 	tc_release_destroy(tc_surface_get_release(f->surface));
 	tc_release_destroy(tc_surface_get_release(f->surface));
-}
-
-static void second_release_in_commit_raises_duplicate_release(struct sb_test_ctx *t)
-{
-	expect_protocol_error(t, two_releases,
-			      ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_DUPLICATE_RELEASE,
-			      "zwp_linux_surface_synchronization_v1");
 }
 
 static void fence_after_surface_destroy(struct fixture *f)
@@ -263,24 +244,10 @@ static void fence_after_surface_destroy(struct fixture *f)
 	close(fence);
 }
 
-static void fence_on_destroyed_surface_raises_no_surface(struct sb_test_ctx *t)
-{
-	expect_protocol_error(t, fence_after_surface_destroy,
-			      ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_SURFACE,
-			      "zwp_linux_surface_synchronization_v1");
-}
-
 static void release_after_surface_destroy(struct fixture *f)
 {
 	tc_surface_destroy_wl_surface(f->surface);
 	tc_release_destroy(tc_surface_get_release(f->surface));
-}
-
-static void release_on_destroyed_surface_raises_no_surface(struct sb_test_ctx *t)
-{
-	expect_protocol_error(t, release_after_surface_destroy,
-			      ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_SURFACE,
-			      "zwp_linux_surface_synchronization_v1");
 }
 
 static void fence_on_shm_buffer(struct fixture *f)
@@ -295,13 +262,6 @@ static void fence_on_shm_buffer(struct fixture *f)
 	tc_buffer_destroy(shm);
 }
 
-static void fence_on_shm_buffer_raises_unsupported_buffer(struct sb_test_ctx *t)
-{
-	expect_protocol_error(t, fence_on_shm_buffer,
-			      ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_UNSUPPORTED_BUFFER,
-			      "zwp_linux_surface_synchronization_v1");
-}
-
 static void fence_without_buffer(struct fixture *f)
 {
 	int fence = sb_sw_fence_create(f->timeline, 1);
@@ -311,25 +271,68 @@ static void fence_without_buffer(struct fixture *f)
 	close(fence);
 }
 
-static void fence_without_buffer_raises_no_buffer(struct sb_test_ctx *t)
-{
-	expect_protocol_error(t, fence_without_buffer,
-			      ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_BUFFER,
-			      "zwp_linux_surface_synchronization_v1");
-}
-
 static void release_without_buffer(struct fixture *f)
 {
 	tc_release_destroy(tc_surface_get_release(f->surface));
 	tc_surface_commit(f->surface, NULL);
 }
 
-static void release_without_buffer_raises_no_buffer(struct sb_test_ctx *t)
-{
-	expect_protocol_error(t, release_without_buffer,
-			      ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_BUFFER,
-			      "zwp_linux_surface_synchronization_v1");
-}
+/* The surface's synchronization object, where all but the first error is raised. */
+#define SURFACE_SYNC "zwp_linux_surface_synchronization_v1"
+
+static const struct protocol_error second_synchronization_raises_synchronization_exists = {
+	.provoke = second_synchronization,
+	.code = ZWP_LINUX_EXPLICIT_SYNCHRONIZATION_V1_ERROR_SYNCHRONIZATION_EXISTS,
+	.iface = "zwp_linux_explicit_synchronization_v1",
+};
+
+static const struct protocol_error non_sync_file_fd_raises_invalid_fence = {
+	.provoke = memfd_fence,
+	.code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_INVALID_FENCE,
+	.iface = SURFACE_SYNC,
+};
+
+static const struct protocol_error second_fence_in_commit_raises_duplicate_fence = {
+	.provoke = two_fences,
+	.code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_DUPLICATE_FENCE,
+	.iface = SURFACE_SYNC,
+};
+
+static const struct protocol_error second_release_in_commit_raises_duplicate_release = {
+	.provoke = two_releases,
+	.code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_DUPLICATE_RELEASE,
+	.iface = SURFACE_SYNC,
+};
+
+static const struct protocol_error fence_on_destroyed_surface_raises_no_surface = {
+	.provoke = fence_after_surface_destroy,
+	.code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_SURFACE,
+	.iface = SURFACE_SYNC,
+};
+
+static const struct protocol_error release_on_destroyed_surface_raises_no_surface = {
+	.provoke = release_after_surface_destroy,
+	.code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_SURFACE,
+	.iface = SURFACE_SYNC,
+};
+
+static const struct protocol_error fence_on_shm_buffer_raises_unsupported_buffer = {
+	.provoke = fence_on_shm_buffer,
+	.code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_UNSUPPORTED_BUFFER,
+	.iface = SURFACE_SYNC,
+};
+
+static const struct protocol_error fence_without_buffer_raises_no_buffer = {
+	.provoke = fence_without_buffer,
+	.code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_BUFFER,
+	.iface = SURFACE_SYNC,
+};
+
+static const struct protocol_error release_without_buffer_raises_no_buffer = {
+	.provoke = release_without_buffer,
+	.code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_BUFFER,
+	.iface = SURFACE_SYNC,
+};
 
 static void releases_follow_commits_of_different_buffers(struct sb_test_ctx *t)
 {
@@ -775,16 +778,17 @@ int main(int argc, char *argv[])
 {
 	static const struct sb_test tests[] = {
 		SB_TEST(explicit_sync_global_is_version_2),
-		SB_TEST(second_synchronization_raises_synchronization_exists),
+		SB_TEST_ROW(second_synchronization_raises_synchronization_exists,
+			    protocol_error_test),
 		SB_TEST(synchronization_can_be_recreated_after_destroy),
-		SB_TEST(non_sync_file_fd_raises_invalid_fence),
-		SB_TEST(second_fence_in_commit_raises_duplicate_fence),
-		SB_TEST(second_release_in_commit_raises_duplicate_release),
-		SB_TEST(fence_on_destroyed_surface_raises_no_surface),
-		SB_TEST(release_on_destroyed_surface_raises_no_surface),
-		SB_TEST(fence_on_shm_buffer_raises_unsupported_buffer),
-		SB_TEST(fence_without_buffer_raises_no_buffer),
-		SB_TEST(release_without_buffer_raises_no_buffer),
+		SB_TEST_ROW(non_sync_file_fd_raises_invalid_fence, protocol_error_test),
+		SB_TEST_ROW(second_fence_in_commit_raises_duplicate_fence, protocol_error_test),
+		SB_TEST_ROW(second_release_in_commit_raises_duplicate_release, protocol_error_test),
+		SB_TEST_ROW(fence_on_destroyed_surface_raises_no_surface, protocol_error_test),
+		SB_TEST_ROW(release_on_destroyed_surface_raises_no_surface, protocol_error_test),
+		SB_TEST_ROW(fence_on_shm_buffer_raises_unsupported_buffer, protocol_error_test),
+		SB_TEST_ROW(fence_without_buffer_raises_no_buffer, protocol_error_test),
+		SB_TEST_ROW(release_without_buffer_raises_no_buffer, protocol_error_test),
 		SB_TEST(releases_follow_commits_of_different_buffers),
 		SB_TEST(releases_follow_commits_of_the_same_buffer),
 		SB_TEST(releases_follow_commits_of_one_buffer_on_two_surfaces),
