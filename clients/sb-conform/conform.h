@@ -16,11 +16,17 @@ struct sc_case {
 	const char *name;
 	const char *area; /* the protocol or behaviour, the table groups by it */
 	void (*run)(struct sb_test_ctx *t);
+	const void *data; /* the case's row, for run (t->data) */
 };
 
-#define SC_CASE(area, fn)     \
-	{                     \
-#fn, area, fn \
+#define SC_CASE(case_area, fn)                            \
+	{                                                 \
+		.name = #fn, .area = case_area, .run = fn \
+	}
+/* A case that is a row of a table: the row is an object named after the case. */
+#define SC_ROW(case_area, row, body)                                       \
+	{                                                                  \
+		.name = #row, .area = case_area, .run = body, .data = &row \
 	}
 
 extern const struct sc_case sc_dmabuf_cases[];

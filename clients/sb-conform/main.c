@@ -80,7 +80,7 @@ bool sc_require_device(struct sb_test_ctx *t, bool present, const char *what)
 /* In the child: runs the case, writes 'P', 'F' or 'S' + the skip reason to fd. */
 static void run_child(const struct sc_case *c, int fd, unsigned timeout)
 {
-	struct sb_test_ctx t = {0};
+	struct sb_test_ctx t = {.data = c->data};
 	char msg[160];
 	int before, after, len;
 
