@@ -317,24 +317,22 @@ out:
 }
 
 /* In a child process: a consumer whose target's reader never signals copies, says so, dies. */
-static void vanishing_consumer(struct sb_compositor *comp, int timeline, int ready_fd)
+static bool vanishing_consumer(void *data)
 {
-	struct cap_client *cap = cap_client_connect(comp);
+	struct fixture *f = data;
+	struct cap_client *cap = cap_client_connect(&f->comp);
 	struct cap_frame *frame = cap ? cap_frame_capture(cap) : NULL;
 	struct tc_buffer *target =
 		frame ? tc_dmabuf_buffer_create(cap->wl, OUTPUT_W, OUTPUT_H, frame->dmabuf_format,
 						0xff000000 | UNWRITTEN)
 		      : NULL;
-	char ok = target && add_read_fence(target->fd, timeline, 1);
+	bool ok = target && add_read_fence(target->fd, f->timeline, 1);
 
 	if (ok) {
 		cap_frame_copy(frame, target, false);
 		ok = tc_client_roundtrip(cap->wl) && !frame->ready && !frame->failed;
 	}
-	if (write(ready_fd, &ok, 1) != 1)
-		_exit(1);
-	pause();
-	_exit(0);
+	return ok;
 }
 
 static void screencopy_consumer_disconnect_mid_wait_frees_everything(struct sb_test_ctx *t)
@@ -342,25 +340,17 @@ static void screencopy_consumer_disconnect_mid_wait_frees_everything(struct sb_t
 	struct fixture f;
 	struct cap_frame *frame = NULL;
 	struct tc_buffer *target = NULL;
-	int baseline, held = -1, after = -1, pipe_fds[2] = {-1, -1};
-	char ok = 0;
-	pid_t child;
-	uint64_t end;
+	struct sb_child child = SB_CHILD_INIT;
+	int baseline, held = -1, after = -1;
 
-	if (!setup(t, &f) || !expect(t, pipe2(pipe_fds, O_CLOEXEC) == 0))
+	if (!setup(t, &f))
 		goto out;
 	baseline = sb_compositor_fd_count(&f.comp);
-	child = fork();
-	if (child == 0)
-		vanishing_consumer(&f.comp, f.timeline, pipe_fds[1]);
-	expect(t, child > 0 && read(pipe_fds[0], &ok, 1) == 1 && ok);
+	expect(t, sb_child_start(&child, vanishing_consumer, &f));
 	held = sb_compositor_fd_count(&f.comp);
 	/* The consumer dies mid-wait, destroying nothing: the kernel closes its socket. */
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
-	end = tc_now_ms() + SOON_MS;
-	while (tc_now_ms() < end && (after = sb_compositor_fd_count(&f.comp)) != baseline)
-		usleep(20000);
+	sb_child_kill(&child);
+	after = sb_compositor_fd_count_settle(&f.comp, baseline, SOON_MS);
 	sb_diag("compositor fds: %d before, %d while the capture waited, %d after the consumer "
 		"died",
 		baseline, held, after);
@@ -381,10 +371,7 @@ out:
 	cap_frame_destroy(frame);
 	tc_buffer_destroy(target);
 	teardown(t, &f);
-	if (pipe_fds[0] >= 0) {
-		close(pipe_fds[0]);
-		close(pipe_fds[1]);
-	}
+	sb_child_kill(&child);
 }
 
 static void screencopy_copy_with_damage_waits_for_damage(struct sb_test_ctx *t)

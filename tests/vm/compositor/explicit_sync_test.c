@@ -635,16 +635,17 @@ out:
 }
 
 /* In a child: a shown commit and a held one, both with releases; says so, then waits to die. */
-static void vanishing_client(struct sb_compositor *comp, int timeline, int ready_fd)
+static bool vanishing_client(void *data)
 {
+	struct fixture *f = data;
 	struct tc_client *client =
-		sb_compositor_connect(comp, EX_GLOBALS | TC_EXPLICIT, EX_GLOBALS);
+		sb_compositor_connect(&f->comp, EX_GLOBALS | TC_EXPLICIT, EX_GLOBALS);
 	struct tc_surface *surface = client ? tc_surface_create(client) : NULL;
 	struct tc_buffer *red = surface ? tc_buffer_create_dmabuf(client, SIZE, SIZE, RED) : NULL;
 	struct tc_buffer *blue = red ? tc_buffer_create_dmabuf(client, SIZE, SIZE, BLUE) : NULL;
-	int fence = sb_sw_fence_create(timeline, 1);
+	int fence = sb_sw_fence_create(f->timeline, 1);
 	bool done = false;
-	char ok = blue && fence >= 0;
+	bool ok = blue && fence >= 0;
 
 	if (ok) {
 		tc_surface_get_synchronization(surface);
@@ -658,35 +659,24 @@ static void vanishing_client(struct sb_compositor *comp, int timeline, int ready
 		tc_surface_commit(surface, NULL);
 		ok = ok && tc_client_roundtrip(client);
 	}
-	if (write(ready_fd, &ok, 1) != 1)
-		_exit(1);
-	pause();
-	_exit(0);
+	return ok;
 }
 
 static void release_answered_on_client_destroy(struct sb_test_ctx *t)
 {
 	struct fixture f;
 	struct tc_buffer *green = NULL;
-	int baseline, held = -1, after = -1, pipe_fds[2] = {-1, -1};
-	char ok = 0;
-	pid_t child;
-	uint64_t end;
+	struct sb_child child = SB_CHILD_INIT;
+	int baseline, held = -1, after = -1;
 
-	if (!setup(t, &f) || !expect(t, pipe2(pipe_fds, O_CLOEXEC) == 0))
+	if (!setup(t, &f))
 		goto out;
 	baseline = sb_compositor_fd_count(&f.comp);
-	child = fork();
-	if (child == 0)
-		vanishing_client(&f.comp, f.timeline, pipe_fds[1]);
-	expect(t, child > 0 && read(pipe_fds[0], &ok, 1) == 1 && ok);
+	expect(t, sb_child_start(&child, vanishing_client, &f));
 	held = sb_compositor_fd_count(&f.comp);
 	/* The client dies with a release on screen and one held: the kernel closes its socket. */
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
-	end = now_ns() + SOON_MS * 1000000ull;
-	while (now_ns() < end && (after = sb_compositor_fd_count(&f.comp)) != baseline)
-		usleep(20000);
+	sb_child_kill(&child);
+	after = sb_compositor_fd_count_settle(&f.comp, baseline, SOON_MS);
 	sb_diag("compositor fds: %d before, %d with the client's commits, %d after it died",
 		baseline, held, after);
 	expect(t, held > baseline);
@@ -698,37 +688,14 @@ static void release_answered_on_client_destroy(struct sb_test_ctx *t)
 out:
 	tc_buffer_destroy(green);
 	teardown(t, &f);
-	if (pipe_fds[0] >= 0) {
-		close(pipe_fds[0]);
-		close(pipe_fds[1]);
-	}
-}
-
-/* Frames a client gets in ms milliseconds, committing on every frame callback. */
-static int frames_in(struct tc_client *client, struct tc_surface *surface, struct tc_buffer *buffer,
-		     int ms)
-{
-	uint64_t end = now_ns() + (uint64_t)ms * 1000000ull;
-	int frames = 0;
-
-	while (now_ns() < end) {
-		bool done = false;
-
-		tc_surface_attach(surface, buffer);
-		tc_surface_commit(surface, &done);
-		if (!tc_client_wait(client, &done, 1000))
-			break;
-		frames++;
-	}
-	return frames;
+	sb_child_kill(&child);
 }
 
 /* Frames in the better of two seconds: the emulated guest shares the host with other work. */
-static int best_of_two(struct tc_client *client, struct tc_surface *surface,
-		       struct tc_buffer *buffer)
+static int best_of_two(struct tc_surface *surface, struct tc_buffer *buffer)
 {
-	int a = frames_in(client, surface, buffer, 1000);
-	int b = frames_in(client, surface, buffer, 1000);
+	int a = tc_surface_frames_in(surface, buffer, 1000);
+	int b = tc_surface_frames_in(surface, buffer, 1000);
 
 	return a > b ? a : b;
 }
@@ -750,12 +717,12 @@ static void other_clients_unaffected_by_hung_acquire_fence(struct sb_test_ctx *t
 	fence = sb_sw_fence_create(f.timeline, 1);
 	if (!expect(t, other_surface && green && hung && fence >= 0))
 		goto out;
-	baseline = best_of_two(other, other_surface, green);
+	baseline = best_of_two(other_surface, green);
 	tc_surface_set_acquire_fence(f.surface, fence);
 	tc_surface_attach(f.surface, hung);
 	tc_surface_commit(f.surface, NULL);
 	expect(t, tc_client_roundtrip(f.client));
-	during = best_of_two(other, other_surface, green);
+	during = best_of_two(other_surface, green);
 	sb_diag("other client: %d frames/s alone, %d while client 1's acquire fence hangs",
 		baseline, during);
 	expect(t, baseline > 10);

@@ -229,47 +229,37 @@ out:
 }
 
 /* In a child process: connect, commit a buffer whose fence never signals, say so, and die. */
-static void vanishing_client(struct sb_compositor *comp, int timeline, int ready_fd)
+static bool vanishing_client(void *data)
 {
+	struct fixture *f = data;
 	struct tc_client *client =
-		sb_compositor_connect(comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
+		sb_compositor_connect(&f->comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
 	struct tc_surface *window = client ? tc_surface_create(client) : NULL;
 	struct tc_buffer *hung = window ? tc_buffer_create_dmabuf(client, SIZE, SIZE, RED) : NULL;
-	char ok = hung && add_write_fence(hung, timeline, 1);
+	bool ok = hung && add_write_fence(hung, f->timeline, 1);
 
 	if (ok) {
 		tc_surface_show(window, hung, NULL);
 		ok = tc_client_roundtrip(client);
 	}
-	if (write(ready_fd, &ok, 1) != 1)
-		_exit(1);
-	pause();
-	_exit(0);
+	return ok;
 }
 
 static void client_disconnect_mid_wait_frees_everything(struct sb_test_ctx *t)
 {
 	struct fixture f;
 	struct tc_buffer *red = NULL;
-	int baseline, held = -1, after = -1, pipe_fds[2] = {-1, -1};
-	char ok = 0;
-	pid_t child;
-	uint64_t end;
+	struct sb_child child = SB_CHILD_INIT;
+	int baseline, held = -1, after = -1;
 
-	if (!setup(t, &f, NULL) || !expect(t, pipe2(pipe_fds, O_CLOEXEC) == 0))
+	if (!setup(t, &f, NULL))
 		goto out;
 	baseline = sb_compositor_fd_count(&f.comp);
-	child = fork();
-	if (child == 0)
-		vanishing_client(&f.comp, f.timeline, pipe_fds[1]);
-	expect(t, child > 0 && read(pipe_fds[0], &ok, 1) == 1 && ok);
+	expect(t, sb_child_start(&child, vanishing_client, &f));
 	held = sb_compositor_fd_count(&f.comp);
 	/* The client dies mid-wait, destroying nothing: the kernel closes its socket. */
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
-	end = tc_now_ms() + SOON_MS;
-	while (tc_now_ms() < end && (after = sb_compositor_fd_count(&f.comp)) != baseline)
-		usleep(20000);
+	sb_child_kill(&child);
+	after = sb_compositor_fd_count_settle(&f.comp, baseline, SOON_MS);
 	sb_diag("compositor fds: %d before, %d while the commit was held, %d after the client died",
 		baseline, held, after);
 	expect(t, held > baseline);
@@ -281,10 +271,7 @@ static void client_disconnect_mid_wait_frees_everything(struct sb_test_ctx *t)
 out:
 	tc_buffer_destroy(red);
 	teardown(t, &f);
-	if (pipe_fds[0] >= 0) {
-		close(pipe_fds[0]);
-		close(pipe_fds[1]);
-	}
+	sb_child_kill(&child);
 }
 
 static void commits_apply_in_order(struct sb_test_ctx *t)

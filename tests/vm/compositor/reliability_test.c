@@ -56,14 +56,6 @@
 
 static const char *syncbridge;
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* VmRSS of pid in KiB, -1 if unreadable. */
 static long rss_kib(pid_t pid)
 {
@@ -105,17 +97,6 @@ static bool start_compositor(struct sb_compositor *comp)
 	return ok;
 }
 
-/* Waits until the compositor's fd count is want; returns the last count. */
-static int wait_fds(const struct sb_compositor *comp, int want, int timeout_ms)
-{
-	uint64_t end = now_ms() + (uint64_t)timeout_ms;
-	int n;
-
-	while ((n = sb_compositor_fd_count(comp)) != want && now_ms() < end)
-		usleep(10000);
-	return n;
-}
-
 /* A client that commits on every frame callback, the one every test keeps watching. */
 struct healthy {
 	struct tc_client *client;
@@ -131,7 +112,7 @@ static bool healthy_init(struct sb_test_ctx *t, struct healthy *h, struct sb_com
 	h->client = sb_compositor_connect(comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
 	h->window = h->client ? tc_surface_create(h->client) : NULL;
 	h->buffer = h->window ? tc_buffer_create_dmabuf(h->client, SIZE, SIZE, GREEN) : NULL;
-	h->last_ms = now_ms();
+	h->last_ms = tc_now_ms();
 	return expect(t, h->buffer != NULL);
 }
 
@@ -151,7 +132,7 @@ static bool healthy_frame(struct healthy *h)
 	tc_surface_show(h->window, h->buffer, &done);
 	if (!tc_client_wait(h->client, &done, SOON_MS))
 		return false;
-	now = now_ms();
+	now = tc_now_ms();
 	if (now - h->last_ms > h->max_gap_ms)
 		h->max_gap_ms = now - h->last_ms;
 	h->last_ms = now;
@@ -162,10 +143,10 @@ static bool healthy_frame(struct healthy *h)
 /* Frames in ms milliseconds. */
 static int healthy_frames_in(struct healthy *h, int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = tc_now_ms() + (uint64_t)ms;
 	int frames = 0;
 
-	while (now_ms() < end && healthy_frame(h))
+	while (tc_now_ms() < end && healthy_frame(h))
 		frames++;
 	return frames;
 }
@@ -255,9 +236,9 @@ static void client_killed_at_every_request_leaves_nothing(struct sb_test_ctx *t)
 		goto out;
 	}
 	total = report.sent;
-	expect(t, wait_fds(&comp, baseline_fds, SOON_MS) == baseline_fds);
+	expect(t, sb_compositor_fd_count_settle(&comp, baseline_fds, SOON_MS) == baseline_fds);
 	rss0 = rss_kib(comp.pid);
-	start = now_ms();
+	start = tc_now_ms();
 	for (int n = 1; n <= total; n++) {
 		uint64_t killed;
 		int fds;
@@ -265,15 +246,15 @@ static void client_killed_at_every_request_leaves_nothing(struct sb_test_ctx *t)
 
 		if (!run_child(&comp, &h, n, &report))
 			missed_frames++;
-		killed = now_ms();
+		killed = tc_now_ms();
 		if (report.sent != n || report.failed) {
 			bad_sent++;
 			sb_diag("N=%d: the child reached request %d (%s): %s", n, report.sent,
 				report.step, report.failed ? report.failure : "");
 		}
-		fds = wait_fds(&comp, baseline_fds, SOON_MS);
-		if (now_ms() - killed > max_settle_ms)
-			max_settle_ms = now_ms() - killed;
+		fds = sb_compositor_fd_count_settle(&comp, baseline_fds, SOON_MS);
+		if (tc_now_ms() - killed > max_settle_ms)
+			max_settle_ms = tc_now_ms() - killed;
 		if (fds > max_fds)
 			max_fds = fds;
 		if (fds != baseline_fds) {
@@ -292,7 +273,7 @@ static void client_killed_at_every_request_leaves_nothing(struct sb_test_ctx *t)
 	}
 	rss_end = rss_kib(comp.pid);
 	sb_diag("kill sweep: %d children, killed after request N = 1..%d of the cycle, in %.1f s",
-		total, total, (double)(now_ms() - start) / 1000);
+		total, total, (double)(tc_now_ms() - start) / 1000);
 	sb_diag("compositor fds: baseline %d, back to it after %d of %d kills (slowest %llu ms)",
 		baseline_fds, total - bad_fds, total, (unsigned long long)max_settle_ms);
 	sb_diag("compositor VmRSS: %ld KiB after the warm-up cycle, max %ld, end %ld (+%ld KiB, "
@@ -450,12 +431,12 @@ static void hung_fences_on_1000_surfaces_stay_bounded(struct sb_test_ctx *t)
 	fps_alone = healthy_frames_in(&h, 1000);
 	fds0 = sb_compositor_fd_count(&comp);
 	rss0 = rss_kib(comp.pid);
-	t0 = now_ms();
+	t0 = tc_now_ms();
 	expect(t, load_create(&comp, l, timeline));
 	fds_held = sb_compositor_fd_count(&comp);
 	rss_held = rss_kib(comp.pid);
 	sb_diag("%d surfaces over %d clients made and committed in %.1f s", l->made, LOAD_CLIENTS,
-		(double)(now_ms() - t0) / 1000);
+		(double)(tc_now_ms() - t0) / 1000);
 	sb_diag("compositor fds: %d alone, %d with %d held commits (%.2f/surface, bound %d)", fds0,
 		fds_held, l->made, (double)(fds_held - fds0) / LOAD_SURFACES,
 		HUNG_SURFACE_FD_BOUND);
@@ -477,7 +458,7 @@ static void hung_fences_on_1000_surfaces_stay_bounded(struct sb_test_ctx *t)
 		"although held, %d clients disconnected",
 		fps_alone, fps_loaded, unheld, dead);
 	load_destroy(l);
-	fds_after = wait_fds(&comp, fds0, 30000);
+	fds_after = sb_compositor_fd_count_settle(&comp, fds0, 30000);
 	rss_after = rss_kib(comp.pid);
 	sb_diag("load disconnected: %d fds (%d alone), VmRSS %ld KiB", fds_after, fds0, rss_after);
 	/*
@@ -488,7 +469,7 @@ static void hung_fences_on_1000_surfaces_stay_bounded(struct sb_test_ctx *t)
 		expect(t, load_create(&comp, l, timeline) && load_commit_later(l));
 		rss_again = rss_kib(comp.pid);
 		load_destroy(l);
-		expect(t, wait_fds(&comp, fds0, 30000) == fds0);
+		expect(t, sb_compositor_fd_count_settle(&comp, fds0, 30000) == fds0);
 		sb_diag("the same load again: VmRSS %ld KiB at its peak (first: %ld)", rss_again,
 			rss_later);
 	}

@@ -43,14 +43,6 @@
 static const char *syncbridge;
 static const char *sb_client; /* optional second argument */
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 struct fixture {
 	struct sb_compositor comp;
 	struct tc_client *client;
@@ -88,11 +80,11 @@ static bool setup(struct sb_test_ctx *t, struct fixture *f)
  */
 static void wait_for_exit(struct sb_compositor *comp, int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = tc_now_ms() + (uint64_t)ms;
 	siginfo_t info = {0};
 
 	kill(comp->pid, SIGTERM);
-	while (now_ms() < end) {
+	while (tc_now_ms() < end) {
 		if (waitid(P_PID, (id_t)comp->pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
 		    info.si_pid != 0)
 			return;
@@ -123,11 +115,8 @@ static void teardown(struct sb_test_ctx *t, struct fixture *f)
 /* The compositor's open fds are back to what they were after setup (polls for a while). */
 static void expect_no_compositor_fd_leak(struct sb_test_ctx *t, struct fixture *f)
 {
-	uint64_t end = now_ms() + SOON_MS;
-	int now = -1;
+	int now = sb_compositor_fd_count_settle(&f->comp, f->fds_before, SOON_MS);
 
-	while (now_ms() < end && (now = sb_compositor_fd_count(&f->comp)) != f->fds_before)
-		usleep(20000);
 	if (now != f->fds_before)
 		sb_diag("compositor fds: %d after setup, %d now", f->fds_before, now);
 	expect(t, now == f->fds_before);
@@ -143,13 +132,13 @@ static uint32_t error_of(struct tc_client *client, const char **iface)
 /* Polls point on timeline until it signals or ms pass. */
 static bool point_signals_within(struct tc_timeline *timeline, uint64_t point, int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = tc_now_ms() + (uint64_t)ms;
 
 	do {
 		if (sb_syncobj_point_state(timeline->syncobj, point) == SB_POINT_SIGNALED)
 			return true;
 		usleep(5000);
-	} while (now_ms() < end);
+	} while (tc_now_ms() < end);
 	return false;
 }
 
@@ -485,15 +474,16 @@ out:
  * In a child process: connect, commit a buffer whose acquire point never comes (the commit is
  * held) with release point 1 on the parent's timeline, say so, and wait to be killed.
  */
-static void vanishing_client(struct fixture *f, int ready_fd)
+static bool vanishing_client(void *data)
 {
+	struct fixture *f = data;
 	struct tc_client *client = sb_compositor_connect(&f->comp, SO_GLOBALS, SO_GLOBALS);
 	struct tc_surface *surface = client ? tc_surface_create(client) : NULL;
 	struct tc_timeline *acquire = surface ? tc_timeline_create(client, f->drm_fd) : NULL;
 	struct tc_timeline *release =
 		acquire ? tc_timeline_share(client, f->timeline->syncobj) : NULL;
 	struct tc_buffer *red = release ? tc_buffer_create_dmabuf(client, SIZE, SIZE, RED) : NULL;
-	char ok = red != NULL;
+	bool ok = red != NULL;
 
 	if (ok) {
 		tc_surface_get_syncobj(surface);
@@ -502,37 +492,25 @@ static void vanishing_client(struct fixture *f, int ready_fd)
 		tc_surface_show(surface, red, NULL);
 		ok = tc_client_roundtrip(client) && tc_client_error(client, NULL) == 0;
 	}
-	if (write(ready_fd, &ok, 1) != 1)
-		_exit(1);
-	pause();
-	_exit(0);
+	return ok;
 }
 
 static void release_point_signalled_on_client_destroy(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	int pipe_fds[2] = {-1, -1};
-	char ok = 0;
-	pid_t child;
+	struct sb_child child = SB_CHILD_INIT;
 
-	if (!setup(t, &f) || !expect(t, pipe2(pipe_fds, O_CLOEXEC) == 0))
+	if (!setup(t, &f))
 		goto out;
-	child = fork();
-	if (child == 0)
-		vanishing_client(&f, pipe_fds[1]);
-	expect(t, child > 0 && read(pipe_fds[0], &ok, 1) == 1 && ok);
+	expect(t, sb_child_start(&child, vanishing_client, &f));
 	expect(t, !point_signals_within(f.timeline, 1, HELD_MS));
 	/* The client dies mid-wait, destroying nothing: the kernel closes its socket. */
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
+	sb_child_kill(&child);
 	expect(t, point_signals_within(f.timeline, 1, SOON_MS));
 	expect_no_compositor_fd_leak(t, &f);
 out:
 	teardown(t, &f);
-	if (pipe_fds[0] >= 0) {
-		close(pipe_fds[0]);
-		close(pipe_fds[1]);
-	}
+	sb_child_kill(&child);
 }
 
 /* The timeline's destroy request does not unset points already given (the XML says so). */
@@ -577,10 +555,10 @@ static int frames_in(struct tc_client *client, struct tc_surface *surface,
 		     struct tc_timeline *timeline, uint64_t *point, struct tc_buffer *buffer,
 		     int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = tc_now_ms() + (uint64_t)ms;
 	int frames = 0;
 
-	while (now_ms() < end) {
+	while (tc_now_ms() < end) {
 		bool done = false;
 
 		if (sb_syncobj_signal_point(timeline->syncobj, *point) < 0)

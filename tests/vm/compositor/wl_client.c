@@ -177,6 +177,16 @@ int sb_compositor_fd_count(const struct sb_compositor *comp)
 	return sb_count_fds_of(comp->pid);
 }
 
+int sb_compositor_fd_count_settle(const struct sb_compositor *comp, int baseline, int ms)
+{
+	uint64_t end = tc_now_ms() + (uint64_t)ms;
+	int now;
+
+	while ((now = sb_compositor_fd_count(comp)) != baseline && tc_now_ms() < end)
+		usleep(20000);
+	return now;
+}
+
 long sb_compositor_pixel(struct sb_compositor *comp, int x, int y)
 {
 	png_image image = {.version = PNG_IMAGE_VERSION};
@@ -220,4 +230,38 @@ struct tc_client *sb_compositor_connect(const struct sb_compositor *comp, unsign
 		return NULL;
 	}
 	return client;
+}
+
+bool sb_child_start(struct sb_child *child, bool (*hold)(void *data), void *data)
+{
+	char ok = 0;
+
+	child->pid = -1;
+	if (pipe2(child->ready, O_CLOEXEC) < 0) {
+		child->ready[0] = child->ready[1] = -1;
+		return false;
+	}
+	child->pid = fork();
+	if (child->pid == 0) {
+		ok = hold(data);
+		if (write(child->ready[1], &ok, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	return child->pid > 0 && read(child->ready[0], &ok, 1) == 1 && ok;
+}
+
+void sb_child_kill(struct sb_child *child)
+{
+	if (child->pid > 0) {
+		kill(child->pid, SIGKILL);
+		waitpid(child->pid, NULL, 0);
+	}
+	child->pid = -1;
+	for (int i = 0; i < 2; i++) {
+		if (child->ready[i] >= 0)
+			close(child->ready[i]);
+		child->ready[i] = -1;
+	}
 }

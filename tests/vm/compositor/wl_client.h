@@ -37,6 +37,8 @@ int sb_compositor_control(struct sb_compositor *comp, uint32_t op, int32_t x);
 int sb_compositor_stop(struct sb_compositor *comp);
 int sb_compositor_fd_count(const struct sb_compositor *comp);
 bool sb_compositor_alive(const struct sb_compositor *comp);
+/* Polls (up to ms) until the compositor's open fds are back to baseline; the last count. */
+int sb_compositor_fd_count_settle(const struct sb_compositor *comp, int baseline, int ms);
 /* SIGUSR1 screenshot; the pixel at (x, y) as 0xRRGGBB, or -1. */
 long sb_compositor_pixel(struct sb_compositor *comp, int x, int y);
 
@@ -48,6 +50,28 @@ long sb_compositor_pixel(struct sb_compositor *comp, int x, int y);
  * A tc_client (tests/lib/tc_client.h) on comp's socket with the globals in bind (enum tc_globals)
  * bound: NULL, saying which are missing, if one of need is not advertised.
  */
+/*
+ * A client in a child process that dies mid-wait, destroying nothing, as a crashed client does:
+ * the kernel closes its socket and the compositor must let go of all it held for it.
+ */
+struct sb_child {
+	pid_t pid;
+	int ready[2]; /* the child says on ready[1] whether its requests are in */
+};
+
+#define SB_CHILD_INIT                          \
+	{                                      \
+		.pid = -1, .ready = { -1, -1 } \
+	}
+
+/*
+ * Forks; the child runs hold(data) (it connects and makes the requests the compositor is to
+ * hold; true when they are in), says so and pauses. True once it said its requests are in.
+ */
+bool sb_child_start(struct sb_child *child, bool (*hold)(void *data), void *data);
+/* SIGKILL, then reaps the child and closes the pipe (also after a failed start). */
+void sb_child_kill(struct sb_child *child);
+
 struct tc_client *sb_compositor_connect(const struct sb_compositor *comp, unsigned bind,
 					unsigned need);
 
