@@ -35,7 +35,7 @@ static void toplevel_close(void *data, struct xdg_toplevel *toplevel)
 {
 }
 
-static const struct xdg_toplevel_listener toplevel_listener = {
+const struct xdg_toplevel_listener tc_toplevel_listener = {
 	.configure = toplevel_configure,
 	.close = toplevel_close,
 };
@@ -51,7 +51,7 @@ struct tc_surface *tc_surface_create(struct tc_client *client)
 	surface->xdg_surface = xdg_wm_base_get_xdg_surface(client->wm_base, surface->surface);
 	xdg_surface_add_listener(surface->xdg_surface, &xdg_surface_listener, surface);
 	surface->toplevel = xdg_surface_get_toplevel(surface->xdg_surface);
-	xdg_toplevel_add_listener(surface->toplevel, &toplevel_listener, surface);
+	xdg_toplevel_add_listener(surface->toplevel, &tc_toplevel_listener, surface);
 	/* xdg-shell: the first commit, without a buffer, asks for the initial configure. */
 	wl_surface_commit(surface->surface);
 	if (!tc_client_wait(client, &surface->configured, TC_CONFIGURE_MS)) {

@@ -14,6 +14,7 @@
  */
 struct tc_buffer;
 struct tc_client;
+struct xdg_toplevel_listener;
 
 #define TC_MAX_FRAMES 8
 /* sway and weston map a toplevel within a second; emulated CPUs need more. */
@@ -38,6 +39,13 @@ struct tc_surface {
 	struct zwp_linux_surface_synchronization_v1 *explicit_sync[2];
 	struct wp_linux_drm_syncobj_surface_v1 *syncobj[2];
 };
+
+/*
+ * Ignores xdg_toplevel.configure and close: a test's buffers set the size, and the compositor
+ * under test never asks to close. For clients that make their toplevels themselves
+ * (reliability_client.c counts every request).
+ */
+extern const struct xdg_toplevel_listener tc_toplevel_listener;
 
 /* A toplevel, its initial configure acked: NULL if none came within TC_CONFIGURE_MS. */
 struct tc_surface *tc_surface_create(struct tc_client *client);

@@ -21,6 +21,7 @@
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
 #include "reliability_client.h"
 #include "tc_client.h"
+#include "tc_surface.h"
 #include "wl_client.h"
 #include "xdg-shell-client-protocol.h"
 
@@ -189,20 +190,6 @@ static const struct xdg_surface_listener xdg_surface_listener = {
 	.configure = xdg_surface_configure,
 };
 
-static void toplevel_configure(void *data, struct xdg_toplevel *toplevel, int32_t w, int32_t h,
-			       struct wl_array *states)
-{
-}
-
-static void toplevel_close(void *data, struct xdg_toplevel *toplevel)
-{
-}
-
-static const struct xdg_toplevel_listener toplevel_listener = {
-	.configure = toplevel_configure,
-	.close = toplevel_close,
-};
-
 static void frame_done(void *data, struct wl_callback *callback, uint32_t time)
 {
 	struct cycle_surface *s = data;
@@ -288,7 +275,7 @@ static bool create_toplevel(struct cycle *c, struct cycle_surface *s)
 	xdg_surface_add_listener(s->xdg_surface, &xdg_surface_listener, s);
 	sent(c, "xdg_wm_base.get_xdg_surface");
 	s->toplevel = xdg_surface_get_toplevel(s->xdg_surface);
-	xdg_toplevel_add_listener(s->toplevel, &toplevel_listener, s);
+	xdg_toplevel_add_listener(s->toplevel, &tc_toplevel_listener, s);
 	sent(c, "xdg_surface.get_toplevel");
 	wl_surface_commit(s->surface);
 	sent(c, "wl_surface.commit (initial)");
