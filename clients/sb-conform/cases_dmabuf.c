@@ -141,25 +141,25 @@ static const struct zwp_linux_dmabuf_feedback_v1_listener feedback_listener = {
 };
 
 /* Binds at the advertised version (up to 4) and collects what it says about formats. */
-static bool collect_formats(struct sb_test_ctx *t, struct sc_client *client, struct formats *f,
+static bool collect_formats(struct sb_test_ctx *t, struct tc_client *client, struct formats *f,
 			    uint32_t *version)
 {
 	struct zwp_linux_dmabuf_v1 *dmabuf;
 	bool ok;
 
 	*f = (struct formats){.table_fd = -1};
-	dmabuf = sc_client_bind(client, &zwp_linux_dmabuf_v1_interface, 4);
+	dmabuf = tc_client_bind(client, &zwp_linux_dmabuf_v1_interface, 4);
 	*version = wl_proxy_get_version((struct wl_proxy *)dmabuf);
 	if (*version >= 4) {
 		struct zwp_linux_dmabuf_feedback_v1 *fb =
 			zwp_linux_dmabuf_v1_get_default_feedback(dmabuf);
 
 		zwp_linux_dmabuf_feedback_v1_add_listener(fb, &feedback_listener, f);
-		ok = sc_client_wait(client, &f->done, SC_SOON_MS);
+		ok = tc_client_wait(client, &f->done, SC_SOON_MS);
 		zwp_linux_dmabuf_feedback_v1_destroy(fb);
 	} else {
 		zwp_linux_dmabuf_v1_add_listener(dmabuf, &dmabuf_listener, f);
-		ok = sc_client_roundtrip(client);
+		ok = tc_client_roundtrip(client);
 	}
 	zwp_linux_dmabuf_v1_destroy(dmabuf);
 	if (f->table_fd >= 0)
@@ -191,7 +191,7 @@ static void dmabuf_default_feedback_is_complete(struct sb_test_ctx *t)
 	if (!sc_fixture_init(t, &f, 0) ||
 	    !sc_require_global(t, f.client, zwp_linux_dmabuf_v1_interface.name))
 		goto out;
-	if (sc_client_global_version(f.client, zwp_linux_dmabuf_v1_interface.name) < 4) {
+	if (tc_client_global_version(f.client, zwp_linux_dmabuf_v1_interface.name) < 4) {
 		sb_skip(t, "zwp_linux_dmabuf_v1 below version 4: no feedback");
 		goto out;
 	}
@@ -209,82 +209,11 @@ out:
 	sc_fixture_finish(&f);
 }
 
-/* A dma-buf of 64x64 XRGB8888 for the parameter cases, or a skip. */
-static bool params_fixture(struct sb_test_ctx *t, struct sc_fixture *f, int *fd)
-{
-	*fd = -1;
-	if (!sc_fixture_init(t, f, SC_NEED_DMABUF))
-		return false;
-	*fd = sc_udmabuf_create_filled(SC_SIZE, SC_SIZE, SC_RED);
-	return expect(t, *fd >= 0);
-}
-
 static void add_plane(struct zwp_linux_buffer_params_v1 *params, int fd, uint32_t plane,
 		      uint64_t modifier)
 {
 	zwp_linux_buffer_params_v1_add(params, fd, plane, 0, SC_SIZE * 4, modifier >> 32,
 				       modifier & 0xffffffff);
-}
-
-static void dmabuf_add_plane_idx_too_large_is_error(struct sb_test_ctx *t)
-{
-	struct zwp_linux_buffer_params_v1 *params;
-	struct sc_fixture f;
-	int fd;
-
-	if (params_fixture(t, &f, &fd)) {
-		params = zwp_linux_dmabuf_v1_create_params(f.dmabuf);
-		/* The XML: at most 4 planes. */
-		add_plane(params, fd, 4, DRM_FORMAT_MOD_LINEAR);
-		expect(t, sc_client_died_of(f.client, "zwp_linux_buffer_params_v1",
-					    ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_PLANE_IDX));
-		zwp_linux_buffer_params_v1_destroy(params);
-	}
-	if (fd >= 0)
-		close(fd);
-	sc_fixture_finish(&f);
-}
-
-static void dmabuf_add_same_plane_twice_is_error(struct sb_test_ctx *t)
-{
-	struct zwp_linux_buffer_params_v1 *params;
-	struct sc_fixture f;
-	int fd;
-
-	if (params_fixture(t, &f, &fd)) {
-		params = zwp_linux_dmabuf_v1_create_params(f.dmabuf);
-		add_plane(params, fd, 0, DRM_FORMAT_MOD_LINEAR);
-		add_plane(params, fd, 0, DRM_FORMAT_MOD_LINEAR);
-		expect(t, sc_client_died_of(f.client, "zwp_linux_buffer_params_v1",
-					    ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_PLANE_SET));
-		zwp_linux_buffer_params_v1_destroy(params);
-	}
-	if (fd >= 0)
-		close(fd);
-	sc_fixture_finish(&f);
-}
-
-static void dmabuf_params_reused_after_create_is_error(struct sb_test_ctx *t)
-{
-	struct zwp_linux_buffer_params_v1 *params;
-	struct wl_buffer *buffer = NULL;
-	struct sc_fixture f;
-	int fd;
-
-	if (params_fixture(t, &f, &fd)) {
-		params = zwp_linux_dmabuf_v1_create_params(f.dmabuf);
-		add_plane(params, fd, 0, DRM_FORMAT_MOD_LINEAR);
-		buffer = zwp_linux_buffer_params_v1_create_immed(params, SC_SIZE, SC_SIZE,
-								 DRM_FORMAT_XRGB8888, 0);
-		add_plane(params, fd, 1, DRM_FORMAT_MOD_LINEAR);
-		expect(t, sc_client_died_of(f.client, "zwp_linux_buffer_params_v1",
-					    ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_ALREADY_USED));
-		wl_buffer_destroy(buffer);
-		zwp_linux_buffer_params_v1_destroy(params);
-	}
-	if (fd >= 0)
-		close(fd);
-	sc_fixture_finish(&f);
 }
 
 struct create_result {
@@ -328,9 +257,9 @@ static bool create_rejected(struct sc_fixture *f, struct zwp_linux_buffer_params
 
 	zwp_linux_buffer_params_v1_add_listener(params, &params_listener, &r);
 	zwp_linux_buffer_params_v1_create(params, width, height, format, 0);
-	if (sc_client_roundtrip(f->client) && !r.created && !r.failed)
-		sc_client_roundtrip(f->client);
-	code = sc_client_error(f->client, &iface);
+	if (tc_client_roundtrip(f->client) && !r.created && !r.failed)
+		tc_client_roundtrip(f->client);
+	code = tc_client_error(f->client, &iface);
 	if (*iface) {
 		ok = strcmp(iface, "zwp_linux_buffer_params_v1") == 0 && code == error;
 		printf("# died of %s error %u (expected error %u or the failed event)\n", iface,
@@ -344,78 +273,129 @@ static bool create_rejected(struct sc_fixture *f, struct zwp_linux_buffer_params
 	return ok;
 }
 
-static void dmabuf_create_without_planes_is_rejected(struct sb_test_ctx *t)
+/* How a parameter case ends. */
+enum params_end {
+	END_AT_ADD,	   /* the last add is the error */
+	END_ADD_AFTER_USE, /* create_immed, then one more add */
+	END_CREATE,	   /* create, rejected by create_rejected's rule */
+};
+
+/*
+ * A zwp_linux_buffer_params_v1 used wrong, on a 64x64 XRGB8888 dma-buf (or a memfd of its size),
+ * and the error it must end in.
+ */
+struct params_error {
+	int n_planes;
+	uint32_t planes[2]; /* the plane index of each add, all at offset 0 */
+	bool memfd; /* a memfd of the right size: only the import can tell it is no dma-buf */
+	enum params_end end;
+	int32_t width, height; /* of create */
+	uint32_t error;
+};
+
+/* The XML: at most 4 planes. */
+static const struct params_error dmabuf_add_plane_idx_too_large_is_error = {
+	.n_planes = 1,
+	.planes = {4},
+	.end = END_AT_ADD,
+	.error = ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_PLANE_IDX,
+};
+
+static const struct params_error dmabuf_add_same_plane_twice_is_error = {
+	.n_planes = 2,
+	.planes = {0, 0},
+	.end = END_AT_ADD,
+	.error = ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_PLANE_SET,
+};
+
+static const struct params_error dmabuf_params_reused_after_create_is_error = {
+	.n_planes = 1,
+	.end = END_ADD_AFTER_USE,
+	.error = ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_ALREADY_USED,
+};
+
+static const struct params_error dmabuf_create_without_planes_is_rejected = {
+	.end = END_CREATE,
+	.width = SC_SIZE,
+	.height = SC_SIZE,
+	.error = ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INCOMPLETE,
+};
+
+static const struct params_error dmabuf_create_zero_width_is_rejected = {
+	.n_planes = 1,
+	.end = END_CREATE,
+	.height = SC_SIZE,
+	.error = ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_DIMENSIONS,
+};
+
+/* 16 KiB of dma-buf; stride 256 x 4 * SC_SIZE rows needs 64 KiB. */
+static const struct params_error dmabuf_create_past_buffer_end_is_rejected = {
+	.n_planes = 1,
+	.end = END_CREATE,
+	.width = SC_SIZE,
+	.height = SC_SIZE * 4,
+	.error = ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
+};
+
+static const struct params_error dmabuf_create_of_non_dmabuf_fd_fails = {
+	.n_planes = 1,
+	.memfd = true,
+	.end = END_CREATE,
+	.width = SC_SIZE,
+	.height = SC_SIZE,
+	.error = ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_WL_BUFFER,
+};
+
+static int params_fd(bool memfd)
 {
-	struct zwp_linux_buffer_params_v1 *params;
-	struct sc_fixture f;
 	int fd;
 
-	if (params_fixture(t, &f, &fd)) {
-		params = zwp_linux_dmabuf_v1_create_params(f.dmabuf);
-		expect(t, create_rejected(&f, params, SC_SIZE, SC_SIZE, DRM_FORMAT_XRGB8888,
-					  ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INCOMPLETE));
-		zwp_linux_buffer_params_v1_destroy(params);
-	}
-	if (fd >= 0)
+	if (!memfd)
+		return tc_udmabuf_create_filled(SC_SIZE * SC_SIZE * 4, 0xff000000u | SC_RED);
+	fd = memfd_create("sb-conform-not-dmabuf", MFD_CLOEXEC);
+	if (fd >= 0 && ftruncate(fd, SC_SIZE * SC_SIZE * 4) < 0) {
 		close(fd);
-	sc_fixture_finish(&f);
+		return -1;
+	}
+	return fd;
 }
 
-static void dmabuf_create_zero_width_is_rejected(struct sb_test_ctx *t)
+static void params_error_case(struct sb_test_ctx *t)
 {
+	const struct params_error *e = t->data;
+	const char *iface = "zwp_linux_buffer_params_v1";
 	struct zwp_linux_buffer_params_v1 *params;
-	struct sc_fixture f;
-	int fd;
-
-	if (params_fixture(t, &f, &fd)) {
-		params = zwp_linux_dmabuf_v1_create_params(f.dmabuf);
-		add_plane(params, fd, 0, DRM_FORMAT_MOD_LINEAR);
-		expect(t, create_rejected(&f, params, 0, SC_SIZE, DRM_FORMAT_XRGB8888,
-					  ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_DIMENSIONS));
-		zwp_linux_buffer_params_v1_destroy(params);
-	}
-	if (fd >= 0)
-		close(fd);
-	sc_fixture_finish(&f);
-}
-
-static void dmabuf_create_past_buffer_end_is_rejected(struct sb_test_ctx *t)
-{
-	struct zwp_linux_buffer_params_v1 *params;
-	struct sc_fixture f;
-	int fd;
-
-	if (params_fixture(t, &f, &fd)) {
-		params = zwp_linux_dmabuf_v1_create_params(f.dmabuf);
-		add_plane(params, fd, 0, DRM_FORMAT_MOD_LINEAR);
-		/* 16 KiB of dma-buf; stride 256 x 4 * SC_SIZE rows needs 64 KiB. */
-		expect(t, create_rejected(&f, params, SC_SIZE, SC_SIZE * 4, DRM_FORMAT_XRGB8888,
-					  ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS));
-		zwp_linux_buffer_params_v1_destroy(params);
-	}
-	if (fd >= 0)
-		close(fd);
-	sc_fixture_finish(&f);
-}
-
-static void dmabuf_create_of_non_dmabuf_fd_fails(struct sb_test_ctx *t)
-{
-	struct zwp_linux_buffer_params_v1 *params;
+	struct wl_buffer *buffer = NULL;
 	struct sc_fixture f;
 	int fd = -1;
 
-	if (sc_fixture_init(t, &f, SC_NEED_DMABUF)) {
-		/* A memfd of the right size: only the import can tell it is no dma-buf. */
-		fd = memfd_create("sb-conform-not-dmabuf", MFD_CLOEXEC);
-		if (expect(t, fd >= 0 && ftruncate(fd, SC_SIZE * SC_SIZE * 4) == 0)) {
-			params = zwp_linux_dmabuf_v1_create_params(f.dmabuf);
-			add_plane(params, fd, 0, DRM_FORMAT_MOD_LINEAR);
-			expect(t,
-			       create_rejected(&f, params, SC_SIZE, SC_SIZE, DRM_FORMAT_XRGB8888,
-					       ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_WL_BUFFER));
-			zwp_linux_buffer_params_v1_destroy(params);
-		}
+	if (!sc_fixture_init(t, &f, SC_NEED_DMABUF))
+		goto out;
+	fd = params_fd(e->memfd);
+	if (!expect(t, fd >= 0))
+		goto out;
+	params = zwp_linux_dmabuf_v1_create_params(f.client->dmabuf);
+	for (int i = 0; i < e->n_planes; i++)
+		add_plane(params, fd, e->planes[i], DRM_FORMAT_MOD_LINEAR);
+	switch (e->end) {
+	case END_AT_ADD:
+		expect(t, tc_client_died_of(f.client, iface, e->error));
+		break;
+	case END_ADD_AFTER_USE:
+		buffer = zwp_linux_buffer_params_v1_create_immed(params, SC_SIZE, SC_SIZE,
+								 DRM_FORMAT_XRGB8888, 0);
+		add_plane(params, fd, 1, DRM_FORMAT_MOD_LINEAR);
+		expect(t, tc_client_died_of(f.client, iface, e->error));
+		break;
+	case END_CREATE:
+		expect(t, create_rejected(&f, params, e->width, e->height, DRM_FORMAT_XRGB8888,
+					  e->error));
+		break;
 	}
+	if (buffer)
+		wl_buffer_destroy(buffer);
+	zwp_linux_buffer_params_v1_destroy(params);
+out:
 	if (fd >= 0)
 		close(fd);
 	sc_fixture_finish(&f);
@@ -431,20 +411,20 @@ static void dmabuf_unadvertised_modifier_is_error(struct sb_test_ctx *t)
 
 	if (!sc_fixture_init(t, &f, SC_NEED_DMABUF))
 		goto out;
-	if (sc_client_global_version(f.client, zwp_linux_dmabuf_v1_interface.name) < 4) {
+	if (tc_client_global_version(f.client, zwp_linux_dmabuf_v1_interface.name) < 4) {
 		sb_skip(t, "zwp_linux_dmabuf_v1 below version 4: invalid_format not required");
 		goto out;
 	}
-	fd = sc_udmabuf_create_filled(SC_SIZE, SC_SIZE, SC_RED);
+	fd = tc_udmabuf_create_filled(SC_SIZE * SC_SIZE * 4, 0xff000000u | SC_RED);
 	if (!expect(t, fd >= 0))
 		goto out;
-	dmabuf = sc_client_bind(f.client, &zwp_linux_dmabuf_v1_interface, 4);
+	dmabuf = tc_client_bind(f.client, &zwp_linux_dmabuf_v1_interface, 4);
 	params = zwp_linux_dmabuf_v1_create_params(dmabuf);
 	/* linux-dmabuf v4: a format + modifier pair that was not advertised is invalid_format. */
 	add_plane(params, fd, 0, fourcc_mod_code(NONE, 0x00ffffffffff));
 	buffer = zwp_linux_buffer_params_v1_create_immed(params, SC_SIZE, SC_SIZE,
 							 DRM_FORMAT_XRGB8888, 0);
-	expect(t, sc_client_died_of(f.client, "zwp_linux_buffer_params_v1",
+	expect(t, tc_client_died_of(f.client, "zwp_linux_buffer_params_v1",
 				    ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT));
 	wl_buffer_destroy(buffer);
 	zwp_linux_buffer_params_v1_destroy(params);
@@ -458,13 +438,13 @@ out:
 const struct sc_case sc_dmabuf_cases[] = {
 	SC_CASE(AREA, dmabuf_advertises_xrgb8888_linear),
 	SC_CASE(AREA, dmabuf_default_feedback_is_complete),
-	SC_CASE(AREA, dmabuf_add_plane_idx_too_large_is_error),
-	SC_CASE(AREA, dmabuf_add_same_plane_twice_is_error),
-	SC_CASE(AREA, dmabuf_params_reused_after_create_is_error),
-	SC_CASE(AREA, dmabuf_create_without_planes_is_rejected),
-	SC_CASE(AREA, dmabuf_create_zero_width_is_rejected),
-	SC_CASE(AREA, dmabuf_create_past_buffer_end_is_rejected),
-	SC_CASE(AREA, dmabuf_create_of_non_dmabuf_fd_fails),
+	SC_ROW(AREA, dmabuf_add_plane_idx_too_large_is_error, params_error_case),
+	SC_ROW(AREA, dmabuf_add_same_plane_twice_is_error, params_error_case),
+	SC_ROW(AREA, dmabuf_params_reused_after_create_is_error, params_error_case),
+	SC_ROW(AREA, dmabuf_create_without_planes_is_rejected, params_error_case),
+	SC_ROW(AREA, dmabuf_create_zero_width_is_rejected, params_error_case),
+	SC_ROW(AREA, dmabuf_create_past_buffer_end_is_rejected, params_error_case),
+	SC_ROW(AREA, dmabuf_create_of_non_dmabuf_fd_fails, params_error_case),
 	SC_CASE(AREA, dmabuf_unadvertised_modifier_is_error),
 };
 const size_t sc_n_dmabuf_cases = sizeof(sc_dmabuf_cases) / sizeof(sc_dmabuf_cases[0]);

@@ -33,7 +33,7 @@ static bool explicit_init(struct sb_test_ctx *t, struct explicit_fixture *e, uns
 	    !sc_fixture_need(t, &e->f, need | SC_NEED_WINDOW))
 		return false;
 	e->manager =
-		sc_client_bind(e->f.client, &zwp_linux_explicit_synchronization_v1_interface, 2);
+		tc_client_bind(e->f.client, &zwp_linux_explicit_synchronization_v1_interface, 2);
 	e->sync = zwp_linux_explicit_synchronization_v1_get_synchronization(e->manager,
 									    e->f.window->surface);
 	return true;
@@ -57,7 +57,7 @@ static void explicit_second_synchronization_is_error(struct sb_test_ctx *t)
 		second = zwp_linux_explicit_synchronization_v1_get_synchronization(
 			e.manager, e.f.window->surface);
 		expect(t,
-		       sc_client_died_of(
+		       tc_client_died_of(
 			       e.f.client, "zwp_linux_explicit_synchronization_v1",
 			       ZWP_LINUX_EXPLICIT_SYNCHRONIZATION_V1_ERROR_SYNCHRONIZATION_EXISTS));
 		zwp_linux_surface_synchronization_v1_destroy(second);
@@ -76,7 +76,7 @@ static void explicit_acquire_fence_not_a_fence_is_error(struct sb_test_ctx *t)
 		expect(t, fd >= 0);
 		zwp_linux_surface_synchronization_v1_set_acquire_fence(e.sync, fd);
 		expect(t,
-		       sc_client_died_of(e.f.client, SURFACE_SYNC,
+		       tc_client_died_of(e.f.client, SURFACE_SYNC,
 					 ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_INVALID_FENCE));
 	}
 	if (fd >= 0)
@@ -94,7 +94,7 @@ static void explicit_two_acquire_fences_is_error(struct sb_test_ctx *t)
 		expect(t, fence >= 0);
 		zwp_linux_surface_synchronization_v1_set_acquire_fence(e.sync, fence);
 		zwp_linux_surface_synchronization_v1_set_acquire_fence(e.sync, fence);
-		expect(t, sc_client_died_of(
+		expect(t, tc_client_died_of(
 				  e.f.client, SURFACE_SYNC,
 				  ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_DUPLICATE_FENCE));
 	}
@@ -111,7 +111,7 @@ static void explicit_two_release_requests_is_error(struct sb_test_ctx *t)
 	if (explicit_init(t, &e, 0)) {
 		a = zwp_linux_surface_synchronization_v1_get_release(e.sync);
 		b = zwp_linux_surface_synchronization_v1_get_release(e.sync);
-		expect(t, sc_client_died_of(
+		expect(t, tc_client_died_of(
 				  e.f.client, SURFACE_SYNC,
 				  ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_DUPLICATE_RELEASE));
 		zwp_linux_buffer_release_v1_destroy(a);
@@ -126,10 +126,10 @@ static void explicit_request_after_surface_destroyed_is_error(struct sb_test_ctx
 	struct explicit_fixture e;
 
 	if (explicit_init(t, &e, 0)) {
-		sc_window_destroy(e.f.window);
+		tc_surface_destroy(e.f.window);
 		e.f.window = NULL;
 		release = zwp_linux_surface_synchronization_v1_get_release(e.sync);
-		expect(t, sc_client_died_of(e.f.client, SURFACE_SYNC,
+		expect(t, tc_client_died_of(e.f.client, SURFACE_SYNC,
 					    ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_SURFACE));
 		zwp_linux_buffer_release_v1_destroy(release);
 	}
@@ -138,7 +138,7 @@ static void explicit_request_after_surface_destroyed_is_error(struct sb_test_ctx
 
 static void explicit_acquire_fence_on_shm_buffer_is_error(struct sb_test_ctx *t)
 {
-	struct sc_buffer *shm = NULL;
+	struct tc_buffer *shm = NULL;
 	struct explicit_fixture e;
 	int fence = -1;
 
@@ -146,14 +146,14 @@ static void explicit_acquire_fence_on_shm_buffer_is_error(struct sb_test_ctx *t)
 		goto out;
 	if (!sc_require_global(t, e.f.client, "wl_shm"))
 		goto out;
-	shm = sc_buffer_create_shm(e.f.client, SC_SIZE, SC_SIZE, SC_RED);
+	shm = tc_buffer_create_shm(e.f.client, SC_SIZE, SC_SIZE, SC_RED);
 	fence = sc_sw_fence(e.f.timeline, 1);
 	if (!expect(t, shm && fence >= 0))
 		goto out;
 	/* The XML guarantees explicit sync only for linux-dmabuf (and EGL) buffers. */
 	zwp_linux_surface_synchronization_v1_set_acquire_fence(e.sync, fence);
-	sc_window_commit(e.f.window, shm->buffer);
-	if (sc_client_died_of(e.f.client, SURFACE_SYNC,
+	tc_surface_show(e.f.window, shm, NULL);
+	if (tc_client_died_of(e.f.client, SURFACE_SYNC,
 			      ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_UNSUPPORTED_BUFFER))
 		goto out;
 	/* "Compositors are free to support explicit synchronization for additional buffer types." */
@@ -164,7 +164,7 @@ static void explicit_acquire_fence_on_shm_buffer_is_error(struct sb_test_ctx *t)
 out:
 	if (fence >= 0)
 		close(fence);
-	sc_buffer_destroy(shm);
+	tc_buffer_destroy(shm);
 	explicit_finish(&e);
 }
 
@@ -178,8 +178,8 @@ static void explicit_acquire_fence_without_buffer_is_error(struct sb_test_ctx *t
 		expect(t, fence >= 0);
 		/* The window has no buffer attached yet. */
 		zwp_linux_surface_synchronization_v1_set_acquire_fence(e.sync, fence);
-		sc_window_commit(e.f.window, NULL);
-		expect(t, sc_client_died_of(e.f.client, SURFACE_SYNC,
+		tc_surface_show(e.f.window, NULL, NULL);
+		expect(t, tc_client_died_of(e.f.client, SURFACE_SYNC,
 					    ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_BUFFER));
 	}
 	if (fence >= 0)
@@ -189,30 +189,30 @@ static void explicit_acquire_fence_without_buffer_is_error(struct sb_test_ctx *t
 
 static void explicit_commit_held_until_acquire_fence_signals(struct sb_test_ctx *t)
 {
-	struct sc_buffer *red = NULL, *blue = NULL;
-	struct sc_frame frame = {0};
+	struct tc_buffer *red = NULL, *blue = NULL;
+	struct tc_frame frame = {0};
 	struct explicit_fixture e;
 	int fence = -1;
 
 	if (!explicit_init(t, &e, SC_NEED_DMABUF | SC_NEED_SW_SYNC))
 		goto out;
-	red = sc_buffer_create_dmabuf(e.f.client, e.f.dmabuf, SC_SIZE, SC_SIZE, SC_RED);
-	blue = sc_buffer_create_dmabuf(e.f.client, e.f.dmabuf, SC_SIZE, SC_SIZE, SC_BLUE);
+	red = tc_buffer_create_dmabuf(e.f.client, SC_SIZE, SC_SIZE, SC_RED);
+	blue = tc_buffer_create_dmabuf(e.f.client, SC_SIZE, SC_SIZE, SC_BLUE);
 	fence = sc_sw_fence(e.f.timeline, 1);
 	if (!expect(t, red && blue && fence >= 0) || !sc_fixture_show(t, &e.f, red))
 		goto out;
 	zwp_linux_surface_synchronization_v1_set_acquire_fence(e.sync, fence);
-	sc_frame_request(&frame, e.f.window->surface);
-	sc_window_commit(e.f.window, blue->buffer);
-	expect(t, !sc_client_wait(e.f.client, &frame.done, SC_HELD_MS));
+	tc_frame_request(&frame, e.f.window->surface, NULL);
+	tc_surface_show(e.f.window, blue, NULL);
+	expect(t, !tc_client_wait(e.f.client, &frame.done, SC_HELD_MS));
 	expect(t, sb_sw_timeline_inc(e.f.timeline, 1) == 0);
-	expect(t, sc_client_wait(e.f.client, &frame.done, SC_SOON_MS));
+	expect(t, tc_client_wait(e.f.client, &frame.done, SC_SOON_MS));
 out:
 	if (fence >= 0)
 		close(fence);
-	sc_frame_finish(&frame);
-	sc_buffer_destroy(red);
-	sc_buffer_destroy(blue);
+	tc_frame_finish(&frame);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	explicit_finish(&e);
 }
 
@@ -257,15 +257,15 @@ static const struct zwp_linux_buffer_release_v1_listener release_listener = {
  */
 static void explicit_release_sent_once_buffer_is_replaced(struct sb_test_ctx *t)
 {
-	struct sc_buffer *red = NULL, *blue = NULL;
+	struct tc_buffer *red = NULL, *blue = NULL;
 	struct release r = {.fence = -1};
 	struct explicit_fixture e;
 	bool released = false;
 
 	if (!explicit_init(t, &e, SC_NEED_DMABUF))
 		goto out;
-	red = sc_buffer_create_dmabuf(e.f.client, e.f.dmabuf, SC_SIZE, SC_SIZE, SC_RED);
-	blue = sc_buffer_create_dmabuf(e.f.client, e.f.dmabuf, SC_SIZE, SC_SIZE, SC_BLUE);
+	red = tc_buffer_create_dmabuf(e.f.client, SC_SIZE, SC_SIZE, SC_RED);
+	blue = tc_buffer_create_dmabuf(e.f.client, SC_SIZE, SC_SIZE, SC_BLUE);
 	if (!expect(t, red && blue))
 		goto out;
 	r.obj = zwp_linux_surface_synchronization_v1_get_release(e.sync);
@@ -273,12 +273,12 @@ static void explicit_release_sent_once_buffer_is_replaced(struct sb_test_ctx *t)
 	if (!sc_fixture_show(t, &e.f, red))
 		goto out;
 	/* Red is on screen: no release yet. */
-	sc_client_wait(e.f.client, NULL, SC_HELD_MS);
+	tc_client_wait(e.f.client, NULL, SC_HELD_MS);
 	expect(t, r.events == 0);
 	if (!sc_fixture_show(t, &e.f, blue))
 		goto out;
 	for (int i = 0; i < SC_SOON_MS / 100 && r.events == 0; i++)
-		sc_client_wait(e.f.client, NULL, 100);
+		tc_client_wait(e.f.client, NULL, 100);
 	expect(t, r.events == 1);
 	if (r.fence >= 0) {
 		struct sb_sync_file *fence = sb_sync_file_import(r.fence);
@@ -303,8 +303,8 @@ out:
 		zwp_linux_buffer_release_v1_destroy(r.obj);
 	if (r.fence >= 0)
 		close(r.fence);
-	sc_buffer_destroy(red);
-	sc_buffer_destroy(blue);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	explicit_finish(&e);
 }
 

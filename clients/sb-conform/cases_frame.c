@@ -68,28 +68,28 @@ static void feedback_finish(struct feedback *f)
 
 static void frame_callback_done_after_shm_commit(struct sb_test_ctx *t)
 {
-	struct sc_buffer *shm = NULL;
+	struct tc_buffer *shm = NULL;
 	struct sc_fixture f;
 
 	if (sc_fixture_init(t, &f, SC_NEED_WINDOW) && sc_require_global(t, f.client, "wl_shm")) {
-		shm = sc_buffer_create_shm(f.client, SC_SIZE, SC_SIZE, SC_GREEN);
+		shm = tc_buffer_create_shm(f.client, SC_SIZE, SC_SIZE, SC_GREEN);
 		if (expect(t, shm != NULL))
 			sc_fixture_show(t, &f, shm);
 	}
-	sc_buffer_destroy(shm);
+	tc_buffer_destroy(shm);
 	sc_fixture_finish(&f);
 }
 
 /* Commits shm with a feedback; true when it was presented (not discarded) soon. */
 static bool presented(struct sb_test_ctx *t, struct sc_fixture *f,
-		      struct wp_presentation *presentation, struct sc_buffer *shm)
+		      struct wp_presentation *presentation, struct tc_buffer *shm)
 {
 	struct feedback fb;
 	bool ok;
 
 	feedback_request(&fb, presentation, f->window->surface);
-	sc_window_commit(f->window, shm->buffer);
-	ok = expect(t, sc_client_wait(f->client, &fb.done, SC_SOON_MS)) &&
+	tc_surface_show(f->window, shm, NULL);
+	ok = expect(t, tc_client_wait(f->client, &fb.done, SC_SOON_MS)) &&
 	     expect(t, fb.presented && !fb.discarded);
 	feedback_finish(&fb);
 	return ok;
@@ -98,20 +98,20 @@ static bool presented(struct sb_test_ctx *t, struct sc_fixture *f,
 static void presentation_feedback_presented_after_shm_commit(struct sb_test_ctx *t)
 {
 	struct wp_presentation *presentation = NULL;
-	struct sc_buffer *shm = NULL;
+	struct tc_buffer *shm = NULL;
 	struct sc_fixture f;
 
 	if (!sc_fixture_init(t, &f, SC_NEED_WINDOW) || !sc_require_global(t, f.client, "wl_shm") ||
 	    !sc_require_global(t, f.client, wp_presentation_interface.name))
 		goto out;
-	presentation = sc_client_bind(f.client, &wp_presentation_interface, 1);
-	shm = sc_buffer_create_shm(f.client, SC_SIZE, SC_SIZE, SC_GREEN);
+	presentation = tc_client_bind(f.client, &wp_presentation_interface, 1);
+	shm = tc_buffer_create_shm(f.client, SC_SIZE, SC_SIZE, SC_GREEN);
 	if (expect(t, shm != NULL))
 		presented(t, &f, presentation, shm);
 out:
 	if (presentation)
 		wp_presentation_destroy(presentation);
-	sc_buffer_destroy(shm);
+	tc_buffer_destroy(shm);
 	sc_fixture_finish(&f);
 }
 
@@ -127,8 +127,8 @@ enum hung_kind {
 
 struct hung {
 	struct sc_fixture f;
-	struct sc_buffer *buffer;
-	struct sc_frame frame;
+	struct tc_buffer *buffer;
+	struct tc_frame frame;
 	struct zwp_linux_explicit_synchronization_v1 *manager;
 	struct zwp_linux_surface_synchronization_v1 *sync;
 };
@@ -143,7 +143,7 @@ static bool hung_start(struct sb_test_ctx *t, struct hung *h, enum hung_kind kin
 	    (kind == HUNG_EXPLICIT && !sc_require_global(t, h->f.client, explicit)) ||
 	    !sc_fixture_need(t, &h->f, SC_NEED_WINDOW | SC_NEED_DMABUF | SC_NEED_SW_SYNC))
 		return false;
-	h->buffer = sc_buffer_create_dmabuf(h->f.client, h->f.dmabuf, SC_SIZE, SC_SIZE, SC_RED);
+	h->buffer = tc_buffer_create_dmabuf(h->f.client, SC_SIZE, SC_SIZE, SC_RED);
 	if (!expect(t, h->buffer != NULL))
 		return false;
 	if (kind == HUNG_IMPLICIT) {
@@ -153,7 +153,7 @@ static bool hung_start(struct sb_test_ctx *t, struct hung *h, enum hung_kind kin
 		fence = sc_sw_fence(h->f.timeline, 1);
 		if (!expect(t, fence >= 0))
 			return false;
-		h->manager = sc_client_bind(h->f.client,
+		h->manager = tc_client_bind(h->f.client,
 					    &zwp_linux_explicit_synchronization_v1_interface, 2);
 		h->sync = zwp_linux_explicit_synchronization_v1_get_synchronization(
 			h->manager, h->f.window->surface);
@@ -161,26 +161,26 @@ static bool hung_start(struct sb_test_ctx *t, struct hung *h, enum hung_kind kin
 		wl_display_flush(h->f.client->display);
 		close(fence);
 	}
-	sc_frame_request(&h->frame, h->f.window->surface);
-	sc_window_commit(h->f.window, h->buffer->buffer);
-	return expect(t, sc_client_roundtrip(h->f.client));
+	tc_frame_request(&h->frame, h->f.window->surface, NULL);
+	tc_surface_show(h->f.window, h->buffer, NULL);
+	return expect(t, tc_client_roundtrip(h->f.client));
 }
 
 static void hung_finish(struct hung *h)
 {
-	sc_frame_finish(&h->frame);
+	tc_frame_finish(&h->frame);
 	if (h->sync)
 		zwp_linux_surface_synchronization_v1_destroy(h->sync);
 	if (h->manager)
 		zwp_linux_explicit_synchronization_v1_destroy(h->manager);
-	sc_buffer_destroy(h->buffer);
+	tc_buffer_destroy(h->buffer);
 	sc_fixture_finish(&h->f);
 }
 
 /* Another client, on wl_shm, gets FRAMES frame callbacks in a row while h is hung. */
 static void frames_continue(struct sb_test_ctx *t, enum hung_kind kind)
 {
-	struct sc_buffer *shm = NULL;
+	struct tc_buffer *shm = NULL;
 	struct sc_fixture f = {.timeline = -1};
 	struct hung h;
 	int frames = 0;
@@ -188,20 +188,20 @@ static void frames_continue(struct sb_test_ctx *t, enum hung_kind kind)
 	if (!hung_start(t, &h, kind) || !sc_fixture_init(t, &f, SC_NEED_WINDOW) ||
 	    !sc_require_global(t, f.client, "wl_shm"))
 		goto out;
-	shm = sc_buffer_create_shm(f.client, SC_SIZE, SC_SIZE, SC_GREEN);
+	shm = tc_buffer_create_shm(f.client, SC_SIZE, SC_SIZE, SC_GREEN);
 	if (!expect(t, shm != NULL))
 		goto out;
 	while (frames < FRAMES && sc_fixture_show(t, &f, shm))
 		frames++;
 	expect(t, frames == FRAMES);
 	/* Dispatch the hung client: its callback must still be pending. */
-	sc_client_wait(h.f.client, NULL, 10);
+	tc_client_wait(h.f.client, NULL, 10);
 	printf("# %d frames for the other client; the hung commit's frame %s\n", frames,
 	       h.frame.done ? "came (the commit was not held)" : "is still held");
 	/* The other client kept its frames because the hung commit was held, not applied. */
 	expect(t, !h.frame.done);
 out:
-	sc_buffer_destroy(shm);
+	tc_buffer_destroy(shm);
 	sc_fixture_finish(&f);
 	hung_finish(&h);
 }
@@ -219,7 +219,7 @@ static void frames_continue_while_other_client_acquire_fence_hung(struct sb_test
 static void presentation_continues_while_other_client_fence_hung(struct sb_test_ctx *t)
 {
 	struct wp_presentation *presentation = NULL;
-	struct sc_buffer *shm = NULL;
+	struct tc_buffer *shm = NULL;
 	struct sc_fixture f = {.timeline = -1};
 	struct hung h;
 
@@ -227,8 +227,8 @@ static void presentation_continues_while_other_client_fence_hung(struct sb_test_
 	    !sc_require_global(t, f.client, "wl_shm") ||
 	    !sc_require_global(t, f.client, wp_presentation_interface.name))
 		goto out;
-	presentation = sc_client_bind(f.client, &wp_presentation_interface, 1);
-	shm = sc_buffer_create_shm(f.client, SC_SIZE, SC_SIZE, SC_GREEN);
+	presentation = tc_client_bind(f.client, &wp_presentation_interface, 1);
+	shm = tc_buffer_create_shm(f.client, SC_SIZE, SC_SIZE, SC_GREEN);
 	if (!expect(t, shm != NULL))
 		goto out;
 	for (int i = 0; i < FRAMES; i++)
@@ -237,11 +237,11 @@ static void presentation_continues_while_other_client_fence_hung(struct sb_test_
 out:
 	if (presentation)
 		wp_presentation_destroy(presentation);
-	sc_buffer_destroy(shm);
+	tc_buffer_destroy(shm);
 	sc_fixture_finish(&f);
 	/* Likewise: presentation went on while the hung commit stayed held. */
 	if (!t->skip_reason && !t->failed) {
-		sc_client_wait(h.f.client, NULL, 10);
+		tc_client_wait(h.f.client, NULL, 10);
 		expect(t, !h.frame.done);
 	}
 	hung_finish(&h);

@@ -15,28 +15,28 @@
 
 static void implicit_commit_held_until_write_fence_signals(struct sb_test_ctx *t)
 {
-	struct sc_buffer *red = NULL, *blue = NULL;
-	struct sc_frame frame = {0};
+	struct tc_buffer *red = NULL, *blue = NULL;
+	struct tc_frame frame = {0};
 	struct sc_fixture f;
 
 	if (!sc_fixture_init(t, &f, SC_NEED_WINDOW | SC_NEED_DMABUF | SC_NEED_SW_SYNC))
 		goto out;
-	red = sc_buffer_create_dmabuf(f.client, f.dmabuf, SC_SIZE, SC_SIZE, SC_RED);
-	blue = sc_buffer_create_dmabuf(f.client, f.dmabuf, SC_SIZE, SC_SIZE, SC_BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SC_SIZE, SC_SIZE, SC_RED);
+	blue = tc_buffer_create_dmabuf(f.client, SC_SIZE, SC_SIZE, SC_BLUE);
 	if (!expect(t, red && blue) || !sc_fixture_show(t, &f, red))
 		goto out;
 	expect(t, sc_add_implicit_fence(blue->fd, f.timeline, 1, true));
-	sc_frame_request(&frame, f.window->surface);
-	sc_window_commit(f.window, blue->buffer);
-	expect(t, !sc_client_wait(f.client, &frame.done, SC_HELD_MS));
+	tc_frame_request(&frame, f.window->surface, NULL);
+	tc_surface_show(f.window, blue, NULL);
+	expect(t, !tc_client_wait(f.client, &frame.done, SC_HELD_MS));
 	/* Still showing red: the compositor keeps the old buffer. */
 	expect(t, !red->released);
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
-	expect(t, sc_client_wait(f.client, &frame.done, SC_SOON_MS));
+	expect(t, tc_client_wait(f.client, &frame.done, SC_SOON_MS));
 out:
-	sc_frame_finish(&frame);
-	sc_buffer_destroy(red);
-	sc_buffer_destroy(blue);
+	tc_frame_finish(&frame);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	sc_fixture_finish(&f);
 }
 
@@ -47,30 +47,30 @@ out:
  */
 static void implicit_commit_ignores_write_fence_added_after_commit(struct sb_test_ctx *t)
 {
-	struct sc_buffer *blue = NULL;
-	struct sc_frame frame = {0};
+	struct tc_buffer *blue = NULL;
+	struct tc_frame frame = {0};
 	struct sc_fixture f;
 	int later = -1;
 
 	if (!sc_fixture_init(t, &f, SC_NEED_WINDOW | SC_NEED_DMABUF | SC_NEED_SW_SYNC))
 		goto out;
 	later = sb_sw_timeline_create();
-	blue = sc_buffer_create_dmabuf(f.client, f.dmabuf, SC_SIZE, SC_SIZE, SC_BLUE);
+	blue = tc_buffer_create_dmabuf(f.client, SC_SIZE, SC_SIZE, SC_BLUE);
 	if (!expect(t, blue && later >= 0) ||
 	    !expect(t, sc_add_implicit_fence(blue->fd, f.timeline, 1, true)))
 		goto out;
-	sc_frame_request(&frame, f.window->surface);
-	sc_window_commit(f.window, blue->buffer);
+	tc_frame_request(&frame, f.window->surface, NULL);
+	tc_surface_show(f.window, blue, NULL);
 	/* The compositor has handled the commit before the later fence exists. */
-	expect(t, sc_client_roundtrip(f.client));
+	expect(t, tc_client_roundtrip(f.client));
 	expect(t, sc_add_implicit_fence(blue->fd, later, 1, true));
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
-	if (!expect(t, sc_client_wait(f.client, &frame.done, SC_SOON_MS)))
+	if (!expect(t, tc_client_wait(f.client, &frame.done, SC_SOON_MS)))
 		printf("# the commit waited for the write fence added after it\n");
 	expect(t, sb_sw_timeline_inc(later, 1) == 0);
 out:
-	sc_frame_finish(&frame);
-	sc_buffer_destroy(blue);
+	tc_frame_finish(&frame);
+	tc_buffer_destroy(blue);
 	if (later >= 0)
 		close(later);
 	sc_fixture_finish(&f);
@@ -82,22 +82,22 @@ out:
  */
 static void implicit_commit_not_held_by_read_fence(struct sb_test_ctx *t)
 {
-	struct sc_buffer *blue = NULL;
-	struct sc_frame frame = {0};
+	struct tc_buffer *blue = NULL;
+	struct tc_frame frame = {0};
 	struct sc_fixture f;
 
 	if (!sc_fixture_init(t, &f, SC_NEED_WINDOW | SC_NEED_DMABUF | SC_NEED_SW_SYNC))
 		goto out;
-	blue = sc_buffer_create_dmabuf(f.client, f.dmabuf, SC_SIZE, SC_SIZE, SC_BLUE);
+	blue = tc_buffer_create_dmabuf(f.client, SC_SIZE, SC_SIZE, SC_BLUE);
 	if (!expect(t, blue) || !expect(t, sc_add_implicit_fence(blue->fd, f.timeline, 1, false)))
 		goto out;
-	sc_frame_request(&frame, f.window->surface);
-	sc_window_commit(f.window, blue->buffer);
-	expect(t, sc_client_wait(f.client, &frame.done, SC_SOON_MS));
+	tc_frame_request(&frame, f.window->surface, NULL);
+	tc_surface_show(f.window, blue, NULL);
+	expect(t, tc_client_wait(f.client, &frame.done, SC_SOON_MS));
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
 out:
-	sc_frame_finish(&frame);
-	sc_buffer_destroy(blue);
+	tc_frame_finish(&frame);
+	tc_buffer_destroy(blue);
 	sc_fixture_finish(&f);
 }
 

@@ -85,7 +85,7 @@ static bool syncobj_init(struct sb_test_ctx *t, struct syncobj_fixture *s, unsig
 	s->rel_syncobj = sb_syncobj_create(s->drm_fd);
 	if (!expect(t, s->syncobj && s->rel_syncobj))
 		return false;
-	s->manager = sc_client_bind(s->f.client, &wp_linux_drm_syncobj_manager_v1_interface, 1);
+	s->manager = tc_client_bind(s->f.client, &wp_linux_drm_syncobj_manager_v1_interface, 1);
 	s->sync = wp_linux_drm_syncobj_manager_v1_get_surface(s->manager, s->f.window->surface);
 	s->timeline = import(t, s, s->syncobj);
 	s->rel_timeline = import(t, s, s->rel_syncobj);
@@ -127,7 +127,7 @@ static void syncobj_second_surface_object_is_error(struct sb_test_ctx *t)
 	if (syncobj_init(t, &s, 0)) {
 		second =
 			wp_linux_drm_syncobj_manager_v1_get_surface(s.manager, s.f.window->surface);
-		expect(t, sc_client_died_of(s.f.client, MANAGER,
+		expect(t, tc_client_died_of(s.f.client, MANAGER,
 					    WP_LINUX_DRM_SYNCOBJ_MANAGER_V1_ERROR_SURFACE_EXISTS));
 		wp_linux_drm_syncobj_surface_v1_destroy(second);
 	}
@@ -145,7 +145,7 @@ static void syncobj_import_of_non_syncobj_fd_is_error(struct sb_test_ctx *t)
 		expect(t, fd >= 0);
 		timeline = wp_linux_drm_syncobj_manager_v1_import_timeline(s.manager, fd);
 		expect(t,
-		       sc_client_died_of(s.f.client, MANAGER,
+		       tc_client_died_of(s.f.client, MANAGER,
 					 WP_LINUX_DRM_SYNCOBJ_MANAGER_V1_ERROR_INVALID_TIMELINE));
 		wp_linux_drm_syncobj_timeline_v1_destroy(timeline);
 	}
@@ -156,12 +156,12 @@ static void syncobj_import_of_non_syncobj_fd_is_error(struct sb_test_ctx *t)
 
 /* Sets the points, attaches buffer (none: NULL) and commits; true if it dies of error. */
 static bool commit_dies_of(struct sb_test_ctx *t, struct syncobj_fixture *s,
-			   struct sc_buffer *buffer, uint64_t acquire, uint64_t release,
+			   struct tc_buffer *buffer, uint64_t acquire, uint64_t release,
 			   uint32_t error)
 {
 	set_points(s, acquire, release);
-	sc_window_commit(s->f.window, buffer ? buffer->buffer : NULL);
-	return sc_client_died_of(s->f.client, SURFACE, error);
+	tc_surface_show(s->f.window, buffer, NULL);
+	return tc_client_died_of(s->f.client, SURFACE, error);
 }
 
 static void syncobj_points_without_buffer_is_error(struct sb_test_ctx *t)
@@ -178,15 +178,15 @@ static void syncobj_points_without_buffer_is_error(struct sb_test_ctx *t)
 static void dmabuf_commit_case(struct sb_test_ctx *t, uint64_t acquire, uint64_t release,
 			       uint32_t error)
 {
-	struct sc_buffer *buffer = NULL;
+	struct tc_buffer *buffer = NULL;
 	struct syncobj_fixture s;
 
 	if (syncobj_init(t, &s, SC_NEED_DMABUF)) {
-		buffer = sc_buffer_create_dmabuf(s.f.client, s.f.dmabuf, SC_SIZE, SC_SIZE, SC_RED);
+		buffer = tc_buffer_create_dmabuf(s.f.client, SC_SIZE, SC_SIZE, SC_RED);
 		if (expect(t, buffer != NULL))
 			expect(t, commit_dies_of(t, &s, buffer, acquire, release, error));
 	}
-	sc_buffer_destroy(buffer);
+	tc_buffer_destroy(buffer);
 	syncobj_finish(&s);
 }
 
@@ -202,11 +202,11 @@ static void syncobj_buffer_without_release_point_is_error(struct sb_test_ctx *t)
 
 static void syncobj_acquire_not_below_release_is_error(struct sb_test_ctx *t)
 {
-	struct sc_buffer *buffer = NULL;
+	struct tc_buffer *buffer = NULL;
 	struct syncobj_fixture s;
 
 	if (syncobj_init(t, &s, SC_NEED_DMABUF)) {
-		buffer = sc_buffer_create_dmabuf(s.f.client, s.f.dmabuf, SC_SIZE, SC_SIZE, SC_RED);
+		buffer = tc_buffer_create_dmabuf(s.f.client, SC_SIZE, SC_SIZE, SC_RED);
 		/* The XML: on one timeline the acquire point must be strictly lower. */
 		wp_linux_drm_syncobj_surface_v1_set_acquire_point(s.sync, s.timeline, 0, 2);
 		wp_linux_drm_syncobj_surface_v1_set_release_point(s.sync, s.timeline, 0, 2);
@@ -216,23 +216,23 @@ static void syncobj_acquire_not_below_release_is_error(struct sb_test_ctx *t)
 				       t, &s, buffer, 0, 0,
 				       WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_CONFLICTING_POINTS));
 	}
-	sc_buffer_destroy(buffer);
+	tc_buffer_destroy(buffer);
 	syncobj_finish(&s);
 }
 
 static void syncobj_shm_buffer_is_error(struct sb_test_ctx *t)
 {
-	struct sc_buffer *shm = NULL;
+	struct tc_buffer *shm = NULL;
 	struct syncobj_fixture s;
 
 	if (!syncobj_init(t, &s, 0) || !sc_require_global(t, s.f.client, "wl_shm"))
 		goto out;
-	shm = sc_buffer_create_shm(s.f.client, SC_SIZE, SC_SIZE, SC_RED);
+	shm = tc_buffer_create_shm(s.f.client, SC_SIZE, SC_SIZE, SC_RED);
 	if (!expect(t, shm != NULL))
 		goto out;
 	set_points(&s, 1, 2);
-	sc_window_commit(s.f.window, shm->buffer);
-	if (sc_client_died_of(s.f.client, SURFACE,
+	tc_surface_show(s.f.window, shm, NULL);
+	if (tc_client_died_of(s.f.client, SURFACE,
 			      WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_UNSUPPORTED_BUFFER))
 		goto out;
 	/* The XML: "a compositor may support it for more buffer types". */
@@ -241,7 +241,7 @@ static void syncobj_shm_buffer_is_error(struct sb_test_ctx *t)
 	else
 		t->failed = true;
 out:
-	sc_buffer_destroy(shm);
+	tc_buffer_destroy(shm);
 	syncobj_finish(&s);
 }
 
@@ -250,10 +250,10 @@ static void syncobj_request_after_surface_destroyed_is_error(struct sb_test_ctx 
 	struct syncobj_fixture s;
 
 	if (syncobj_init(t, &s, 0)) {
-		sc_window_destroy(s.f.window);
+		tc_surface_destroy(s.f.window);
 		s.f.window = NULL;
 		set_points(&s, 1, 0);
-		expect(t, sc_client_died_of(s.f.client, SURFACE,
+		expect(t, tc_client_died_of(s.f.client, SURFACE,
 					    WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_SURFACE));
 	}
 	syncobj_finish(&s);
@@ -261,14 +261,14 @@ static void syncobj_request_after_surface_destroyed_is_error(struct sb_test_ctx 
 
 static void syncobj_commit_held_until_acquire_point_signals(struct sb_test_ctx *t)
 {
-	struct sc_buffer *red = NULL, *blue = NULL;
-	struct sc_frame frame = {0};
+	struct tc_buffer *red = NULL, *blue = NULL;
+	struct tc_frame frame = {0};
 	struct syncobj_fixture s;
 
 	if (!syncobj_init(t, &s, SC_NEED_DMABUF))
 		goto out;
-	red = sc_buffer_create_dmabuf(s.f.client, s.f.dmabuf, SC_SIZE, SC_SIZE, SC_RED);
-	blue = sc_buffer_create_dmabuf(s.f.client, s.f.dmabuf, SC_SIZE, SC_SIZE, SC_BLUE);
+	red = tc_buffer_create_dmabuf(s.f.client, SC_SIZE, SC_SIZE, SC_RED);
+	blue = tc_buffer_create_dmabuf(s.f.client, SC_SIZE, SC_SIZE, SC_BLUE);
 	if (!expect(t, red && blue))
 		goto out;
 	/* Red with an acquire point signalled beforehand. */
@@ -278,36 +278,36 @@ static void syncobj_commit_held_until_acquire_point_signals(struct sb_test_ctx *
 		goto out;
 	/* Blue waits for point 2, which has no fence yet: held until it is submitted and signals. */
 	set_points(&s, 2, 2);
-	sc_frame_request(&frame, s.f.window->surface);
-	sc_window_commit(s.f.window, blue->buffer);
-	expect(t, !sc_client_wait(s.f.client, &frame.done, SC_HELD_MS));
+	tc_frame_request(&frame, s.f.window->surface, NULL);
+	tc_surface_show(s.f.window, blue, NULL);
+	expect(t, !tc_client_wait(s.f.client, &frame.done, SC_HELD_MS));
 	expect(t, sb_syncobj_signal_point(s.syncobj, 2) == 0);
-	expect(t, sc_client_wait(s.f.client, &frame.done, SC_SOON_MS));
+	expect(t, tc_client_wait(s.f.client, &frame.done, SC_SOON_MS));
 out:
-	sc_frame_finish(&frame);
-	sc_buffer_destroy(red);
-	sc_buffer_destroy(blue);
+	tc_frame_finish(&frame);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	syncobj_finish(&s);
 }
 
 /* The release point of a buffer: not while it is on screen, soon once another replaced it. */
 static void syncobj_release_point_signalled_after_buffer_replaced(struct sb_test_ctx *t)
 {
-	struct sc_buffer *red = NULL, *blue = NULL;
+	struct tc_buffer *red = NULL, *blue = NULL;
 	struct syncobj_fixture s;
 	int state = -1;
 
 	if (!syncobj_init(t, &s, SC_NEED_DMABUF))
 		goto out;
-	red = sc_buffer_create_dmabuf(s.f.client, s.f.dmabuf, SC_SIZE, SC_SIZE, SC_RED);
-	blue = sc_buffer_create_dmabuf(s.f.client, s.f.dmabuf, SC_SIZE, SC_SIZE, SC_BLUE);
+	red = tc_buffer_create_dmabuf(s.f.client, SC_SIZE, SC_SIZE, SC_RED);
+	blue = tc_buffer_create_dmabuf(s.f.client, SC_SIZE, SC_SIZE, SC_BLUE);
 	if (!expect(t, red && blue))
 		goto out;
 	expect(t, sb_syncobj_signal_point(s.syncobj, 1) == 0);
 	set_points(&s, 1, 1);
 	if (!sc_fixture_show(t, &s.f, red))
 		goto out;
-	sc_client_wait(s.f.client, NULL, SC_HELD_MS);
+	tc_client_wait(s.f.client, NULL, SC_HELD_MS);
 	expect(t, sb_syncobj_point_state(s.rel_syncobj, 1) != SB_POINT_SIGNALED);
 	expect(t, sb_syncobj_signal_point(s.syncobj, 2) == 0);
 	set_points(&s, 2, 2);
@@ -317,14 +317,14 @@ static void syncobj_release_point_signalled_after_buffer_replaced(struct sb_test
 		state = sb_syncobj_point_state(s.rel_syncobj, 1);
 		if (state == SB_POINT_SIGNALED)
 			break;
-		sc_client_wait(s.f.client, NULL, 20);
+		tc_client_wait(s.f.client, NULL, 20);
 	}
 	expect(t, state == SB_POINT_SIGNALED);
 	/* Blue is still on screen. */
 	expect(t, sb_syncobj_point_state(s.rel_syncobj, 2) != SB_POINT_SIGNALED);
 out:
-	sc_buffer_destroy(red);
-	sc_buffer_destroy(blue);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	syncobj_finish(&s);
 }
 

@@ -8,7 +8,7 @@
 #include "tap.h"
 
 /*
- * One named conformance case. It connects on its own (sc_client_connect), checks what it needs
+ * One named conformance case. It connects on its own (tc_client_connect), checks what it needs
  * (sc_require_*: a skip with the reason when a global or a device is missing) and asserts what
  * the protocol XML or the kernel uapi says, with tap.h's expect().
  */
@@ -16,11 +16,17 @@ struct sc_case {
 	const char *name;
 	const char *area; /* the protocol or behaviour, the table groups by it */
 	void (*run)(struct sb_test_ctx *t);
+	const void *data; /* the case's row, for run (t->data) */
 };
 
-#define SC_CASE(area, fn)     \
-	{                     \
-#fn, area, fn \
+#define SC_CASE(case_area, fn)                            \
+	{                                                 \
+		.name = #fn, .area = case_area, .run = fn \
+	}
+/* A case that is a row of a table: the row is an object named after the case. */
+#define SC_ROW(case_area, row, body)                                       \
+	{                                                                  \
+		.name = #row, .area = case_area, .run = body, .data = &row \
 	}
 
 extern const struct sc_case sc_dmabuf_cases[];
@@ -51,8 +57,8 @@ extern bool sc_devices_required;
 extern bool sc_globals_required;
 
 /* Records "name not advertised" as the skip reason, or fails; false when the global is missing. */
-struct sc_client;
-bool sc_require_global(struct sb_test_ctx *t, struct sc_client *client, const char *iface);
+struct tc_client;
+bool sc_require_global(struct sb_test_ctx *t, struct tc_client *client, const char *iface);
 /* A device the case needs: skip (or fail under --devices-required) with "no what in reach". */
 bool sc_require_device(struct sb_test_ctx *t, bool present, const char *what);
 

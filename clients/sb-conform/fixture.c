@@ -13,20 +13,21 @@
 bool sc_fixture_init(struct sb_test_ctx *t, struct sc_fixture *f, unsigned need)
 {
 	*f = (struct sc_fixture){.timeline = -1};
-	f->client = sc_client_connect();
-	if (!expect(t, f->client != NULL))
+	f->client = tc_client_connect(NULL, TC_COMPOSITOR | TC_SHM | TC_WM_BASE);
+	if (!expect(t, f->client != NULL) ||
+	    !expect(t, tc_client_require(f->client, TC_COMPOSITOR | TC_WM_BASE, "sb-conform")))
 		return false;
 	return sc_fixture_need(t, f, need);
 }
 
 bool sc_fixture_need(struct sb_test_ctx *t, struct sc_fixture *f, unsigned need)
 {
-	if ((need & SC_NEED_DMABUF) && !f->dmabuf) {
+	if ((need & SC_NEED_DMABUF) && !f->client->dmabuf) {
 		if (!sc_require_global(t, f->client, zwp_linux_dmabuf_v1_interface.name) ||
 		    !sc_require_device(t, access("/dev/udmabuf", R_OK | W_OK) == 0, "/dev/udmabuf"))
 			return false;
 		/* Version 3: create_immed, and XRGB8888 LINEAR needs no format table. */
-		f->dmabuf = sc_client_bind(f->client, &zwp_linux_dmabuf_v1_interface, 3);
+		f->client->dmabuf = tc_client_bind(f->client, &zwp_linux_dmabuf_v1_interface, 3);
 	}
 	if ((need & SC_NEED_SW_SYNC) && f->timeline < 0) {
 		f->timeline = sb_sw_timeline_create();
@@ -34,7 +35,7 @@ bool sc_fixture_need(struct sb_test_ctx *t, struct sc_fixture *f, unsigned need)
 			return false;
 	}
 	if ((need & SC_NEED_WINDOW) && !f->window) {
-		f->window = sc_window_create(f->client);
+		f->window = tc_surface_create(f->client);
 		if (!expect(t, f->window != NULL))
 			return false;
 	}
@@ -43,24 +44,22 @@ bool sc_fixture_need(struct sb_test_ctx *t, struct sc_fixture *f, unsigned need)
 
 void sc_fixture_finish(struct sc_fixture *f)
 {
-	sc_window_destroy(f->window);
-	if (f->dmabuf)
-		zwp_linux_dmabuf_v1_destroy(f->dmabuf);
-	sc_client_destroy(f->client);
+	tc_surface_destroy(f->window);
+	tc_client_destroy(f->client);
 	/* sw_sync: closing the timeline signals its pending fences (with an error). */
 	if (f->timeline >= 0)
 		close(f->timeline);
 }
 
-bool sc_fixture_show(struct sb_test_ctx *t, struct sc_fixture *f, struct sc_buffer *buffer)
+bool sc_fixture_show(struct sb_test_ctx *t, struct sc_fixture *f, struct tc_buffer *buffer)
 {
-	struct sc_frame frame = {0};
+	struct tc_frame frame = {0};
 	bool shown;
 
-	sc_frame_request(&frame, f->window->surface);
-	sc_window_commit(f->window, buffer ? buffer->buffer : NULL);
-	shown = sc_client_wait(f->client, &frame.done, SC_SOON_MS);
-	sc_frame_finish(&frame);
+	tc_frame_request(&frame, f->window->surface, NULL);
+	tc_surface_show(f->window, buffer, NULL);
+	shown = tc_client_wait(f->client, &frame.done, SC_SOON_MS);
+	tc_frame_finish(&frame);
 	if (!shown)
 		printf("# a commit without fences showed no frame within %d ms\n", SC_SOON_MS);
 	return expect(t, shown);

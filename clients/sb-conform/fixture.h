@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "client.h"
+#include "tc_buffer.h"
+#include "tc_client.h"
+#include "tc_surface.h"
 #include "conform.h"
 
 /*
@@ -20,9 +22,8 @@ enum sc_need {
 };
 
 struct sc_fixture {
-	struct sc_client *client;
-	struct sc_window *window;
-	struct zwp_linux_dmabuf_v1 *dmabuf;
+	struct tc_client *client;
+	struct tc_surface *window;
 	int timeline;
 };
 
@@ -33,7 +34,7 @@ bool sc_fixture_need(struct sb_test_ctx *t, struct sc_fixture *f, unsigned need)
 void sc_fixture_finish(struct sc_fixture *f);
 
 /* Commits buffer on the fixture's window with a frame callback; true when it fires soon. */
-bool sc_fixture_show(struct sb_test_ctx *t, struct sc_fixture *f, struct sc_buffer *buffer);
+bool sc_fixture_show(struct sb_test_ctx *t, struct sc_fixture *f, struct tc_buffer *buffer);
 
 #define SC_RED 0xff0000
 #define SC_GREEN 0x00ff00

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "client.h"
+#include "tc_client.h"
 #include "conform.h"
 #include "table.h"
 
@@ -45,11 +45,11 @@ static const struct {
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
 #define MAX_CASES 128
 
-bool sc_require_global(struct sb_test_ctx *t, struct sc_client *client, const char *iface)
+bool sc_require_global(struct sb_test_ctx *t, struct tc_client *client, const char *iface)
 {
 	static char reason[128];
 
-	if (sc_client_global_version(client, iface) > 0)
+	if (tc_client_global_version(client, iface) > 0)
 		return true;
 	snprintf(reason, sizeof(reason), "%s not advertised", iface);
 	if (sc_globals_required) {
@@ -80,7 +80,7 @@ bool sc_require_device(struct sb_test_ctx *t, bool present, const char *what)
 /* In the child: runs the case, writes 'P', 'F' or 'S' + the skip reason to fd. */
 static void run_child(const struct sc_case *c, int fd, unsigned timeout)
 {
-	struct sb_test_ctx t = {0};
+	struct sb_test_ctx t = {.data = c->data};
 	char msg[160];
 	int before, after, len;
 

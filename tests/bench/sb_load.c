@@ -42,8 +42,10 @@
 #include <linux/udmabuf.h>
 #include <wayland-client.h>
 
-#include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
+#include "tc_buffer.h"
+#include "tc_client.h"
+#include "tc_surface.h"
 #include "xdg-shell-client-protocol.h"
 
 #define CELL 32
@@ -105,18 +107,9 @@ struct surf {
 struct conn {
 	struct load *load;
 	int index;
-	struct wl_display *display;
-	struct wl_compositor *compositor;
-	struct wl_subcompositor *subcompositor;
-	struct wl_shm *shm;
-	struct xdg_wm_base *wm_base;
-	struct zwp_linux_dmabuf_v1 *dmabuf;
-	struct zwp_linux_explicit_synchronization_v1 *explicit_sync;
-	struct wl_surface *bg_surface;
-	struct xdg_surface *xdg_surface;
-	struct xdg_toplevel *toplevel;
+	struct tc_client *wl;
+	struct tc_surface *bg; /* the toplevel */
 	struct wl_buffer *bg_buffer;
-	bool configured;
 	int pool_fd;
 	void *pool_map;
 	size_t pool_size;
@@ -170,8 +163,8 @@ static void die(const char *what)
 static void conn_flush(struct conn *conn)
 {
 	conn->unflushed = 0;
-	while (wl_display_flush(conn->display) < 0) {
-		struct pollfd pfd = {wl_display_get_fd(conn->display), POLLOUT, 0};
+	while (wl_display_flush(conn->wl->display) < 0) {
+		struct pollfd pfd = {wl_display_get_fd(conn->wl->display), POLLOUT, 0};
 
 		if (errno != EAGAIN)
 			die("wl_display_flush");
@@ -397,75 +390,10 @@ static const struct zwp_linux_buffer_release_v1_listener release_listener = {
 	.immediate_release = release_immediate,
 };
 
-static void wm_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
-{
-	xdg_wm_base_pong(wm_base, serial);
-}
-
-static const struct xdg_wm_base_listener wm_base_listener = {.ping = wm_ping};
-
-static void xdg_configure(void *data, struct xdg_surface *xdg_surface, uint32_t serial)
-{
-	struct conn *conn = data;
-
-	xdg_surface_ack_configure(xdg_surface, serial);
-	if (conn->configured)
-		wl_surface_commit(conn->bg_surface);
-	conn->configured = true;
-}
-
-static const struct xdg_surface_listener xdg_surface_listener = {.configure = xdg_configure};
-
-static void toplevel_configure(void *data, struct xdg_toplevel *toplevel, int32_t w, int32_t h,
-			       struct wl_array *states)
-{
-}
-
-static void toplevel_close(void *data, struct xdg_toplevel *toplevel)
-{
-}
-
-static const struct xdg_toplevel_listener toplevel_listener = {
-	.configure = toplevel_configure,
-	.close = toplevel_close,
-};
-
-static void registry_global(void *data, struct wl_registry *registry, uint32_t name,
-			    const char *iface, uint32_t version)
-{
-	struct conn *conn = data;
-
-	if (!strcmp(iface, wl_compositor_interface.name))
-		conn->compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 4);
-	else if (!strcmp(iface, wl_subcompositor_interface.name))
-		conn->subcompositor =
-			wl_registry_bind(registry, name, &wl_subcompositor_interface, 1);
-	else if (!strcmp(iface, wl_shm_interface.name))
-		conn->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	else if (!strcmp(iface, xdg_wm_base_interface.name))
-		conn->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
-	else if (!strcmp(iface, zwp_linux_dmabuf_v1_interface.name) && version >= 3)
-		conn->dmabuf = wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, 3);
-	else if (!strcmp(iface, zwp_linux_explicit_synchronization_v1_interface.name) &&
-		 version >= 2)
-		conn->explicit_sync = wl_registry_bind(
-			registry, name, &zwp_linux_explicit_synchronization_v1_interface, 2);
-}
-
-static void registry_remove(void *data, struct wl_registry *registry, uint32_t name)
-{
-}
-
-static const struct wl_registry_listener registry_listener = {
-	.global = registry_global,
-	.global_remove = registry_remove,
-};
-
 static void buf_init_dmabuf(struct conn *conn, struct buf *buf)
 {
 	struct udmabuf_create create = {.flags = UDMABUF_FLAGS_CLOEXEC, .size = BUF_SIZE};
 	int memfd = memfd_create("sb_load", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	struct zwp_linux_buffer_params_v1 *params;
 
 	if (memfd < 0 || ftruncate(memfd, BUF_SIZE) < 0)
 		die("memfd");
@@ -480,37 +408,32 @@ static void buf_init_dmabuf(struct conn *conn, struct buf *buf)
 	buf->pixels = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf->dmabuf_fd, 0);
 	if (buf->pixels == MAP_FAILED)
 		die("mmap(udmabuf)");
-	params = zwp_linux_dmabuf_v1_create_params(conn->dmabuf);
-	zwp_linux_buffer_params_v1_add(params, buf->dmabuf_fd, 0, 0, CELL * 4,
-				       DRM_FORMAT_MOD_LINEAR >> 32,
-				       DRM_FORMAT_MOD_LINEAR & 0xffffffff);
-	buf->wl_buffer =
-		zwp_linux_buffer_params_v1_create_immed(params, CELL, CELL, DRM_FORMAT_ARGB8888, 0);
-	zwp_linux_buffer_params_v1_destroy(params);
+	buf->wl_buffer = tc_dmabuf_wl_buffer_create(conn->wl->dmabuf, buf->dmabuf_fd, CELL, CELL,
+						    CELL * 4, DRM_FORMAT_ARGB8888);
 }
 
 static void conn_setup(struct load *load, struct conn *conn, int index)
 {
-	struct wl_registry *registry;
 	struct wl_shm_pool *pool;
 	size_t offset = 0;
 
 	conn->load = load;
 	conn->index = index;
 	conn->timeline_fd = -1;
-	conn->display = wl_display_connect(NULL);
-	if (!conn->display)
+	conn->wl = tc_client_connect(NULL, TC_COMPOSITOR | TC_SUBCOMPOSITOR | TC_SHM | TC_WM_BASE |
+						   TC_DMABUF | TC_EXPLICIT);
+	if (!conn->wl)
 		die("wl_display_connect");
-	registry = wl_display_get_registry(conn->display);
-	wl_registry_add_listener(registry, &registry_listener, conn);
-	if (wl_display_roundtrip(conn->display) < 0)
-		die("roundtrip");
-	wl_registry_destroy(registry);
-	if (!conn->compositor || !conn->subcompositor || !conn->shm || !conn->wm_base) {
+	if (!tc_client_require(conn->wl, TC_COMPOSITOR | TC_SUBCOMPOSITOR | TC_SHM | TC_WM_BASE,
+			       "sb_load")) {
 		errno = ENOTSUP;
 		die("needs wl_compositor 4, wl_subcompositor, wl_shm and xdg_wm_base");
 	}
-	if (load->mix && (!conn->dmabuf || !conn->explicit_sync)) {
+	/* set_acquire_fence on a dma-buf is version 2. */
+	if (load->mix &&
+	    (!conn->wl->dmabuf ||
+	     tc_client_global_version(conn->wl,
+				      zwp_linux_explicit_synchronization_v1_interface.name) < 2)) {
 		errno = ENOTSUP;
 		die("-b mix needs zwp_linux_dmabuf_v1 3 and zwp_linux_explicit_synchronization_v1 "
 		    "2");
@@ -521,7 +444,6 @@ static void conn_setup(struct load *load, struct conn *conn, int index)
 		if (conn->timeline_fd < 0)
 			die("/sys/kernel/debug/sync/sw_sync");
 	}
-	xdg_wm_base_add_listener(conn->wm_base, &wm_base_listener, conn);
 
 	conn->pool_size = BG_SIZE + (size_t)load->per_conn * N_BUFS * BUF_SIZE;
 	conn->pool_fd = memfd_create("sb_load", MFD_CLOEXEC);
@@ -531,19 +453,14 @@ static void conn_setup(struct load *load, struct conn *conn, int index)
 		mmap(NULL, conn->pool_size, PROT_READ | PROT_WRITE, MAP_SHARED, conn->pool_fd, 0);
 	if (conn->pool_map == MAP_FAILED)
 		die("mmap");
-	pool = wl_shm_create_pool(conn->shm, conn->pool_fd, (int32_t)conn->pool_size);
+	pool = wl_shm_create_pool(conn->wl->shm, conn->pool_fd, (int32_t)conn->pool_size);
 
-	conn->bg_surface = wl_compositor_create_surface(conn->compositor);
-	conn->xdg_surface = xdg_wm_base_get_xdg_surface(conn->wm_base, conn->bg_surface);
-	xdg_surface_add_listener(conn->xdg_surface, &xdg_surface_listener, conn);
-	conn->toplevel = xdg_surface_get_toplevel(conn->xdg_surface);
-	xdg_toplevel_add_listener(conn->toplevel, &toplevel_listener, conn);
-	xdg_toplevel_set_app_id(conn->toplevel, "sb-load");
-	xdg_toplevel_set_title(conn->toplevel, "sb-load");
-	wl_surface_commit(conn->bg_surface);
-	while (!conn->configured)
-		if (wl_display_dispatch(conn->display) < 0)
-			die("waiting for configure");
+	conn->bg = tc_surface_create(conn->wl);
+	if (!conn->bg)
+		die("waiting for configure");
+	conn->bg->commit_on_configure = true;
+	xdg_toplevel_set_app_id(conn->bg->toplevel, "sb-load");
+	xdg_toplevel_set_title(conn->bg->toplevel, "sb-load");
 	/* A memfd starts zeroed: the pixel is transparent. */
 	conn->bg_buffer = wl_shm_pool_create_buffer(pool, 0, 1, 1, BG_SIZE, WL_SHM_FORMAT_ARGB8888);
 	offset = BG_SIZE;
@@ -552,7 +469,7 @@ static void conn_setup(struct load *load, struct conn *conn, int index)
 		int cols = load->per_conn < GRID_W ? load->per_conn : GRID_W;
 		int rows = (load->per_conn + GRID_W - 1) / GRID_W;
 
-		xdg_surface_set_window_geometry(conn->xdg_surface, 0, 0, cols * CELL,
+		xdg_surface_set_window_geometry(conn->bg->xdg_surface, 0, 0, cols * CELL,
 						(rows < GRID_H ? rows : GRID_H) * CELL);
 	}
 
@@ -566,16 +483,16 @@ static void conn_setup(struct load *load, struct conn *conn, int index)
 		s->conn = conn;
 		s->index = i;
 		s->kind = load->mix ? (enum kind)((i + 1) % 3) : KIND_SHM;
-		s->wl_surface = wl_compositor_create_surface(conn->compositor);
-		s->subsurface = wl_subcompositor_get_subsurface(conn->subcompositor, s->wl_surface,
-								conn->bg_surface);
+		s->wl_surface = wl_compositor_create_surface(conn->wl->compositor);
+		s->subsurface = wl_subcompositor_get_subsurface(conn->wl->subcompositor,
+								s->wl_surface, conn->bg->surface);
 		wl_subsurface_set_desync(s->subsurface);
 		/* More than one grid: later layers overlap the first, shifted, still on the bg. */
 		wl_subsurface_set_position(s->subsurface, cell % GRID_W * CELL + layer * 5 % CELL,
 					   cell / GRID_W * CELL + layer * 3 % CELL);
 		if (s->kind == KIND_EXPLICIT)
 			s->sync = zwp_linux_explicit_synchronization_v1_get_synchronization(
-				conn->explicit_sync, s->wl_surface);
+				conn->wl->explicit_sync, s->wl_surface);
 		for (int b = 0; b < N_BUFS; b++) {
 			struct buf *buf = &s->bufs[b];
 
@@ -597,8 +514,8 @@ static void conn_setup(struct load *load, struct conn *conn, int index)
 	}
 	wl_shm_pool_destroy(pool);
 	/* The sub-surfaces' positions apply with the parent's commit. */
-	wl_surface_attach(conn->bg_surface, conn->bg_buffer, 0, 0);
-	wl_surface_commit(conn->bg_surface);
+	wl_surface_attach(conn->bg->surface, conn->bg_buffer, 0, 0);
+	wl_surface_commit(conn->bg->surface);
 	conn_flush(conn);
 	conn_signal(conn);
 }
@@ -630,22 +547,12 @@ static void conn_destroy(struct conn *conn)
 	}
 	free(conn->surfs);
 	wl_buffer_destroy(conn->bg_buffer);
-	xdg_toplevel_destroy(conn->toplevel);
-	xdg_surface_destroy(conn->xdg_surface);
-	wl_surface_destroy(conn->bg_surface);
-	if (conn->explicit_sync)
-		zwp_linux_explicit_synchronization_v1_destroy(conn->explicit_sync);
-	if (conn->dmabuf)
-		zwp_linux_dmabuf_v1_destroy(conn->dmabuf);
-	xdg_wm_base_destroy(conn->wm_base);
-	wl_shm_destroy(conn->shm);
-	wl_subcompositor_destroy(conn->subcompositor);
-	wl_compositor_destroy(conn->compositor);
+	tc_surface_destroy(conn->bg);
 	munmap(conn->pool_map, conn->pool_size);
 	close(conn->pool_fd);
 	if (conn->timeline_fd >= 0)
 		close(conn->timeline_fd);
-	wl_display_disconnect(conn->display);
+	tc_client_destroy(conn->wl);
 }
 
 static void usage(FILE *f)
@@ -777,12 +684,12 @@ static void run(struct load *load)
 		for (int c = 0; c < n; c++) {
 			struct conn *conn = &load->conns[c];
 
-			if (wl_display_dispatch_pending(conn->display) < 0)
+			if (wl_display_dispatch_pending(conn->wl->display) < 0)
 				die("wl_display_dispatch_pending");
 			conn_flush(conn);
 			if (conn->timeline_fd >= 0)
 				conn_signal(conn);
-			pfds[c] = (struct pollfd){wl_display_get_fd(conn->display), POLLIN, 0};
+			pfds[c] = (struct pollfd){wl_display_get_fd(conn->wl->display), POLLIN, 0};
 		}
 		pfds[n] = (struct pollfd){timer_fd, POLLIN, 0};
 		int64_t until = (load->measuring ? load->end_us : warm_end) - now;
@@ -799,7 +706,7 @@ static void run(struct load *load)
 				die("compositor hung up");
 			}
 			if ((pfds[c].revents & POLLIN) &&
-			    wl_display_dispatch(load->conns[c].display) < 0)
+			    wl_display_dispatch(load->conns[c].wl->display) < 0)
 				die("wl_display_dispatch");
 		}
 		if (load->measuring) {

@@ -83,7 +83,7 @@ int sb_test_main(const struct sb_test *tests, size_t n_tests)
 
 	printf("1..%zu\n", n_tests);
 	for (size_t i = 0; i < n_tests; i++) {
-		struct sb_test_ctx t = {0};
+		struct sb_test_ctx t = {.data = tests[i].data};
 		int before = sb_count_fds(), after;
 
 		tests[i].run(&t);

@@ -14,16 +14,26 @@
 struct sb_test_ctx {
 	bool failed;
 	const char *skip_reason;
+	const void *data; /* the running test's sb_test.data */
 };
 
 struct sb_test {
 	const char *name;
 	void (*run)(struct sb_test_ctx *t);
+	const void *data;
 };
 
-#define SB_TEST(name)       \
-	{                   \
-#name, name \
+#define SB_TEST(test)                      \
+	{                                  \
+		.name = #test, .run = test \
+	}
+/*
+ * A test that is a row of a table: run reads its row from t->data. The row is an object named
+ * after the test, so that the test keeps one name in the code and in the TAP output.
+ */
+#define SB_TEST_ROW(row, body)                          \
+	{                                               \
+		.name = #row, .run = body, .data = &row \
 	}
 
 /* Records a failure (with the expression and location) unless cond holds. Returns cond. */

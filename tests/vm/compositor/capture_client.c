@@ -15,39 +15,11 @@
 
 #include "capture_client.h"
 #include "kdev.h"
-#include "linux-dmabuf-unstable-v1-client-protocol.h"
+#include "tc_buffer.h"
+#include "tc_client.h"
 #include "wl_client.h"
 #include "wlr-export-dmabuf-unstable-v1-client-protocol.h"
 #include "wlr-screencopy-unstable-v1-client-protocol.h"
-
-struct cap_client {
-	struct wl_display *display;
-	struct wl_shm *shm;
-	struct wl_output *output;
-	struct zwp_linux_dmabuf_v1 *dmabuf;
-	struct zwlr_screencopy_manager_v1 *screencopy;
-	struct zwlr_export_dmabuf_manager_v1 *export;
-};
-
-static void registry_global(void *data, struct wl_registry *registry, uint32_t name,
-			    const char *iface, uint32_t version)
-{
-	struct cap_client *client = data;
-
-	if (strcmp(iface, wl_shm_interface.name) == 0 && !client->shm)
-		client->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	else if (strcmp(iface, wl_output_interface.name) == 0 && !client->output)
-		client->output = wl_registry_bind(registry, name, &wl_output_interface, 1);
-	else if (strcmp(iface, zwp_linux_dmabuf_v1_interface.name) == 0 && version >= 3)
-		client->dmabuf =
-			wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, 3);
-	else if (strcmp(iface, zwlr_screencopy_manager_v1_interface.name) == 0 && version >= 3)
-		client->screencopy =
-			wl_registry_bind(registry, name, &zwlr_screencopy_manager_v1_interface, 3);
-	else if (strcmp(iface, zwlr_export_dmabuf_manager_v1_interface.name) == 0)
-		client->export = wl_registry_bind(registry, name,
-						  &zwlr_export_dmabuf_manager_v1_interface, 1);
-}
 
 struct cap_client *cap_client_connect(const struct sb_compositor *comp)
 {
@@ -55,19 +27,21 @@ struct cap_client *cap_client_connect(const struct sb_compositor *comp)
 
 	if (!client)
 		return NULL;
-	client->display = sb_display_connect(comp);
-	if (!client->display) {
+	client->wl = sb_compositor_connect(comp, TC_SHM | TC_DMABUF, TC_SHM | TC_DMABUF);
+	if (!client->wl) {
 		free(client);
 		return NULL;
 	}
-	sb_display_bind_globals(client->display, registry_global, client);
-	if (!client->shm || !client->output || !client->dmabuf || !client->screencopy ||
-	    !client->export) {
+	client->output = tc_client_bind(client->wl, &wl_output_interface, 1);
+	if (tc_client_global_version(client->wl, zwlr_screencopy_manager_v1_interface.name) >= 3)
+		client->screencopy =
+			tc_client_bind(client->wl, &zwlr_screencopy_manager_v1_interface, 3);
+	client->export = tc_client_bind(client->wl, &zwlr_export_dmabuf_manager_v1_interface, 1);
+	if (!client->output || !client->screencopy || !client->export) {
 		fprintf(stderr,
-			"cap_client_connect: a global is missing (wl_shm %d, wl_output %d, "
-			"linux-dmabuf v3 %d, screencopy v3 %d, export-dmabuf %d)\n",
-			!!client->shm, !!client->output, !!client->dmabuf, !!client->screencopy,
-			!!client->export);
+			"cap_client_connect: a global is missing (wl_output %d, screencopy v3 %d, "
+			"export-dmabuf %d)\n",
+			!!client->output, !!client->screencopy, !!client->export);
 		cap_client_destroy(client);
 		return NULL;
 	}
@@ -82,29 +56,10 @@ void cap_client_destroy(struct cap_client *client)
 		zwlr_export_dmabuf_manager_v1_destroy(client->export);
 	if (client->screencopy)
 		zwlr_screencopy_manager_v1_destroy(client->screencopy);
-	if (client->dmabuf)
-		zwp_linux_dmabuf_v1_destroy(client->dmabuf);
 	if (client->output)
 		wl_output_destroy(client->output);
-	if (client->shm)
-		wl_shm_destroy(client->shm);
-	wl_display_disconnect(client->display);
+	tc_client_destroy(client->wl);
 	free(client);
-}
-
-bool cap_client_wait(struct cap_client *client, const bool *flag, int timeout_ms)
-{
-	return sb_display_wait(client->display, flag, timeout_ms);
-}
-
-bool cap_client_roundtrip(struct cap_client *client)
-{
-	return wl_display_roundtrip(client->display) >= 0;
-}
-
-uint32_t cap_client_error(struct cap_client *client, const char **iface)
-{
-	return sb_display_error(client->display, iface);
 }
 
 static void frame_buffer(void *data, struct zwlr_screencopy_frame_v1 *proxy, uint32_t format,
@@ -181,20 +136,20 @@ struct cap_frame *cap_frame_capture(struct cap_client *client)
 	frame->proxy =
 		zwlr_screencopy_manager_v1_capture_output(client->screencopy, 0, client->output);
 	zwlr_screencopy_frame_v1_add_listener(frame->proxy, &frame_listener, frame);
-	if (!cap_client_wait(client, &frame->buffer_done, 5000) && !frame->failed) {
+	if (!tc_client_wait(client->wl, &frame->buffer_done, 5000) && !frame->failed) {
 		cap_frame_destroy(frame);
 		return NULL;
 	}
 	return frame;
 }
 
-void cap_frame_copy(struct cap_frame *frame, struct cap_target *target, bool with_damage)
+void cap_frame_copy(struct cap_frame *frame, struct tc_buffer *target, bool with_damage)
 {
 	if (with_damage)
 		zwlr_screencopy_frame_v1_copy_with_damage(frame->proxy, target->buffer);
 	else
 		zwlr_screencopy_frame_v1_copy(frame->proxy, target->buffer);
-	wl_display_flush(frame->client->display);
+	wl_display_flush(frame->client->wl->display);
 }
 
 void cap_frame_destroy(struct cap_frame *frame)
@@ -202,57 +157,8 @@ void cap_frame_destroy(struct cap_frame *frame)
 	if (!frame)
 		return;
 	zwlr_screencopy_frame_v1_destroy(frame->proxy);
-	wl_display_flush(frame->client->display);
+	wl_display_flush(frame->client->wl->display);
 	free(frame);
-}
-
-struct cap_target *cap_shm_target_create(struct cap_client *client, int width, int height,
-					 uint32_t shm_format, uint32_t stride, uint32_t value)
-{
-	struct cap_target *target = calloc(1, sizeof(*target));
-
-	if (!target)
-		return NULL;
-	target->size = (size_t)stride * (size_t)height;
-	target->stride = stride;
-	target->fd = sb_memfd_create_filled(target->size, value);
-	if (target->fd < 0) {
-		free(target);
-		return NULL;
-	}
-	target->buffer = sb_shm_wl_buffer_create(client->shm, target->fd, target->size, width,
-						 height, stride, shm_format);
-	return target;
-}
-
-struct cap_target *cap_dmabuf_target_create(struct cap_client *client, int width, int height,
-					    uint32_t fourcc, uint32_t value)
-{
-	struct cap_target *target = calloc(1, sizeof(*target));
-
-	if (!target)
-		return NULL;
-	target->dmabuf = true;
-	target->stride = (uint32_t)width * 4;
-	target->fd = sb_udmabuf_create_filled((size_t)target->stride * (size_t)height, value);
-	if (target->fd < 0) {
-		free(target);
-		return NULL;
-	}
-	/* The whole udmabuf, pages and all: what cap_target_pixel_raw maps. */
-	target->size = ((size_t)target->stride * (size_t)height + 4095) & ~(size_t)4095;
-	target->buffer = sb_dmabuf_wl_buffer_create(client->dmabuf, target->fd, width, height,
-						    target->stride, fourcc);
-	return target;
-}
-
-void cap_target_destroy(struct cap_target *target)
-{
-	if (!target)
-		return;
-	wl_buffer_destroy(target->buffer);
-	close(target->fd);
-	free(target);
 }
 
 long cap_dmabuf_raw_pixel(int fd, size_t size, uint32_t offset, uint32_t stride, int x, int y)
@@ -267,7 +173,7 @@ long cap_dmabuf_raw_pixel(int fd, size_t size, uint32_t offset, uint32_t stride,
 	return rgb;
 }
 
-long cap_target_pixel_raw(const struct cap_target *target, int x, int y)
+long cap_target_pixel_raw(const struct tc_buffer *target, int x, int y)
 {
 	return cap_dmabuf_raw_pixel(target->fd, target->size, 0, target->stride, x, y);
 }
@@ -363,7 +269,7 @@ struct cap_export *cap_export_capture(struct cap_client *client)
 	frame->proxy =
 		zwlr_export_dmabuf_manager_v1_capture_output(client->export, 0, client->output);
 	zwlr_export_dmabuf_frame_v1_add_listener(frame->proxy, &export_listener, frame);
-	wl_display_flush(client->display);
+	wl_display_flush(client->wl->display);
 	return frame;
 }
 
@@ -375,6 +281,6 @@ void cap_export_destroy(struct cap_export *frame)
 		if (frame->fd[i] >= 0)
 			close(frame->fd[i]);
 	zwlr_export_dmabuf_frame_v1_destroy(frame->proxy);
-	wl_display_flush(frame->client->display);
+	wl_display_flush(frame->client->wl->display);
 	free(frame);
 }

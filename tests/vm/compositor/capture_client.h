@@ -8,11 +8,19 @@
 
 /*
  * A screen-capture consumer for the guest tests: zwlr_screencopy_manager_v1 frames copied into
- * wl_shm or udmabuf (linux-dmabuf) targets, and zwlr_export_dmabuf_manager_v1 frames, on the
+ * wl_shm or udmabuf (linux-dmabuf) tc_buffers, and zwlr_export_dmabuf_manager_v1 frames, on the
  * compositor's first wl_output. Requests go out as the test asks, the wrong ones included.
  */
 struct sb_compositor;
-struct cap_client;
+struct tc_buffer;
+
+/* A tc_client (wait, roundtrip and errors through wl) with the capture globals. */
+struct cap_client {
+	struct tc_client *wl;
+	struct wl_output *output;
+	struct zwlr_screencopy_manager_v1 *screencopy;
+	struct zwlr_export_dmabuf_manager_v1 *export;
+};
 
 struct cap_frame {
 	struct cap_client *client;
@@ -28,14 +36,6 @@ struct cap_frame {
 	bool ready, failed;
 };
 
-struct cap_target {
-	struct wl_buffer *buffer;
-	int fd; /* memfd (wl_shm) or udmabuf */
-	size_t size;
-	uint32_t stride;
-	bool dmabuf;
-};
-
 struct cap_export {
 	struct cap_client *client;
 	struct zwlr_export_dmabuf_frame_v1 *proxy;
@@ -48,26 +48,14 @@ struct cap_export {
 
 struct cap_client *cap_client_connect(const struct sb_compositor *comp);
 void cap_client_destroy(struct cap_client *client);
-/* Dispatches events for up to timeout_ms, or until *flag becomes true (flag may be NULL). */
-bool cap_client_wait(struct cap_client *client, const bool *flag, int timeout_ms);
-bool cap_client_roundtrip(struct cap_client *client);
-/* The protocol error the connection died of: 0 if none (interface name in *iface). */
-uint32_t cap_client_error(struct cap_client *client, const char **iface);
 
 /* capture_output of the whole output, with its buffer events (waits for buffer_done). */
 struct cap_frame *cap_frame_capture(struct cap_client *client);
-void cap_frame_copy(struct cap_frame *frame, struct cap_target *target, bool with_damage);
+void cap_frame_copy(struct cap_frame *frame, struct tc_buffer *target, bool with_damage);
 void cap_frame_destroy(struct cap_frame *frame);
 
-/* A wl_shm buffer (memfd), or a udmabuf made through linux-dmabuf (create_immed), of 0xAARRGGBB
- * fill. */
-struct cap_target *cap_shm_target_create(struct cap_client *client, int width, int height,
-					 uint32_t shm_format, uint32_t stride, uint32_t fill);
-struct cap_target *cap_dmabuf_target_create(struct cap_client *client, int width, int height,
-					    uint32_t fourcc, uint32_t fill);
-void cap_target_destroy(struct cap_target *target);
 /* The pixel as 0xRRGGBB, read straight from memory: no fence waited for, no SYNC. */
-long cap_target_pixel_raw(const struct cap_target *target, int x, int y);
+long cap_target_pixel_raw(const struct tc_buffer *target, int x, int y);
 
 /* export_dmabuf capture_output of the whole output (returns at once: wait for ready). */
 struct cap_export *cap_export_capture(struct cap_client *client);

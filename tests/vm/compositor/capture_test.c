@@ -23,6 +23,8 @@
 #include "capture_client.h"
 #include "kdev.h"
 #include "tap.h"
+#include "tc_buffer.h"
+#include "tc_surface.h"
 #include "wl_client.h"
 #include "wlr-export-dmabuf-unstable-v1-client-protocol.h"
 #include "wlr-screencopy-unstable-v1-client-protocol.h"
@@ -47,19 +49,19 @@ static const char *syncbridge;
 /* A compositor, a client showing one colour at the origin, and a capture consumer. */
 struct fixture {
 	struct sb_compositor comp;
-	struct sb_client *client;
-	struct sb_window *window;
-	struct sb_buffer *red, *blue;
+	struct tc_client *client;
+	struct tc_surface *window;
+	struct tc_buffer *red, *blue;
 	struct cap_client *cap;
 	int timeline;
 };
 
-static bool show(struct sb_client *client, struct sb_window *window, struct sb_buffer *buffer)
+static bool show(struct tc_client *client, struct tc_surface *window, struct tc_buffer *buffer)
 {
 	bool done = false;
 
-	sb_window_commit(window, buffer, &done);
-	return sb_client_wait(client, &done, SOON_MS);
+	tc_surface_show(window, buffer, &done);
+	return tc_client_wait(client, &done, SOON_MS);
 }
 
 static bool setup(struct sb_test_ctx *t, struct fixture *f)
@@ -72,10 +74,10 @@ static bool setup(struct sb_test_ctx *t, struct fixture *f)
 	    !expect(t, sb_compositor_start(&f->comp, syncbridge,
 					   getenv("CAPTURE_TEST_DEBUG") ? debug : NULL)))
 		return false;
-	f->client = sb_client_connect(&f->comp);
-	f->window = f->client ? sb_window_create(f->client) : NULL;
-	f->red = f->window ? sb_buffer_create(f->client, SIZE, SIZE, RED) : NULL;
-	f->blue = f->window ? sb_buffer_create(f->client, SIZE, SIZE, BLUE) : NULL;
+	f->client = sb_compositor_connect(&f->comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
+	f->window = f->client ? tc_surface_create(f->client) : NULL;
+	f->red = f->window ? tc_buffer_create_dmabuf(f->client, SIZE, SIZE, RED) : NULL;
+	f->blue = f->window ? tc_buffer_create_dmabuf(f->client, SIZE, SIZE, BLUE) : NULL;
 	if (!expect(t, f->red && f->blue) || !expect(t, show(f->client, f->window, f->red)))
 		return false;
 	f->cap = cap_client_connect(&f->comp);
@@ -85,10 +87,10 @@ static bool setup(struct sb_test_ctx *t, struct fixture *f)
 static void teardown(struct sb_test_ctx *t, struct fixture *f)
 {
 	cap_client_destroy(f->cap);
-	sb_buffer_destroy(f->red);
-	sb_buffer_destroy(f->blue);
-	sb_window_destroy(f->window);
-	sb_client_destroy(f->client);
+	tc_buffer_destroy(f->red);
+	tc_buffer_destroy(f->blue);
+	tc_surface_destroy(f->window);
+	tc_client_destroy(f->client);
 	if (f->comp.pid > 0)
 		expect(t, sb_compositor_stop(&f->comp) == 0);
 	if (f->timeline >= 0)
@@ -109,7 +111,7 @@ static void screencopy_shm_still_works(struct sb_test_ctx *t)
 {
 	struct fixture f;
 	struct cap_frame *frame = NULL;
-	struct cap_target *target = NULL;
+	struct tc_buffer *target = NULL;
 
 	if (!setup(t, &f))
 		goto out;
@@ -122,18 +124,18 @@ static void screencopy_shm_still_works(struct sb_test_ctx *t)
 	/* Version 3: a dma-buf target is offered too, in the output's format and size. */
 	expect(t, frame->dmabuf_format == DRM_FORMAT_XRGB8888);
 	expect(t, frame->dmabuf_width == OUTPUT_W && frame->dmabuf_height == OUTPUT_H);
-	target = cap_shm_target_create(f.cap, (int)frame->width, (int)frame->height,
-				       frame->shm_format, frame->stride, 0xff000000 | UNWRITTEN);
+	target = tc_shm_buffer_create(f.cap->wl, (int)frame->width, (int)frame->height,
+				      frame->shm_format, frame->stride, 0xff000000 | UNWRITTEN);
 	if (!expect(t, target))
 		goto out;
 	cap_frame_copy(frame, target, false);
-	expect(t, cap_client_wait(f.cap, &frame->ready, SOON_MS));
+	expect(t, tc_client_wait(f.cap->wl, &frame->ready, SOON_MS));
 	expect(t, !frame->failed && frame->flags == 0);
 	expect(t, cap_target_pixel_raw(target, PX, PY) == RED);
 	expect(t, cap_target_pixel_raw(target, SIZE + 10, PY) != RED);
 out:
 	cap_frame_destroy(frame);
-	cap_target_destroy(target);
+	tc_buffer_destroy(target);
 	teardown(t, &f);
 }
 
@@ -141,31 +143,31 @@ static void screencopy_dmabuf_consumer_waits_for_frame(struct sb_test_ctx *t)
 {
 	struct fixture f;
 	struct cap_frame *frame = NULL;
-	struct cap_target *target = NULL;
-	struct sb_client *other = NULL;
-	struct sb_window *other_window = NULL;
-	struct sb_buffer *green = NULL;
+	struct tc_buffer *target = NULL;
+	struct tc_client *other = NULL;
+	struct tc_surface *other_window = NULL;
+	struct tc_buffer *green = NULL;
 	int baseline, during;
 
 	if (!setup(t, &f))
 		goto out;
-	other = sb_client_connect(&f.comp);
-	other_window = other ? sb_window_create(other) : NULL;
-	green = other_window ? sb_buffer_create(other, SIZE, SIZE, GREEN) : NULL;
+	other = sb_compositor_connect(&f.comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
+	other_window = other ? tc_surface_create(other) : NULL;
+	green = other_window ? tc_buffer_create_dmabuf(other, SIZE, SIZE, GREEN) : NULL;
 	frame = cap_frame_capture(f.cap);
 	if (!expect(t, green && frame && frame->dmabuf_format == DRM_FORMAT_XRGB8888))
 		goto out;
-	target =
-		cap_dmabuf_target_create(f.cap, (int)frame->dmabuf_width, (int)frame->dmabuf_height,
-					 frame->dmabuf_format, 0xff000000 | UNWRITTEN);
+	target = tc_dmabuf_buffer_create(f.cap->wl, (int)frame->dmabuf_width,
+					 (int)frame->dmabuf_height, frame->dmabuf_format,
+					 0xff000000 | UNWRITTEN);
 	if (!expect(t, target))
 		goto out;
-	baseline = sb_window_frames_in(other, other_window, green, 1000);
+	baseline = tc_surface_frames_in(other_window, green, 1000);
 	/* The consumer still reads the target (an encoder on the last frame): a READ fence. */
 	expect(t, add_read_fence(target->fd, f.timeline, 1));
 	cap_frame_copy(frame, target, false);
-	during = sb_window_frames_in(other, other_window, green, 1000);
-	expect(t, cap_client_roundtrip(f.cap));
+	during = tc_surface_frames_in(other_window, green, 1000);
+	expect(t, tc_client_roundtrip(f.cap->wl));
 	/* No ready, and not written, while the consumer's reader is pending... */
 	expect(t, !frame->ready && !frame->failed);
 	expect(t, cap_target_pixel_raw(target, PX, PY) == UNWRITTEN);
@@ -178,17 +180,17 @@ static void screencopy_dmabuf_consumer_waits_for_frame(struct sb_test_ctx *t)
 	 */
 	expect(t, during * 2 >= baseline);
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
-	expect(t, cap_client_wait(f.cap, &frame->ready, SOON_MS));
+	expect(t, tc_client_wait(f.cap->wl, &frame->ready, SOON_MS));
 	expect(t, !frame->failed && frame->flags == 0);
 	/* The consumer's implicit read (its writers waited for, inside SYNC) shows the frame. */
 	expect(t, cap_dmabuf_read_pixel(target->fd, target->size, 0, target->stride, PX, PY,
 					SOON_MS) == RED);
 out:
 	cap_frame_destroy(frame);
-	cap_target_destroy(target);
-	sb_buffer_destroy(green);
-	sb_window_destroy(other_window);
-	sb_client_destroy(other);
+	tc_buffer_destroy(target);
+	tc_buffer_destroy(green);
+	tc_surface_destroy(other_window);
+	tc_client_destroy(other);
 	teardown(t, &f);
 }
 
@@ -197,7 +199,7 @@ static void screencopy_later_frames_wait_behind_a_waiting_one(struct sb_test_ctx
 {
 	struct fixture f;
 	struct cap_frame *first = NULL, *second = NULL;
-	struct cap_target *dmabuf = NULL, *shm = NULL;
+	struct tc_buffer *dmabuf = NULL, *shm = NULL;
 
 	if (!setup(t, &f))
 		goto out;
@@ -205,25 +207,25 @@ static void screencopy_later_frames_wait_behind_a_waiting_one(struct sb_test_ctx
 	second = cap_frame_capture(f.cap);
 	if (!expect(t, first && second))
 		goto out;
-	dmabuf = cap_dmabuf_target_create(f.cap, OUTPUT_W, OUTPUT_H, first->dmabuf_format,
-					  0xff000000 | UNWRITTEN);
-	shm = cap_shm_target_create(f.cap, OUTPUT_W, OUTPUT_H, second->shm_format, second->stride,
-				    0xff000000 | UNWRITTEN);
+	dmabuf = tc_dmabuf_buffer_create(f.cap->wl, OUTPUT_W, OUTPUT_H, first->dmabuf_format,
+					 0xff000000 | UNWRITTEN);
+	shm = tc_shm_buffer_create(f.cap->wl, OUTPUT_W, OUTPUT_H, second->shm_format,
+				   second->stride, 0xff000000 | UNWRITTEN);
 	if (!expect(t, dmabuf && shm) || !expect(t, add_read_fence(dmabuf->fd, f.timeline, 1)))
 		goto out;
 	cap_frame_copy(first, dmabuf, false);
 	cap_frame_copy(second, shm, false);
-	expect(t, !cap_client_wait(f.cap, &second->ready, HELD_MS));
+	expect(t, !tc_client_wait(f.cap->wl, &second->ready, HELD_MS));
 	expect(t, !first->ready && !second->failed);
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
-	expect(t, cap_client_wait(f.cap, &second->ready, SOON_MS));
+	expect(t, tc_client_wait(f.cap->wl, &second->ready, SOON_MS));
 	expect(t, first->ready);
 	expect(t, cap_target_pixel_raw(shm, PX, PY) == RED);
 out:
 	cap_frame_destroy(first);
 	cap_frame_destroy(second);
-	cap_target_destroy(dmabuf);
-	cap_target_destroy(shm);
+	tc_buffer_destroy(dmabuf);
+	tc_buffer_destroy(shm);
 	teardown(t, &f);
 }
 
@@ -239,7 +241,7 @@ static struct cap_export *export_ready(struct sb_test_ctx *t, struct cap_client 
 {
 	struct cap_export *frame = cap_export_capture(cap);
 
-	if (!expect(t, frame && cap_client_wait(cap, &frame->ready, SOON_MS)) ||
+	if (!expect(t, frame && tc_client_wait(cap->wl, &frame->ready, SOON_MS)) ||
 	    !expect(t, frame->n_objects == 1 && frame->fd[0] >= 0)) {
 		cap_export_destroy(frame);
 		return NULL;
@@ -276,7 +278,7 @@ static void export_dmabuf_consumer_waits_for_frame(struct sb_test_ctx *t)
 	expect(t, add_read_fence(held_fd, f.timeline, 1));
 	cap_export_destroy(frame);
 	/* The output keeps rendering, into other buffers, at its rate. */
-	frames = sb_window_frames_in(f.client, f.window, f.blue, 1000);
+	frames = tc_surface_frames_in(f.window, f.blue, 1000);
 	sb_diag("%d frames while the consumer reads", frames);
 	expect(t, frames > 10);
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
@@ -298,12 +300,12 @@ static void export_dmabuf_consumer_waits_for_frame(struct sb_test_ctx *t)
 	 */
 	second = export_ready(t, f.cap);
 	third = cap_export_capture(f.cap);
-	frames = sb_window_frames_in(f.client, f.window, f.red, 500);
+	frames = tc_surface_frames_in(f.window, f.red, 500);
 	expect(t, frames > 5);
-	expect(t, cap_client_roundtrip(f.cap));
+	expect(t, tc_client_roundtrip(f.cap->wl));
 	expect(t, second && third && !third->ready && !third->cancelled);
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
-	expect(t, third && cap_client_wait(f.cap, &third->ready, SOON_MS));
+	expect(t, third && tc_client_wait(f.cap->wl, &third->ready, SOON_MS));
 	expect(t, third && third->n_objects == 1 && third->fd[0] >= 0);
 	expect(t, third && export_read_pixel(third, PX, PY) == RED);
 	cap_export_destroy(second);
@@ -315,50 +317,40 @@ out:
 }
 
 /* In a child process: a consumer whose target's reader never signals copies, says so, dies. */
-static void vanishing_consumer(struct sb_compositor *comp, int timeline, int ready_fd)
+static bool vanishing_consumer(void *data)
 {
-	struct cap_client *cap = cap_client_connect(comp);
+	struct fixture *f = data;
+	struct cap_client *cap = cap_client_connect(&f->comp);
 	struct cap_frame *frame = cap ? cap_frame_capture(cap) : NULL;
-	struct cap_target *target =
-		frame ? cap_dmabuf_target_create(cap, OUTPUT_W, OUTPUT_H, frame->dmabuf_format,
-						 0xff000000 | UNWRITTEN)
+	struct tc_buffer *target =
+		frame ? tc_dmabuf_buffer_create(cap->wl, OUTPUT_W, OUTPUT_H, frame->dmabuf_format,
+						0xff000000 | UNWRITTEN)
 		      : NULL;
-	char ok = target && add_read_fence(target->fd, timeline, 1);
+	bool ok = target && add_read_fence(target->fd, f->timeline, 1);
 
 	if (ok) {
 		cap_frame_copy(frame, target, false);
-		ok = cap_client_roundtrip(cap) && !frame->ready && !frame->failed;
+		ok = tc_client_roundtrip(cap->wl) && !frame->ready && !frame->failed;
 	}
-	if (write(ready_fd, &ok, 1) != 1)
-		_exit(1);
-	pause();
-	_exit(0);
+	return ok;
 }
 
 static void screencopy_consumer_disconnect_mid_wait_frees_everything(struct sb_test_ctx *t)
 {
 	struct fixture f;
 	struct cap_frame *frame = NULL;
-	struct cap_target *target = NULL;
-	int baseline, held = -1, after = -1, pipe_fds[2] = {-1, -1};
-	char ok = 0;
-	pid_t child;
-	uint64_t end;
+	struct tc_buffer *target = NULL;
+	struct sb_child child = SB_CHILD_INIT;
+	int baseline, held = -1, after = -1;
 
-	if (!setup(t, &f) || !expect(t, pipe2(pipe_fds, O_CLOEXEC) == 0))
+	if (!setup(t, &f))
 		goto out;
 	baseline = sb_compositor_fd_count(&f.comp);
-	child = fork();
-	if (child == 0)
-		vanishing_consumer(&f.comp, f.timeline, pipe_fds[1]);
-	expect(t, child > 0 && read(pipe_fds[0], &ok, 1) == 1 && ok);
+	expect(t, sb_child_start(&child, vanishing_consumer, &f));
 	held = sb_compositor_fd_count(&f.comp);
 	/* The consumer dies mid-wait, destroying nothing: the kernel closes its socket. */
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
-	end = sb_now_ms() + SOON_MS;
-	while (sb_now_ms() < end && (after = sb_compositor_fd_count(&f.comp)) != baseline)
-		usleep(20000);
+	sb_child_kill(&child);
+	after = sb_compositor_fd_count_settle(&f.comp, baseline, SOON_MS);
 	sb_diag("compositor fds: %d before, %d while the capture waited, %d after the consumer "
 		"died",
 		baseline, held, after);
@@ -367,50 +359,47 @@ static void screencopy_consumer_disconnect_mid_wait_frees_everything(struct sb_t
 	expect(t, after == baseline);
 	/* And it keeps serving: another consumer's capture. */
 	frame = cap_frame_capture(f.cap);
-	target = frame ? cap_shm_target_create(f.cap, OUTPUT_W, OUTPUT_H, frame->shm_format,
-					       frame->stride, 0xff000000 | UNWRITTEN)
+	target = frame ? tc_shm_buffer_create(f.cap->wl, OUTPUT_W, OUTPUT_H, frame->shm_format,
+					      frame->stride, 0xff000000 | UNWRITTEN)
 		       : NULL;
 	if (expect(t, target)) {
 		cap_frame_copy(frame, target, false);
-		expect(t, cap_client_wait(f.cap, &frame->ready, SOON_MS));
+		expect(t, tc_client_wait(f.cap->wl, &frame->ready, SOON_MS));
 		expect(t, cap_target_pixel_raw(target, PX, PY) == RED);
 	}
 out:
 	cap_frame_destroy(frame);
-	cap_target_destroy(target);
+	tc_buffer_destroy(target);
 	teardown(t, &f);
-	if (pipe_fds[0] >= 0) {
-		close(pipe_fds[0]);
-		close(pipe_fds[1]);
-	}
+	sb_child_kill(&child);
 }
 
 static void screencopy_copy_with_damage_waits_for_damage(struct sb_test_ctx *t)
 {
 	struct fixture f;
 	struct cap_frame *first = NULL, *second = NULL;
-	struct cap_target *target = NULL;
+	struct tc_buffer *target = NULL;
 
 	if (!setup(t, &f))
 		goto out;
 	first = cap_frame_capture(f.cap);
-	target = first ? cap_shm_target_create(f.cap, OUTPUT_W, OUTPUT_H, first->shm_format,
-					       first->stride, 0xff000000 | UNWRITTEN)
+	target = first ? tc_shm_buffer_create(f.cap->wl, OUTPUT_W, OUTPUT_H, first->shm_format,
+					      first->stride, 0xff000000 | UNWRITTEN)
 		       : NULL;
 	if (!expect(t, target))
 		goto out;
 	/* The first copy with damage: everything counts as changed. */
 	cap_frame_copy(first, target, true);
-	expect(t, cap_client_wait(f.cap, &first->ready, SOON_MS));
+	expect(t, tc_client_wait(f.cap->wl, &first->ready, SOON_MS));
 	expect(t, first->damage_events == 1 && first->damage_width > 0);
 	second = cap_frame_capture(f.cap);
 	if (!expect(t, second))
 		goto out;
 	cap_frame_copy(second, target, true);
 	/* Nothing changes on screen: no frame. */
-	expect(t, !cap_client_wait(f.cap, &second->ready, HELD_MS));
+	expect(t, !tc_client_wait(f.cap->wl, &second->ready, HELD_MS));
 	expect(t, show(f.client, f.window, f.blue));
-	expect(t, cap_client_wait(f.cap, &second->ready, SOON_MS));
+	expect(t, tc_client_wait(f.cap->wl, &second->ready, SOON_MS));
 	expect(t, second->damage_events == 1);
 	expect(t, second->damage_x <= PX && PX < second->damage_x + second->damage_width);
 	expect(t, second->damage_y <= PY && PY < second->damage_y + second->damage_height);
@@ -418,7 +407,7 @@ static void screencopy_copy_with_damage_waits_for_damage(struct sb_test_ctx *t)
 out:
 	cap_frame_destroy(first);
 	cap_frame_destroy(second);
-	cap_target_destroy(target);
+	tc_buffer_destroy(target);
 	teardown(t, &f);
 }
 
@@ -436,7 +425,7 @@ static uint32_t bad_target_error(struct sb_test_ctx *t, struct sb_compositor *co
 {
 	struct cap_client *cap = cap_client_connect(comp);
 	struct cap_frame *frame = cap ? cap_frame_capture(cap) : NULL;
-	struct cap_target *target = NULL;
+	struct tc_buffer *target = NULL;
 	int w = OUTPUT_W, h = OUTPUT_H;
 	uint32_t code;
 
@@ -444,29 +433,32 @@ static uint32_t bad_target_error(struct sb_test_ctx *t, struct sb_compositor *co
 		goto out;
 	switch (bad) {
 	case SHM_WRONG_SIZE:
-		target = cap_shm_target_create(cap, w, h - 1, frame->shm_format, frame->stride, 0);
+		target = tc_shm_buffer_create(cap->wl, w, h - 1, frame->shm_format, frame->stride,
+					      0);
 		break;
 	case SHM_WRONG_STRIDE:
-		target = cap_shm_target_create(cap, w, h, frame->shm_format, frame->stride + 64, 0);
+		target = tc_shm_buffer_create(cap->wl, w, h, frame->shm_format, frame->stride + 64,
+					      0);
 		break;
 	case SHM_WRONG_FORMAT:
-		target = cap_shm_target_create(cap, w, h, WL_SHM_FORMAT_ARGB8888, frame->stride, 0);
+		target = tc_shm_buffer_create(cap->wl, w, h, WL_SHM_FORMAT_ARGB8888, frame->stride,
+					      0);
 		break;
 	case DMABUF_WRONG_SIZE:
-		target = cap_dmabuf_target_create(cap, w / 2, h, frame->dmabuf_format, 0);
+		target = tc_dmabuf_buffer_create(cap->wl, w / 2, h, frame->dmabuf_format, 0);
 		break;
 	case DMABUF_WRONG_FORMAT:
-		target = cap_dmabuf_target_create(cap, w, h, DRM_FORMAT_ARGB8888, 0);
+		target = tc_dmabuf_buffer_create(cap->wl, w, h, DRM_FORMAT_ARGB8888, 0);
 		break;
 	}
 	if (!expect(t, target))
 		goto out;
 	cap_frame_copy(frame, target, false);
-	cap_client_wait(cap, &frame->ready, 2000);
+	tc_client_wait(cap->wl, &frame->ready, 2000);
 	expect(t, !frame->ready);
 out:
-	code = cap ? cap_client_error(cap, iface) : 0;
-	cap_target_destroy(target);
+	code = cap ? tc_client_error(cap->wl, iface) : 0;
+	tc_buffer_destroy(target);
 	cap_frame_destroy(frame);
 	cap_client_destroy(cap);
 	return code;
@@ -498,26 +490,27 @@ static void screencopy_second_copy_is_already_used(struct sb_test_ctx *t)
 {
 	struct fixture f;
 	struct cap_frame *frame = NULL;
-	struct cap_target *target = NULL;
+	struct tc_buffer *target = NULL;
 	const char *iface = "";
 
 	if (!setup(t, &f))
 		goto out;
 	frame = cap_frame_capture(f.cap);
-	target = frame ? cap_shm_target_create(f.cap, OUTPUT_W, OUTPUT_H, frame->shm_format,
-					       frame->stride, 0)
+	target = frame ? tc_shm_buffer_create(f.cap->wl, OUTPUT_W, OUTPUT_H, frame->shm_format,
+					      frame->stride, 0)
 		       : NULL;
 	if (!expect(t, target))
 		goto out;
 	cap_frame_copy(frame, target, false);
-	expect(t, cap_client_wait(f.cap, &frame->ready, SOON_MS));
+	expect(t, tc_client_wait(f.cap->wl, &frame->ready, SOON_MS));
 	cap_frame_copy(frame, target, false);
-	cap_client_roundtrip(f.cap);
-	expect(t, cap_client_error(f.cap, &iface) == ZWLR_SCREENCOPY_FRAME_V1_ERROR_ALREADY_USED);
+	tc_client_roundtrip(f.cap->wl);
+	expect(t,
+	       tc_client_error(f.cap->wl, &iface) == ZWLR_SCREENCOPY_FRAME_V1_ERROR_ALREADY_USED);
 	expect(t, strcmp(iface, "zwlr_screencopy_frame_v1") == 0);
 out:
 	cap_frame_destroy(frame);
-	cap_target_destroy(target);
+	tc_buffer_destroy(target);
 	teardown(t, &f);
 }
 

@@ -20,10 +20,12 @@
 #include <syncbridge/dmabuf.h>
 #include <syncbridge/sync_file.h>
 
-#include "explicit_client.h"
 #include "kdev.h"
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
 #include "tap.h"
+#include "tc_buffer.h"
+#include "tc_explicit.h"
+#include "tc_surface.h"
 #include "wl_client.h"
 
 #define RED 0xff0000
@@ -36,6 +38,8 @@
 /* How long "not yet" is watched for: many frames at 60 Hz, even under emulation. */
 #define HELD_MS 300
 #define SOON_MS 5000
+/* What the tests bind: the explicit-sync global is optional, its absence a failed test. */
+#define EX_GLOBALS (TC_COMPOSITOR | TC_SHM | TC_WM_BASE | TC_DMABUF)
 
 static const char *syncbridge;
 
@@ -88,10 +92,17 @@ static int stop_compositor(struct sb_compositor *comp)
 	return sb_compositor_stop(comp);
 }
 
+/* The advertised version of zwp_linux_explicit_synchronization_v1, 0 if there is none. */
+static uint32_t explicit_version(const struct tc_client *client)
+{
+	return tc_client_global_version(client,
+					zwp_linux_explicit_synchronization_v1_interface.name);
+}
+
 struct fixture {
 	struct sb_compositor comp;
-	struct ex_client *client;
-	struct ex_surface *surface; /* with a synchronization object */
+	struct tc_client *client;
+	struct tc_surface *surface; /* with a synchronization object */
 	int timeline;
 };
 
@@ -100,20 +111,20 @@ static bool setup(struct sb_test_ctx *t, struct fixture *f)
 	*f = (struct fixture){.timeline = sb_sw_timeline_create()};
 	if (!expect(t, f->timeline >= 0) || !expect(t, start_compositor(&f->comp)))
 		return false;
-	f->client = ex_client_connect(&f->comp);
-	if (!expect(t, f->client != NULL) || !expect(t, ex_client_explicit_version(f->client) >= 1))
+	f->client = sb_compositor_connect(&f->comp, EX_GLOBALS | TC_EXPLICIT, EX_GLOBALS);
+	if (!expect(t, f->client != NULL) || !expect(t, explicit_version(f->client) >= 1))
 		return false;
-	f->surface = ex_surface_create(f->client);
+	f->surface = tc_surface_create(f->client);
 	if (!expect(t, f->surface != NULL))
 		return false;
-	ex_surface_get_synchronization(f->surface);
+	tc_surface_get_synchronization(f->surface);
 	return true;
 }
 
 static void teardown(struct sb_test_ctx *t, struct fixture *f)
 {
-	ex_surface_destroy(f->surface);
-	ex_client_destroy(f->client);
+	tc_surface_destroy(f->surface);
+	tc_client_destroy(f->client);
 	/* 0 also means: no ASan/LSan report in the compositor. */
 	if (f->comp.pid > 0)
 		expect(t, stop_compositor(&f->comp) == 0);
@@ -122,22 +133,22 @@ static void teardown(struct sb_test_ctx *t, struct fixture *f)
 }
 
 /* Attaches and commits buffer, with a release object if release is not NULL; waits a frame. */
-static bool show(struct sb_test_ctx *t, struct fixture *f, struct ex_surface *surface,
-		 struct ex_buffer *buffer, struct ex_release **release)
+static bool show(struct sb_test_ctx *t, struct fixture *f, struct tc_surface *surface,
+		 struct tc_buffer *buffer, struct tc_release **release)
 {
 	bool done = false;
 
 	if (release)
-		*release = ex_surface_get_release(surface);
-	ex_surface_attach(surface, buffer);
-	ex_surface_commit(surface, &done);
-	return expect(t, ex_client_wait(f->client, &done, SOON_MS));
+		*release = tc_surface_get_release(surface);
+	tc_surface_attach(surface, buffer);
+	tc_surface_commit(surface, &done);
+	return expect(t, tc_client_wait(f->client, &done, SOON_MS));
 }
 
 /* A release still waiting for its event once the compositor has handled everything sent. */
-static bool still_pending(struct fixture *f, const struct ex_release *release)
+static bool still_pending(struct fixture *f, const struct tc_release *release)
 {
-	return ex_client_roundtrip(f->client) && release && !release->answered;
+	return tc_client_roundtrip(f->client) && release && !release->answered;
 }
 
 static void explicit_sync_global_is_version_2(struct sb_test_ctx *t)
@@ -145,56 +156,58 @@ static void explicit_sync_global_is_version_2(struct sb_test_ctx *t)
 	struct fixture f;
 
 	if (setup(t, &f))
-		expect(t, ex_client_explicit_version(f.client) == 2);
+		expect(t, explicit_version(f.client) == 2);
 	teardown(t, &f);
 }
 
-/* Runs provoke on a fresh fixture, expects the connection to die of code on iface. */
-static void expect_protocol_error(struct sb_test_ctx *t, void (*provoke)(struct fixture *f),
-				  uint32_t code, const char *iface)
+/*
+ * A request the protocol forbids: provoke sends it on a fresh fixture, and the connection must
+ * die of code on iface.
+ */
+struct protocol_error {
+	void (*provoke)(struct fixture *f);
+	uint32_t code;
+	const char *iface;
+};
+
+static void protocol_error_test(struct sb_test_ctx *t)
 {
+	const struct protocol_error *e = t->data;
 	struct fixture f;
 	const char *got = "";
 
 	if (!setup(t, &f))
 		goto out;
-	provoke(&f);
-	expect(t, !ex_client_roundtrip(f.client));
-	expect(t, ex_client_error(f.client, &got) == code);
-	if (!expect(t, strcmp(got, iface) == 0))
-		sb_diag("error on %s, expected %s", got, iface);
+	e->provoke(&f);
+	expect(t, !tc_client_roundtrip(f.client));
+	expect(t, tc_client_error(f.client, &got) == e->code);
+	if (!expect(t, strcmp(got, e->iface) == 0))
+		sb_diag("error on %s, expected %s", got, e->iface);
 out:
 	teardown(t, &f);
 }
 
 static void second_synchronization(struct fixture *f)
 {
-	ex_surface_get_synchronization(f->surface);
-}
-
-static void second_synchronization_raises_synchronization_exists(struct sb_test_ctx *t)
-{
-	expect_protocol_error(t, second_synchronization,
-			      ZWP_LINUX_EXPLICIT_SYNCHRONIZATION_V1_ERROR_SYNCHRONIZATION_EXISTS,
-			      "zwp_linux_explicit_synchronization_v1");
+	tc_surface_get_synchronization(f->surface);
 }
 
 static void synchronization_can_be_recreated_after_destroy(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct ex_buffer *red = NULL;
-	struct ex_release *release = NULL;
+	struct tc_buffer *red = NULL;
+	struct tc_release *release = NULL;
 
 	if (!setup(t, &f))
 		goto out;
-	ex_surface_destroy_synchronization(f.surface);
-	ex_surface_get_synchronization(f.surface);
-	red = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	tc_surface_destroy_synchronization(f.surface);
+	tc_surface_get_synchronization(f.surface);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
 	expect(t, red && show(t, &f, f.surface, red, &release));
-	expect(t, ex_client_error(f.client, NULL) == 0);
+	expect(t, tc_client_error(f.client, NULL) == 0);
 out:
-	ex_release_destroy(release);
-	ex_buffer_destroy(red);
+	tc_release_destroy(release);
+	tc_buffer_destroy(red);
 	teardown(t, &f);
 }
 
@@ -202,309 +215,310 @@ static void memfd_fence(struct fixture *f)
 {
 	int fd = memfd_create("not-a-fence", MFD_CLOEXEC);
 
-	ex_surface_set_acquire_fence(f->surface, fd);
+	tc_surface_set_acquire_fence(f->surface, fd);
 	close(fd);
-}
-
-static void non_sync_file_fd_raises_invalid_fence(struct sb_test_ctx *t)
-{
-	expect_protocol_error(t, memfd_fence,
-			      ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_INVALID_FENCE,
-			      "zwp_linux_surface_synchronization_v1");
 }
 
 static void two_fences(struct fixture *f)
 {
 	int fence = sb_sw_fence_create(f->timeline, 1);
 
-	ex_surface_set_acquire_fence(f->surface, fence);
-	ex_surface_set_acquire_fence(f->surface, fence);
+	tc_surface_set_acquire_fence(f->surface, fence);
+	tc_surface_set_acquire_fence(f->surface, fence);
 	close(fence);
-}
-
-static void second_fence_in_commit_raises_duplicate_fence(struct sb_test_ctx *t)
-{
-	expect_protocol_error(t, two_fences,
-			      ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_DUPLICATE_FENCE,
-			      "zwp_linux_surface_synchronization_v1");
 }
 
 static void two_releases(struct fixture *f)
 {
 	/* Destroyed with the connection's proxies: the client is dead by then. */
-	ex_release_destroy(ex_surface_get_release(f->surface));
-	ex_release_destroy(ex_surface_get_release(f->surface));
-}
-
-static void second_release_in_commit_raises_duplicate_release(struct sb_test_ctx *t)
-{
-	expect_protocol_error(t, two_releases,
-			      ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_DUPLICATE_RELEASE,
-			      "zwp_linux_surface_synchronization_v1");
+	tc_release_destroy(tc_surface_get_release(f->surface));
+	tc_release_destroy(tc_surface_get_release(f->surface));
 }
 
 static void fence_after_surface_destroy(struct fixture *f)
 {
 	int fence = sb_sw_fence_create(f->timeline, 1);
 
-	ex_surface_destroy_wl_surface(f->surface);
-	ex_surface_set_acquire_fence(f->surface, fence);
+	tc_surface_destroy_wl_surface(f->surface);
+	tc_surface_set_acquire_fence(f->surface, fence);
 	close(fence);
-}
-
-static void fence_on_destroyed_surface_raises_no_surface(struct sb_test_ctx *t)
-{
-	expect_protocol_error(t, fence_after_surface_destroy,
-			      ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_SURFACE,
-			      "zwp_linux_surface_synchronization_v1");
 }
 
 static void release_after_surface_destroy(struct fixture *f)
 {
-	ex_surface_destroy_wl_surface(f->surface);
-	ex_release_destroy(ex_surface_get_release(f->surface));
-}
-
-static void release_on_destroyed_surface_raises_no_surface(struct sb_test_ctx *t)
-{
-	expect_protocol_error(t, release_after_surface_destroy,
-			      ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_SURFACE,
-			      "zwp_linux_surface_synchronization_v1");
+	tc_surface_destroy_wl_surface(f->surface);
+	tc_release_destroy(tc_surface_get_release(f->surface));
 }
 
 static void fence_on_shm_buffer(struct fixture *f)
 {
-	struct ex_buffer *shm = ex_buffer_create_shm(f->client, SIZE, SIZE, RED);
+	struct tc_buffer *shm = tc_buffer_create_shm(f->client, SIZE, SIZE, RED);
 	int fence = sb_sw_fence_create(f->timeline, 1);
 
-	ex_surface_set_acquire_fence(f->surface, fence);
-	ex_surface_attach(f->surface, shm);
-	ex_surface_commit(f->surface, NULL);
+	tc_surface_set_acquire_fence(f->surface, fence);
+	tc_surface_attach(f->surface, shm);
+	tc_surface_commit(f->surface, NULL);
 	close(fence);
-	ex_buffer_destroy(shm);
-}
-
-static void fence_on_shm_buffer_raises_unsupported_buffer(struct sb_test_ctx *t)
-{
-	expect_protocol_error(t, fence_on_shm_buffer,
-			      ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_UNSUPPORTED_BUFFER,
-			      "zwp_linux_surface_synchronization_v1");
+	tc_buffer_destroy(shm);
 }
 
 static void fence_without_buffer(struct fixture *f)
 {
 	int fence = sb_sw_fence_create(f->timeline, 1);
 
-	ex_surface_set_acquire_fence(f->surface, fence);
-	ex_surface_commit(f->surface, NULL);
+	tc_surface_set_acquire_fence(f->surface, fence);
+	tc_surface_commit(f->surface, NULL);
 	close(fence);
-}
-
-static void fence_without_buffer_raises_no_buffer(struct sb_test_ctx *t)
-{
-	expect_protocol_error(t, fence_without_buffer,
-			      ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_BUFFER,
-			      "zwp_linux_surface_synchronization_v1");
 }
 
 static void release_without_buffer(struct fixture *f)
 {
-	ex_release_destroy(ex_surface_get_release(f->surface));
-	ex_surface_commit(f->surface, NULL);
+	tc_release_destroy(tc_surface_get_release(f->surface));
+	tc_surface_commit(f->surface, NULL);
 }
 
-static void release_without_buffer_raises_no_buffer(struct sb_test_ctx *t)
-{
-	expect_protocol_error(t, release_without_buffer,
-			      ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_BUFFER,
-			      "zwp_linux_surface_synchronization_v1");
-}
+/* The surface's synchronization object, where all but the first error is raised. */
+#define SURFACE_SYNC "zwp_linux_surface_synchronization_v1"
+
+static const struct protocol_error second_synchronization_raises_synchronization_exists = {
+	.provoke = second_synchronization,
+	.code = ZWP_LINUX_EXPLICIT_SYNCHRONIZATION_V1_ERROR_SYNCHRONIZATION_EXISTS,
+	.iface = "zwp_linux_explicit_synchronization_v1",
+};
+
+static const struct protocol_error non_sync_file_fd_raises_invalid_fence = {
+	.provoke = memfd_fence,
+	.code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_INVALID_FENCE,
+	.iface = SURFACE_SYNC,
+};
+
+static const struct protocol_error second_fence_in_commit_raises_duplicate_fence = {
+	.provoke = two_fences,
+	.code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_DUPLICATE_FENCE,
+	.iface = SURFACE_SYNC,
+};
+
+static const struct protocol_error second_release_in_commit_raises_duplicate_release = {
+	.provoke = two_releases,
+	.code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_DUPLICATE_RELEASE,
+	.iface = SURFACE_SYNC,
+};
+
+static const struct protocol_error fence_on_destroyed_surface_raises_no_surface = {
+	.provoke = fence_after_surface_destroy,
+	.code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_SURFACE,
+	.iface = SURFACE_SYNC,
+};
+
+static const struct protocol_error release_on_destroyed_surface_raises_no_surface = {
+	.provoke = release_after_surface_destroy,
+	.code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_SURFACE,
+	.iface = SURFACE_SYNC,
+};
+
+static const struct protocol_error fence_on_shm_buffer_raises_unsupported_buffer = {
+	.provoke = fence_on_shm_buffer,
+	.code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_UNSUPPORTED_BUFFER,
+	.iface = SURFACE_SYNC,
+};
+
+static const struct protocol_error fence_without_buffer_raises_no_buffer = {
+	.provoke = fence_without_buffer,
+	.code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_BUFFER,
+	.iface = SURFACE_SYNC,
+};
+
+static const struct protocol_error release_without_buffer_raises_no_buffer = {
+	.provoke = release_without_buffer,
+	.code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_BUFFER,
+	.iface = SURFACE_SYNC,
+};
 
 static void releases_follow_commits_of_different_buffers(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct ex_buffer *red = NULL, *blue = NULL;
-	struct ex_release *r1 = NULL, *r2 = NULL, *r3 = NULL;
+	struct tc_buffer *red = NULL, *blue = NULL;
+	struct tc_release *r1 = NULL, *r2 = NULL, *r3 = NULL;
 
 	if (!setup(t, &f))
 		goto out;
-	red = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
 	if (!expect(t, red && blue) || !show(t, &f, f.surface, red, &r1))
 		goto out;
 	/* On screen: the compositor still reads it. */
 	expect(t, still_pending(&f, r1));
 	if (!show(t, &f, f.surface, blue, &r2))
 		goto out;
-	expect(t, ex_client_wait_release(f.client, r1, SOON_MS));
+	expect(t, tc_release_wait(r1, SOON_MS));
 	/* The pixman renderer's reads are over when the next buffer is on screen. */
-	expect(t, r1->state == EX_RELEASE_IMMEDIATE);
+	expect(t, r1->state == TC_RELEASE_IMMEDIATE);
 	expect(t, still_pending(&f, r2));
 	if (!show(t, &f, f.surface, red, &r3))
 		goto out;
-	expect(t, ex_client_wait_release(f.client, r2, SOON_MS));
+	expect(t, tc_release_wait(r2, SOON_MS));
 	expect(t, r1->order < r2->order);
 	expect(t, still_pending(&f, r3));
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
 out:
-	ex_release_destroy(r1);
-	ex_release_destroy(r2);
-	ex_release_destroy(r3);
-	ex_buffer_destroy(red);
-	ex_buffer_destroy(blue);
+	tc_release_destroy(r1);
+	tc_release_destroy(r2);
+	tc_release_destroy(r3);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	teardown(t, &f);
 }
 
 static void releases_follow_commits_of_the_same_buffer(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct ex_buffer *red = NULL, *blue = NULL;
-	struct ex_release *r1 = NULL, *r2 = NULL, *r3 = NULL;
+	struct tc_buffer *red = NULL, *blue = NULL;
+	struct tc_release *r1 = NULL, *r2 = NULL, *r3 = NULL;
 
 	if (!setup(t, &f))
 		goto out;
-	red = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
 	if (!expect(t, red && blue) || !show(t, &f, f.surface, red, &r1) ||
 	    !show(t, &f, f.surface, red, &r2))
 		goto out;
 	/* XML: a release refers to one commit, not to the buffer: the first commit is over. */
-	expect(t, ex_client_wait_release(f.client, r1, SOON_MS));
+	expect(t, tc_release_wait(r1, SOON_MS));
 	expect(t, still_pending(&f, r2));
 	if (!show(t, &f, f.surface, blue, &r3))
 		goto out;
-	expect(t, ex_client_wait_release(f.client, r2, SOON_MS));
+	expect(t, tc_release_wait(r2, SOON_MS));
 	expect(t, r1->order < r2->order);
 	expect(t, still_pending(&f, r3));
 out:
-	ex_release_destroy(r1);
-	ex_release_destroy(r2);
-	ex_release_destroy(r3);
-	ex_buffer_destroy(red);
-	ex_buffer_destroy(blue);
+	tc_release_destroy(r1);
+	tc_release_destroy(r2);
+	tc_release_destroy(r3);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	teardown(t, &f);
 }
 
 static void releases_follow_commits_of_one_buffer_on_two_surfaces(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct ex_surface *second = NULL;
-	struct ex_buffer *red = NULL, *blue = NULL;
-	struct ex_release *r1 = NULL, *r2 = NULL, *r3 = NULL, *r4 = NULL;
+	struct tc_surface *second = NULL;
+	struct tc_buffer *red = NULL, *blue = NULL;
+	struct tc_release *r1 = NULL, *r2 = NULL, *r3 = NULL, *r4 = NULL;
 
 	if (!setup(t, &f))
 		goto out;
-	second = ex_surface_create(f.client);
-	red = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	second = tc_surface_create(f.client);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
 	if (!expect(t, second && red && blue))
 		goto out;
-	ex_surface_get_synchronization(second);
+	tc_surface_get_synchronization(second);
 	if (!show(t, &f, f.surface, red, &r1) || !show(t, &f, second, red, &r2))
 		goto out;
 	expect(t, still_pending(&f, r1) && still_pending(&f, r2));
 	/* The first surface is done with the buffer; the second still shows it. */
 	if (!show(t, &f, f.surface, blue, &r3))
 		goto out;
-	expect(t, ex_client_wait_release(f.client, r1, SOON_MS));
+	expect(t, tc_release_wait(r1, SOON_MS));
 	expect(t, still_pending(&f, r2));
 	if (!show(t, &f, second, blue, &r4))
 		goto out;
-	expect(t, ex_client_wait_release(f.client, r2, SOON_MS));
+	expect(t, tc_release_wait(r2, SOON_MS));
 	expect(t, still_pending(&f, r3) && still_pending(&f, r4));
 out:
-	ex_release_destroy(r1);
-	ex_release_destroy(r2);
-	ex_release_destroy(r3);
-	ex_release_destroy(r4);
-	ex_surface_destroy(second);
-	ex_buffer_destroy(red);
-	ex_buffer_destroy(blue);
+	tc_release_destroy(r1);
+	tc_release_destroy(r2);
+	tc_release_destroy(r3);
+	tc_release_destroy(r4);
+	tc_surface_destroy(second);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	teardown(t, &f);
 }
 
 static void acquire_fence_delays_apply(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct ex_buffer *red = NULL, *blue = NULL;
+	struct tc_buffer *red = NULL, *blue = NULL;
 	int fence = -1;
 	bool done = false;
 
 	if (!setup(t, &f))
 		goto out;
-	red = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
 	fence = sb_sw_fence_create(f.timeline, 1);
 	if (!expect(t, red && blue && fence >= 0) || !show(t, &f, f.surface, red, NULL))
 		goto out;
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
-	ex_surface_set_acquire_fence(f.surface, fence);
-	ex_surface_attach(f.surface, blue);
-	ex_surface_commit(f.surface, &done);
+	tc_surface_set_acquire_fence(f.surface, fence);
+	tc_surface_attach(f.surface, blue);
+	tc_surface_commit(f.surface, &done);
 	/* Held: no frame for the new state, the old content stays on screen. */
-	expect(t, !ex_client_wait(f.client, &done, HELD_MS));
+	expect(t, !tc_client_wait(f.client, &done, HELD_MS));
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
-	expect(t, ex_client_wait(f.client, &done, SOON_MS));
+	expect(t, tc_client_wait(f.client, &done, SOON_MS));
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
 out:
 	if (fence >= 0)
 		close(fence);
-	ex_buffer_destroy(red);
-	ex_buffer_destroy(blue);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	teardown(t, &f);
 }
 
 static void destroyed_synchronization_discards_pending_fence(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct ex_buffer *blue = NULL;
+	struct tc_buffer *blue = NULL;
 	int fence = -1;
 	bool done = false;
 
 	if (!setup(t, &f))
 		goto out;
-	blue = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
 	fence = sb_sw_fence_create(f.timeline, 1);
 	if (!expect(t, blue && fence >= 0))
 		goto out;
-	ex_surface_set_acquire_fence(f.surface, fence);
+	tc_surface_set_acquire_fence(f.surface, fence);
 	/* XML: a fence set since the last commit is discarded with its object. */
-	ex_surface_destroy_synchronization(f.surface);
-	ex_surface_attach(f.surface, blue);
-	ex_surface_commit(f.surface, &done);
-	expect(t, ex_client_wait(f.client, &done, SOON_MS));
+	tc_surface_destroy_synchronization(f.surface);
+	tc_surface_attach(f.surface, blue);
+	tc_surface_commit(f.surface, &done);
+	expect(t, tc_client_wait(f.client, &done, SOON_MS));
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
 	/* Applied without it: the fence itself never signalled. */
 	expect(t, sb_poll_fd(fence, POLLIN, 0) == 0);
 out:
 	if (fence >= 0)
 		close(fence);
-	ex_buffer_destroy(blue);
+	tc_buffer_destroy(blue);
 	teardown(t, &f);
 }
 
 static void release_outlives_its_synchronization_object(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct ex_buffer *red = NULL, *blue = NULL;
-	struct ex_release *release = NULL;
+	struct tc_buffer *red = NULL, *blue = NULL;
+	struct tc_release *release = NULL;
 
 	if (!setup(t, &f))
 		goto out;
-	red = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
 	if (!expect(t, red && blue) || !show(t, &f, f.surface, red, &release))
 		goto out;
 	/* XML: release objects are not affected by the synchronization object's destruction. */
-	ex_surface_destroy_synchronization(f.surface);
+	tc_surface_destroy_synchronization(f.surface);
 	expect(t, still_pending(&f, release));
 	if (show(t, &f, f.surface, blue, NULL))
-		expect(t, ex_client_wait_release(f.client, release, SOON_MS));
+		expect(t, tc_release_wait(release, SOON_MS));
 out:
-	ex_release_destroy(release);
-	ex_buffer_destroy(red);
-	ex_buffer_destroy(blue);
+	tc_release_destroy(release);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	teardown(t, &f);
 }
 
@@ -516,22 +530,21 @@ out:
 static void fenced_release_carries_compositor_read_fence(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct ex_buffer *red = NULL, *blue = NULL;
-	struct ex_release *release = NULL;
+	struct tc_buffer *red = NULL, *blue = NULL;
+	struct tc_release *release = NULL;
 	struct sb_sync_file *reader = NULL, *released = NULL;
 
 	if (!setup(t, &f))
 		goto out;
-	red = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
 	reader = sb_sync_file_import(sb_sw_fence_create(f.timeline, 1));
 	if (!expect(t, red && blue && reader) || !show(t, &f, f.surface, red, &release))
 		goto out;
 	expect(t,
-	       sb_dmabuf_import_sync_file(ex_buffer_dmabuf_fd(red), reader, SB_ACCESS_READ) == 0);
-	if (!show(t, &f, f.surface, blue, NULL) ||
-	    !expect(t, ex_client_wait_release(f.client, release, SOON_MS)) ||
-	    !expect(t, release->state == EX_RELEASE_FENCED))
+	       sb_dmabuf_import_sync_file(tc_buffer_dmabuf_fd(red), reader, SB_ACCESS_READ) == 0);
+	if (!show(t, &f, f.surface, blue, NULL) || !expect(t, tc_release_wait(release, SOON_MS)) ||
+	    !expect(t, release->state == TC_RELEASE_FENCED))
 		goto out;
 	released = sb_sync_file_import_dup(release->fence_fd);
 	if (!expect(t, released != NULL))
@@ -543,178 +556,146 @@ static void fenced_release_carries_compositor_read_fence(struct sb_test_ctx *t)
 out:
 	sb_sync_file_destroy(released);
 	sb_sync_file_destroy(reader);
-	ex_release_destroy(release);
-	ex_buffer_destroy(red);
-	ex_buffer_destroy(blue);
+	tc_release_destroy(release);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	teardown(t, &f);
 }
 
 static void deadline_set_on_awaited_fence(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct ex_buffer *red = NULL, *blue = NULL;
+	struct tc_buffer *red = NULL, *blue = NULL;
 	int fence = -1;
 	uint64_t before, deadline = 0;
 	bool done = false;
 
 	if (!setup(t, &f))
 		goto out;
-	red = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
 	fence = sb_sw_fence_create(f.timeline, 1);
 	/* A frame on screen first: the output then knows when it presents next. */
 	if (!expect(t, red && blue && fence >= 0) || !show(t, &f, f.surface, red, NULL))
 		goto out;
 	expect_errno(t, sb_sw_fence_get_deadline(f.timeline, fence, &deadline), ENOENT);
 	before = now_ns();
-	ex_surface_set_acquire_fence(f.surface, fence);
-	ex_surface_attach(f.surface, blue);
-	ex_surface_commit(f.surface, &done);
-	expect(t, ex_client_roundtrip(f.client));
+	tc_surface_set_acquire_fence(f.surface, fence);
+	tc_surface_attach(f.surface, blue);
+	tc_surface_commit(f.surface, &done);
+	expect(t, tc_client_roundtrip(f.client));
 	expect(t, sb_sw_fence_get_deadline(f.timeline, fence, &deadline) == 0);
 	sb_diag("deadline %.3f ms after the commit was sent", (double)(deadline - before) / 1e6);
 	/* The next predicted presentation: after the commit, within a (slow, emulated) second. */
 	expect(t, deadline > before);
 	expect(t, deadline < before + 1000000000ull);
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
-	expect(t, ex_client_wait(f.client, &done, SOON_MS));
+	expect(t, tc_client_wait(f.client, &done, SOON_MS));
 out:
 	if (fence >= 0)
 		close(fence);
-	ex_buffer_destroy(red);
-	ex_buffer_destroy(blue);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	teardown(t, &f);
 }
 
 static void release_answered_on_surface_destroy(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct ex_buffer *red = NULL, *blue = NULL;
-	struct ex_release *shown = NULL, *held = NULL;
+	struct tc_buffer *red = NULL, *blue = NULL;
+	struct tc_release *shown = NULL, *held = NULL;
 	int fence = -1;
 
 	if (!setup(t, &f))
 		goto out;
-	red = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
 	fence = sb_sw_fence_create(f.timeline, 1);
 	if (!expect(t, red && blue && fence >= 0) || !show(t, &f, f.surface, red, &shown))
 		goto out;
 	/* A second commit held behind a fence that never signals. */
-	held = ex_surface_get_release(f.surface);
-	ex_surface_set_acquire_fence(f.surface, fence);
-	ex_surface_attach(f.surface, blue);
-	ex_surface_commit(f.surface, NULL);
+	held = tc_surface_get_release(f.surface);
+	tc_surface_set_acquire_fence(f.surface, fence);
+	tc_surface_attach(f.surface, blue);
+	tc_surface_commit(f.surface, NULL);
 	expect(t, still_pending(&f, shown) && still_pending(&f, held));
-	ex_surface_destroy_wl_surface(f.surface);
-	expect(t, ex_client_wait_release(f.client, shown, SOON_MS));
-	expect(t, ex_client_wait_release(f.client, held, SOON_MS));
+	tc_surface_destroy_wl_surface(f.surface);
+	expect(t, tc_release_wait(shown, SOON_MS));
+	expect(t, tc_release_wait(held, SOON_MS));
 	/* Never applied: the compositor did nothing with the held buffer. */
-	expect(t, held->state == EX_RELEASE_IMMEDIATE);
+	expect(t, held->state == TC_RELEASE_IMMEDIATE);
 out:
 	if (fence >= 0)
 		close(fence);
-	ex_release_destroy(shown);
-	ex_release_destroy(held);
-	ex_buffer_destroy(red);
-	ex_buffer_destroy(blue);
+	tc_release_destroy(shown);
+	tc_release_destroy(held);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	teardown(t, &f);
 }
 
 /* In a child: a shown commit and a held one, both with releases; says so, then waits to die. */
-static void vanishing_client(struct sb_compositor *comp, int timeline, int ready_fd)
+static bool vanishing_client(void *data)
 {
-	struct ex_client *client = ex_client_connect(comp);
-	struct ex_surface *surface = client ? ex_surface_create(client) : NULL;
-	struct ex_buffer *red = surface ? ex_buffer_create_dmabuf(client, SIZE, SIZE, RED) : NULL;
-	struct ex_buffer *blue = red ? ex_buffer_create_dmabuf(client, SIZE, SIZE, BLUE) : NULL;
-	int fence = sb_sw_fence_create(timeline, 1);
+	struct fixture *f = data;
+	struct tc_client *client =
+		sb_compositor_connect(&f->comp, EX_GLOBALS | TC_EXPLICIT, EX_GLOBALS);
+	struct tc_surface *surface = client ? tc_surface_create(client) : NULL;
+	struct tc_buffer *red = surface ? tc_buffer_create_dmabuf(client, SIZE, SIZE, RED) : NULL;
+	struct tc_buffer *blue = red ? tc_buffer_create_dmabuf(client, SIZE, SIZE, BLUE) : NULL;
+	int fence = sb_sw_fence_create(f->timeline, 1);
 	bool done = false;
-	char ok = blue && fence >= 0;
+	bool ok = blue && fence >= 0;
 
 	if (ok) {
-		ex_surface_get_synchronization(surface);
-		ex_surface_get_release(surface);
-		ex_surface_attach(surface, red);
-		ex_surface_commit(surface, &done);
-		ok = ex_client_wait(client, &done, SOON_MS);
-		ex_surface_get_release(surface);
-		ex_surface_set_acquire_fence(surface, fence);
-		ex_surface_attach(surface, blue);
-		ex_surface_commit(surface, NULL);
-		ok = ok && ex_client_roundtrip(client);
+		tc_surface_get_synchronization(surface);
+		tc_surface_get_release(surface);
+		tc_surface_attach(surface, red);
+		tc_surface_commit(surface, &done);
+		ok = tc_client_wait(client, &done, SOON_MS);
+		tc_surface_get_release(surface);
+		tc_surface_set_acquire_fence(surface, fence);
+		tc_surface_attach(surface, blue);
+		tc_surface_commit(surface, NULL);
+		ok = ok && tc_client_roundtrip(client);
 	}
-	if (write(ready_fd, &ok, 1) != 1)
-		_exit(1);
-	pause();
-	_exit(0);
+	return ok;
 }
 
 static void release_answered_on_client_destroy(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct ex_buffer *green = NULL;
-	int baseline, held = -1, after = -1, pipe_fds[2] = {-1, -1};
-	char ok = 0;
-	pid_t child;
-	uint64_t end;
+	struct tc_buffer *green = NULL;
+	struct sb_child child = SB_CHILD_INIT;
+	int baseline, held = -1, after = -1;
 
-	if (!setup(t, &f) || !expect(t, pipe2(pipe_fds, O_CLOEXEC) == 0))
+	if (!setup(t, &f))
 		goto out;
 	baseline = sb_compositor_fd_count(&f.comp);
-	child = fork();
-	if (child == 0)
-		vanishing_client(&f.comp, f.timeline, pipe_fds[1]);
-	expect(t, child > 0 && read(pipe_fds[0], &ok, 1) == 1 && ok);
+	expect(t, sb_child_start(&child, vanishing_client, &f));
 	held = sb_compositor_fd_count(&f.comp);
 	/* The client dies with a release on screen and one held: the kernel closes its socket. */
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
-	end = now_ns() + SOON_MS * 1000000ull;
-	while (now_ns() < end && (after = sb_compositor_fd_count(&f.comp)) != baseline)
-		usleep(20000);
+	sb_child_kill(&child);
+	after = sb_compositor_fd_count_settle(&f.comp, baseline, SOON_MS);
 	sb_diag("compositor fds: %d before, %d with the client's commits, %d after it died",
 		baseline, held, after);
 	expect(t, held > baseline);
 	expect(t, after == baseline);
 	/* It keeps serving; its exit status in teardown says ASan found nothing. */
-	green = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, GREEN);
+	green = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, GREEN);
 	expect(t, green && show(t, &f, f.surface, green, NULL));
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == GREEN);
 out:
-	ex_buffer_destroy(green);
+	tc_buffer_destroy(green);
 	teardown(t, &f);
-	if (pipe_fds[0] >= 0) {
-		close(pipe_fds[0]);
-		close(pipe_fds[1]);
-	}
-}
-
-/* Frames a client gets in ms milliseconds, committing on every frame callback. */
-static int frames_in(struct ex_client *client, struct ex_surface *surface, struct ex_buffer *buffer,
-		     int ms)
-{
-	uint64_t end = now_ns() + (uint64_t)ms * 1000000ull;
-	int frames = 0;
-
-	while (now_ns() < end) {
-		bool done = false;
-
-		ex_surface_attach(surface, buffer);
-		ex_surface_commit(surface, &done);
-		if (!ex_client_wait(client, &done, 1000))
-			break;
-		frames++;
-	}
-	return frames;
+	sb_child_kill(&child);
 }
 
 /* Frames in the better of two seconds: the emulated guest shares the host with other work. */
-static int best_of_two(struct ex_client *client, struct ex_surface *surface,
-		       struct ex_buffer *buffer)
+static int best_of_two(struct tc_surface *surface, struct tc_buffer *buffer)
 {
-	int a = frames_in(client, surface, buffer, 1000);
-	int b = frames_in(client, surface, buffer, 1000);
+	int a = tc_surface_frames_in(surface, buffer, 1000);
+	int b = tc_surface_frames_in(surface, buffer, 1000);
 
 	return a > b ? a : b;
 }
@@ -722,26 +703,26 @@ static int best_of_two(struct ex_client *client, struct ex_surface *surface,
 static void other_clients_unaffected_by_hung_acquire_fence(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct ex_client *other = NULL;
-	struct ex_surface *other_surface = NULL;
-	struct ex_buffer *hung = NULL, *green = NULL;
+	struct tc_client *other = NULL;
+	struct tc_surface *other_surface = NULL;
+	struct tc_buffer *hung = NULL, *green = NULL;
 	int fence = -1, baseline, during;
 
 	if (!setup(t, &f))
 		goto out;
-	other = ex_client_connect(&f.comp);
-	other_surface = other ? ex_surface_create(other) : NULL;
-	green = other ? ex_buffer_create_dmabuf(other, SIZE, SIZE, GREEN) : NULL;
-	hung = ex_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	other = sb_compositor_connect(&f.comp, EX_GLOBALS | TC_EXPLICIT, EX_GLOBALS);
+	other_surface = other ? tc_surface_create(other) : NULL;
+	green = other ? tc_buffer_create_dmabuf(other, SIZE, SIZE, GREEN) : NULL;
+	hung = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
 	fence = sb_sw_fence_create(f.timeline, 1);
 	if (!expect(t, other_surface && green && hung && fence >= 0))
 		goto out;
-	baseline = best_of_two(other, other_surface, green);
-	ex_surface_set_acquire_fence(f.surface, fence);
-	ex_surface_attach(f.surface, hung);
-	ex_surface_commit(f.surface, NULL);
-	expect(t, ex_client_roundtrip(f.client));
-	during = best_of_two(other, other_surface, green);
+	baseline = best_of_two(other_surface, green);
+	tc_surface_set_acquire_fence(f.surface, fence);
+	tc_surface_attach(f.surface, hung);
+	tc_surface_commit(f.surface, NULL);
+	expect(t, tc_client_roundtrip(f.client));
+	during = best_of_two(other_surface, green);
 	sb_diag("other client: %d frames/s alone, %d while client 1's acquire fence hangs",
 		baseline, during);
 	expect(t, baseline > 10);
@@ -753,10 +734,10 @@ static void other_clients_unaffected_by_hung_acquire_fence(struct sb_test_ctx *t
 out:
 	if (fence >= 0)
 		close(fence);
-	ex_buffer_destroy(green);
-	ex_surface_destroy(other_surface);
-	ex_client_destroy(other);
-	ex_buffer_destroy(hung);
+	tc_buffer_destroy(green);
+	tc_surface_destroy(other_surface);
+	tc_client_destroy(other);
+	tc_buffer_destroy(hung);
 	teardown(t, &f);
 }
 
@@ -764,16 +745,17 @@ int main(int argc, char *argv[])
 {
 	static const struct sb_test tests[] = {
 		SB_TEST(explicit_sync_global_is_version_2),
-		SB_TEST(second_synchronization_raises_synchronization_exists),
+		SB_TEST_ROW(second_synchronization_raises_synchronization_exists,
+			    protocol_error_test),
 		SB_TEST(synchronization_can_be_recreated_after_destroy),
-		SB_TEST(non_sync_file_fd_raises_invalid_fence),
-		SB_TEST(second_fence_in_commit_raises_duplicate_fence),
-		SB_TEST(second_release_in_commit_raises_duplicate_release),
-		SB_TEST(fence_on_destroyed_surface_raises_no_surface),
-		SB_TEST(release_on_destroyed_surface_raises_no_surface),
-		SB_TEST(fence_on_shm_buffer_raises_unsupported_buffer),
-		SB_TEST(fence_without_buffer_raises_no_buffer),
-		SB_TEST(release_without_buffer_raises_no_buffer),
+		SB_TEST_ROW(non_sync_file_fd_raises_invalid_fence, protocol_error_test),
+		SB_TEST_ROW(second_fence_in_commit_raises_duplicate_fence, protocol_error_test),
+		SB_TEST_ROW(second_release_in_commit_raises_duplicate_release, protocol_error_test),
+		SB_TEST_ROW(fence_on_destroyed_surface_raises_no_surface, protocol_error_test),
+		SB_TEST_ROW(release_on_destroyed_surface_raises_no_surface, protocol_error_test),
+		SB_TEST_ROW(fence_on_shm_buffer_raises_unsupported_buffer, protocol_error_test),
+		SB_TEST_ROW(fence_without_buffer_raises_no_buffer, protocol_error_test),
+		SB_TEST_ROW(release_without_buffer_raises_no_buffer, protocol_error_test),
 		SB_TEST(releases_follow_commits_of_different_buffers),
 		SB_TEST(releases_follow_commits_of_the_same_buffer),
 		SB_TEST(releases_follow_commits_of_one_buffer_on_two_surfaces),

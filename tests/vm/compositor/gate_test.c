@@ -23,6 +23,8 @@
 #include "kdev.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "tap.h"
+#include "tc_buffer.h"
+#include "tc_surface.h"
 #include "test_control.h"
 #include "wl_client.h"
 
@@ -41,8 +43,8 @@ static const char *syncbridge;
 
 struct fixture {
 	struct sb_compositor comp;
-	struct sb_client *client;
-	struct sb_window *window;
+	struct tc_client *client;
+	struct tc_surface *window;
 	int timeline;
 };
 
@@ -54,10 +56,10 @@ static bool fixture_start(struct sb_test_ctx *t, struct fixture *f, const char *
 	    !expect(t, controlled ? sb_compositor_start_controlled(&f->comp, syncbridge, extra)
 				  : sb_compositor_start(&f->comp, syncbridge, extra)))
 		return false;
-	f->client = sb_client_connect(&f->comp);
+	f->client = sb_compositor_connect(&f->comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
 	if (!expect(t, f->client != NULL))
 		return false;
-	f->window = sb_window_create(f->client);
+	f->window = tc_surface_create(f->client);
 	return expect(t, f->window != NULL);
 }
 
@@ -74,8 +76,8 @@ static bool setup_controlled(struct sb_test_ctx *t, struct fixture *f)
 
 static void teardown(struct sb_test_ctx *t, struct fixture *f)
 {
-	sb_window_destroy(f->window);
-	sb_client_destroy(f->client);
+	tc_surface_destroy(f->window);
+	tc_client_destroy(f->client);
 	if (f->comp.pid > 0)
 		expect(t, sb_compositor_stop(&f->comp) == 0);
 	if (f->timeline >= 0)
@@ -83,48 +85,48 @@ static void teardown(struct sb_test_ctx *t, struct fixture *f)
 }
 
 /* A sw_sync fence at value on timeline, added to the buffer as a writer (implicit sync). */
-static bool add_write_fence(struct sb_buffer *buffer, int timeline, uint32_t value)
+static bool add_write_fence(struct tc_buffer *buffer, int timeline, uint32_t value)
 {
 	struct sb_sync_file *fence = sb_sync_file_import(sb_sw_fence_create(timeline, value));
-	bool ok = fence && sb_dmabuf_import_sync_file(sb_buffer_dmabuf_fd(buffer), fence,
+	bool ok = fence && sb_dmabuf_import_sync_file(tc_buffer_dmabuf_fd(buffer), fence,
 						      SB_ACCESS_WRITE) == 0;
 
 	sb_sync_file_destroy(fence);
 	return ok;
 }
 
-static bool show(struct sb_test_ctx *t, struct fixture *f, struct sb_buffer *buffer)
+static bool show(struct sb_test_ctx *t, struct fixture *f, struct tc_buffer *buffer)
 {
 	bool done = false;
 
-	sb_window_commit(f->window, buffer, &done);
-	return expect(t, sb_client_wait(f->client, &done, SOON_MS));
+	tc_surface_show(f->window, buffer, &done);
+	return expect(t, tc_client_wait(f->client, &done, SOON_MS));
 }
 
 static void commit_waits_for_unsignalled_fence(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct sb_buffer *red = NULL, *blue = NULL;
+	struct tc_buffer *red = NULL, *blue = NULL;
 	bool done = false;
 
 	if (!setup(t, &f, NULL))
 		goto out;
-	red = sb_buffer_create(f.client, SIZE, SIZE, RED);
-	blue = sb_buffer_create(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
 	if (!expect(t, red && blue) || !show(t, &f, red))
 		goto out;
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
 	expect(t, add_write_fence(blue, f.timeline, 1));
-	sb_window_commit(f.window, blue, &done);
+	tc_surface_show(f.window, blue, &done);
 	/* Held: no frame for the new state, and the old content stays on screen. */
-	expect(t, !sb_client_wait(f.client, &done, HELD_MS));
+	expect(t, !tc_client_wait(f.client, &done, HELD_MS));
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
-	expect(t, sb_client_wait(f.client, &done, SOON_MS));
+	expect(t, tc_client_wait(f.client, &done, SOON_MS));
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
 out:
-	sb_buffer_destroy(red);
-	sb_buffer_destroy(blue);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	teardown(t, &f);
 }
 
@@ -133,26 +135,26 @@ static bool later_write_delays_commit(struct sb_test_ctx *t, const char *mode)
 {
 	const char *const extra[] = {"--implicit", mode, NULL};
 	struct fixture f;
-	struct sb_buffer *blue = NULL;
+	struct tc_buffer *blue = NULL;
 	int later = sb_sw_timeline_create();
 	bool done = false, delayed = false;
 
 	if (!setup(t, &f, extra))
 		goto out;
-	blue = sb_buffer_create(f.client, SIZE, SIZE, BLUE);
+	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
 	if (!expect(t, blue && add_write_fence(blue, f.timeline, 1)))
 		goto out;
-	sb_window_commit(f.window, blue, &done);
+	tc_surface_show(f.window, blue, &done);
 	/* The compositor has handled the commit before B exists. */
-	expect(t, sb_client_roundtrip(f.client));
+	expect(t, tc_client_roundtrip(f.client));
 	expect(t, add_write_fence(blue, later, 1));
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
-	delayed = !sb_client_wait(f.client, &done, 1000);
+	delayed = !tc_client_wait(f.client, &done, 1000);
 	expect(t, sb_sw_timeline_inc(later, 1) == 0);
-	expect(t, sb_client_wait(f.client, &done, SOON_MS));
+	expect(t, tc_client_wait(f.client, &done, SOON_MS));
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
 out:
-	sb_buffer_destroy(blue);
+	tc_buffer_destroy(blue);
 	teardown(t, &f);
 	close(later);
 	return delayed;
@@ -173,43 +175,43 @@ static void none_mode_does_not_wait(struct sb_test_ctx *t)
 {
 	const char *const extra[] = {"--implicit", "none", NULL};
 	struct fixture f;
-	struct sb_buffer *blue = NULL;
+	struct tc_buffer *blue = NULL;
 	bool done = false;
 
 	if (!setup(t, &f, extra))
 		goto out;
-	blue = sb_buffer_create(f.client, SIZE, SIZE, BLUE);
+	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
 	expect(t, blue && add_write_fence(blue, f.timeline, 1));
-	sb_window_commit(f.window, blue, &done);
-	expect(t, sb_client_wait(f.client, &done, SOON_MS));
+	tc_surface_show(f.window, blue, &done);
+	expect(t, tc_client_wait(f.client, &done, SOON_MS));
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
 out:
-	sb_buffer_destroy(blue);
+	tc_buffer_destroy(blue);
 	teardown(t, &f);
 }
 
 static void other_clients_unaffected_by_hung_fence(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct sb_client *other = NULL;
-	struct sb_window *other_window = NULL;
-	struct sb_buffer *hung = NULL, *green = NULL;
+	struct tc_client *other = NULL;
+	struct tc_surface *other_window = NULL;
+	struct tc_buffer *hung = NULL, *green = NULL;
 	int baseline, during;
 
 	if (!setup(t, &f, NULL))
 		goto out;
-	other = sb_client_connect(&f.comp);
-	other_window = other ? sb_window_create(other) : NULL;
-	green = other ? sb_buffer_create(other, SIZE, SIZE, GREEN) : NULL;
-	hung = sb_buffer_create(f.client, SIZE, SIZE, RED);
+	other = sb_compositor_connect(&f.comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
+	other_window = other ? tc_surface_create(other) : NULL;
+	green = other ? tc_buffer_create_dmabuf(other, SIZE, SIZE, GREEN) : NULL;
+	hung = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
 	if (!expect(t, other_window && green && hung))
 		goto out;
-	baseline = sb_window_frames_in(other, other_window, green, 1000);
+	baseline = tc_surface_frames_in(other_window, green, 1000);
 	/* Client 1 commits a buffer whose fence never signals. */
 	expect(t, add_write_fence(hung, f.timeline, 1));
-	sb_window_commit(f.window, hung, NULL);
-	expect(t, sb_client_roundtrip(f.client));
-	during = sb_window_frames_in(other, other_window, green, 1000);
+	tc_surface_show(f.window, hung, NULL);
+	expect(t, tc_client_roundtrip(f.client));
+	during = tc_surface_frames_in(other_window, green, 1000);
 	sb_diag("other client: %d frames/s alone, %d while client 1's fence hangs", baseline,
 		during);
 	expect(t, baseline > 10);
@@ -219,111 +221,99 @@ static void other_clients_unaffected_by_hung_fence(struct sb_test_ctx *t)
 	 */
 	expect(t, during * 2 >= baseline);
 out:
-	sb_buffer_destroy(green);
-	sb_window_destroy(other_window);
-	sb_client_destroy(other);
-	sb_buffer_destroy(hung);
+	tc_buffer_destroy(green);
+	tc_surface_destroy(other_window);
+	tc_client_destroy(other);
+	tc_buffer_destroy(hung);
 	teardown(t, &f);
 }
 
 /* In a child process: connect, commit a buffer whose fence never signals, say so, and die. */
-static void vanishing_client(struct sb_compositor *comp, int timeline, int ready_fd)
+static bool vanishing_client(void *data)
 {
-	struct sb_client *client = sb_client_connect(comp);
-	struct sb_window *window = client ? sb_window_create(client) : NULL;
-	struct sb_buffer *hung = window ? sb_buffer_create(client, SIZE, SIZE, RED) : NULL;
-	char ok = hung && add_write_fence(hung, timeline, 1);
+	struct fixture *f = data;
+	struct tc_client *client =
+		sb_compositor_connect(&f->comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
+	struct tc_surface *window = client ? tc_surface_create(client) : NULL;
+	struct tc_buffer *hung = window ? tc_buffer_create_dmabuf(client, SIZE, SIZE, RED) : NULL;
+	bool ok = hung && add_write_fence(hung, f->timeline, 1);
 
 	if (ok) {
-		sb_window_commit(window, hung, NULL);
-		ok = sb_client_roundtrip(client);
+		tc_surface_show(window, hung, NULL);
+		ok = tc_client_roundtrip(client);
 	}
-	if (write(ready_fd, &ok, 1) != 1)
-		_exit(1);
-	pause();
-	_exit(0);
+	return ok;
 }
 
 static void client_disconnect_mid_wait_frees_everything(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct sb_buffer *red = NULL;
-	int baseline, held = -1, after = -1, pipe_fds[2] = {-1, -1};
-	char ok = 0;
-	pid_t child;
-	uint64_t end;
+	struct tc_buffer *red = NULL;
+	struct sb_child child = SB_CHILD_INIT;
+	int baseline, held = -1, after = -1;
 
-	if (!setup(t, &f, NULL) || !expect(t, pipe2(pipe_fds, O_CLOEXEC) == 0))
+	if (!setup(t, &f, NULL))
 		goto out;
 	baseline = sb_compositor_fd_count(&f.comp);
-	child = fork();
-	if (child == 0)
-		vanishing_client(&f.comp, f.timeline, pipe_fds[1]);
-	expect(t, child > 0 && read(pipe_fds[0], &ok, 1) == 1 && ok);
+	expect(t, sb_child_start(&child, vanishing_client, &f));
 	held = sb_compositor_fd_count(&f.comp);
 	/* The client dies mid-wait, destroying nothing: the kernel closes its socket. */
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
-	end = sb_now_ms() + SOON_MS;
-	while (sb_now_ms() < end && (after = sb_compositor_fd_count(&f.comp)) != baseline)
-		usleep(20000);
+	sb_child_kill(&child);
+	after = sb_compositor_fd_count_settle(&f.comp, baseline, SOON_MS);
 	sb_diag("compositor fds: %d before, %d while the commit was held, %d after the client died",
 		baseline, held, after);
 	expect(t, held > baseline);
 	expect(t, after == baseline);
 	/* And it keeps serving. */
-	red = sb_buffer_create(f.client, SIZE, SIZE, RED);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
 	expect(t, red && show(t, &f, red));
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
 out:
-	sb_buffer_destroy(red);
+	tc_buffer_destroy(red);
 	teardown(t, &f);
-	if (pipe_fds[0] >= 0) {
-		close(pipe_fds[0]);
-		close(pipe_fds[1]);
-	}
+	sb_child_kill(&child);
 }
 
 static void commits_apply_in_order(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct sb_buffer *red = NULL, *green = NULL, *blue = NULL;
+	struct tc_buffer *red = NULL, *green = NULL, *blue = NULL;
 	int second = sb_sw_timeline_create();
 	bool first_done = false, second_done = false;
 
 	if (!setup(t, &f, NULL))
 		goto out;
-	red = sb_buffer_create(f.client, SIZE, SIZE, RED);
-	green = sb_buffer_create(f.client, SIZE, SIZE, GREEN);
-	blue = sb_buffer_create(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	green = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, GREEN);
+	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
 	if (!expect(t, red && green && blue) || !show(t, &f, red))
 		goto out;
 	expect(t, add_write_fence(green, f.timeline, 1));
 	expect(t, add_write_fence(blue, second, 1));
-	sb_window_commit(f.window, green, &first_done);
-	sb_window_commit(f.window, blue, &second_done);
+	tc_surface_show(f.window, green, &first_done);
+	tc_surface_show(f.window, blue, &second_done);
 	/* The second commit's fence signals first: it still waits for the first commit. */
 	expect(t, sb_sw_timeline_inc(second, 1) == 0);
-	expect(t, !sb_client_wait(f.client, &second_done, HELD_MS));
+	expect(t, !tc_client_wait(f.client, &second_done, HELD_MS));
 	expect(t, !first_done);
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
 	/* Red is on screen while both commits wait: not released. */
-	expect(t, !*sb_buffer_released(red));
+	expect(t, !red->released);
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
-	expect(t, sb_client_wait(f.client, &second_done, SOON_MS));
+	expect(t, tc_client_wait(f.client, &second_done, SOON_MS));
 	expect(t, first_done);
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
 	/*
 	 * Both states applied in one go: red (dropped after the apply, compositor/release.c)
 	 * and green (replaced inside it) are released, blue is shown and is not.
 	 */
-	expect(t, sb_client_wait(f.client, sb_buffer_released(red), SOON_MS));
-	expect(t, sb_client_wait(f.client, sb_buffer_released(green), SOON_MS));
-	expect(t, !*sb_buffer_released(blue));
+	expect(t, tc_client_wait(f.client, &red->released, SOON_MS));
+	expect(t, tc_client_wait(f.client, &green->released, SOON_MS));
+	expect(t, !blue->released);
 out:
-	sb_buffer_destroy(red);
-	sb_buffer_destroy(green);
-	sb_buffer_destroy(blue);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(green);
+	tc_buffer_destroy(blue);
 	teardown(t, &f);
 	close(second);
 }
@@ -331,34 +321,34 @@ out:
 static void subsurface_sync_waits_for_parent(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct sb_window *sub = NULL;
-	struct sb_buffer *red = NULL, *blue = NULL, *green = NULL;
+	struct tc_surface *sub = NULL;
+	struct tc_buffer *red = NULL, *blue = NULL, *green = NULL;
 	bool done = false;
 
 	if (!setup(t, &f, NULL))
 		goto out;
-	red = sb_buffer_create(f.client, SIZE, SIZE, RED);
-	blue = sb_buffer_create(f.client, SIZE, SIZE, BLUE);
-	green = sb_buffer_create(f.client, 16, 16, GREEN);
-	sub = sb_subsurface_create(f.client, f.window, 16, 16);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	green = tc_buffer_create_dmabuf(f.client, 16, 16, GREEN);
+	sub = tc_subsurface_create(f.client, f.window, 16, 16);
 	if (!expect(t, red && blue && green && sub) || !show(t, &f, red))
 		goto out;
 	/* A synchronized sub-surface's state waits for its parent's commit... */
-	sb_window_commit(sub, green, NULL);
+	tc_surface_show(sub, green, NULL);
 	expect(t, add_write_fence(blue, f.timeline, 1));
 	/* ...and the parent's commit waits for its fence. */
-	sb_window_commit(f.window, blue, &done);
-	expect(t, !sb_client_wait(f.client, &done, HELD_MS));
+	tc_surface_show(f.window, blue, &done);
+	expect(t, !tc_client_wait(f.client, &done, HELD_MS));
 	expect(t, sb_compositor_pixel(&f.comp, 20, 20) == RED);
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
-	expect(t, sb_client_wait(f.client, &done, SOON_MS));
+	expect(t, tc_client_wait(f.client, &done, SOON_MS));
 	expect(t, sb_compositor_pixel(&f.comp, 20, 20) == GREEN);
 	expect(t, sb_compositor_pixel(&f.comp, 5, 5) == BLUE);
 out:
-	sb_window_destroy(sub);
-	sb_buffer_destroy(red);
-	sb_buffer_destroy(blue);
-	sb_buffer_destroy(green);
+	tc_surface_destroy(sub);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
+	tc_buffer_destroy(green);
 	teardown(t, &f);
 }
 
@@ -366,22 +356,23 @@ out:
 static uint32_t bad_buffer_error(struct sb_test_ctx *t, struct sb_compositor *comp, int fd,
 				 uint32_t format, uint32_t stride, const char **iface)
 {
-	struct sb_client *client = sb_client_connect(comp);
+	struct tc_client *client =
+		sb_compositor_connect(comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
 	uint32_t code;
 
 	if (!expect(t, client != NULL))
 		return 0;
-	sb_client_create_immed(client, fd, SIZE, SIZE, format, stride);
-	sb_client_wait(client, NULL, 2000);
-	code = sb_client_error(client, iface);
-	sb_client_destroy(client);
+	tc_client_create_immed(client, fd, SIZE, SIZE, format, stride);
+	tc_client_wait(client, NULL, 2000);
+	code = tc_client_error(client, iface);
+	tc_client_destroy(client);
 	return code;
 }
 
 static void unreadable_dmabuf_gets_protocol_error(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct sb_buffer *red = NULL;
+	struct tc_buffer *red = NULL;
 	const char *iface = "";
 	int memfd = memfd_create("not-a-dmabuf", MFD_CLOEXEC);
 	int small = sb_udmabuf_create(4096), good = sb_udmabuf_create(SIZE * SIZE * 4);
@@ -397,11 +388,11 @@ static void unreadable_dmabuf_gets_protocol_error(struct sb_test_ctx *t)
 	expect(t, bad_buffer_error(t, &f.comp, small, DRM_FORMAT_XRGB8888, SIZE * 4, &iface) ==
 			  ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS);
 	/* The compositor and its first client carry on. */
-	red = sb_buffer_create(f.client, SIZE, SIZE, RED);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
 	expect(t, red && show(t, &f, red));
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
 out:
-	sb_buffer_destroy(red);
+	tc_buffer_destroy(red);
 	teardown(t, &f);
 	if (memfd >= 0)
 		close(memfd);
@@ -419,14 +410,14 @@ out:
 static void cpu_read_never_waits_for_a_late_writer(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct sb_buffer *red = NULL;
+	struct tc_buffer *red = NULL;
 	int frames = 0;
 
 	if (!setup_controlled(t, &f) ||
 	    !expect(t,
 		    sb_compositor_control(&f.comp, SB_TEST_CONTROL_SYNC_SKIP_IDLE_CHECK, 1) == 0))
 		goto out;
-	red = sb_buffer_create(f.client, SIZE, SIZE, RED);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
 	if (!expect(t, red) || !show(t, &f, red))
 		goto out;
 	expect(t, add_write_fence(red, f.timeline, 1));
@@ -434,14 +425,14 @@ static void cpu_read_never_waits_for_a_late_writer(struct sb_test_ctx *t)
 	for (int i = 0; i < 10; i++) {
 		bool done = false;
 
-		sb_window_commit(f.window, NULL, &done);
-		if (sb_client_wait(f.client, &done, SOON_MS))
+		tc_surface_show(f.window, NULL, &done);
+		if (tc_client_wait(f.client, &done, SOON_MS))
 			frames++;
 	}
 	expect(t, frames == 10);
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
 out:
-	sb_buffer_destroy(red);
+	tc_buffer_destroy(red);
 	teardown(t, &f);
 }
 
@@ -454,9 +445,9 @@ out:
 static void cpu_read_bounded_when_preempted_after_arming(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct sb_buffer *red = NULL, *green = NULL, *blue = NULL;
-	struct sb_client *other = NULL;
-	struct sb_window *other_window = NULL;
+	struct tc_buffer *red = NULL, *green = NULL, *blue = NULL;
+	struct tc_client *other = NULL;
+	struct tc_surface *other_window = NULL;
 	uint64_t start;
 	int frames = 0;
 
@@ -465,33 +456,33 @@ static void cpu_read_bounded_when_preempted_after_arming(struct sb_test_ctx *t)
 		    sb_compositor_control(&f.comp, SB_TEST_CONTROL_SYNC_SKIP_IDLE_CHECK, 1) == 0) ||
 	    !expect(t, sb_compositor_control(&f.comp, SB_TEST_CONTROL_SYNC_ARM_DELAY, 10000) == 0))
 		goto out;
-	red = sb_buffer_create(f.client, SIZE, SIZE, RED);
-	other = sb_client_connect(&f.comp);
-	other_window = other ? sb_window_create(other) : NULL;
-	green = other ? sb_buffer_create(other, SIZE, SIZE, GREEN) : NULL;
-	blue = other ? sb_buffer_create(other, SIZE, SIZE, BLUE) : NULL;
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	other = sb_compositor_connect(&f.comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
+	other_window = other ? tc_surface_create(other) : NULL;
+	green = other ? tc_buffer_create_dmabuf(other, SIZE, SIZE, GREEN) : NULL;
+	blue = other ? tc_buffer_create_dmabuf(other, SIZE, SIZE, BLUE) : NULL;
 	if (!expect(t, red && other_window && green && blue) || !show(t, &f, red))
 		goto out;
 	expect(t, add_write_fence(red, f.timeline, 1));
 	/* New content with damage on every commit: every one of these frames is rendered. */
-	start = sb_now_ms();
+	start = tc_now_ms();
 	for (int i = 0; i < 10; i++) {
 		bool done = false;
 
-		sb_window_commit(other_window, i % 2 ? blue : green, &done);
-		if (sb_client_wait(other, &done, 1000))
+		tc_surface_show(other_window, i % 2 ? blue : green, &done);
+		if (tc_client_wait(other, &done, 1000))
 			frames++;
 	}
 	sb_diag("%d of 10 frames, each within 1 s, in %llu ms", frames,
-		(unsigned long long)(sb_now_ms() - start));
+		(unsigned long long)(tc_now_ms() - start));
 	expect(t, frames == 10);
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
 out:
-	sb_buffer_destroy(green);
-	sb_buffer_destroy(blue);
-	sb_window_destroy(other_window);
-	sb_client_destroy(other);
-	sb_buffer_destroy(red);
+	tc_buffer_destroy(green);
+	tc_buffer_destroy(blue);
+	tc_surface_destroy(other_window);
+	tc_client_destroy(other);
+	tc_buffer_destroy(red);
 	teardown(t, &f);
 }
 
@@ -503,38 +494,38 @@ out:
 static void commits_queued_behind_a_hung_fence_are_capped(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct sb_buffer *hung = NULL, *green = NULL;
-	struct sb_client *other = NULL;
-	struct sb_window *other_window = NULL;
+	struct tc_buffer *hung = NULL, *green = NULL;
+	struct tc_client *other = NULL;
+	struct tc_surface *other_window = NULL;
 	const char *iface = NULL;
 	int i;
 
 	if (!setup(t, &f, NULL))
 		goto out;
-	hung = sb_buffer_create(f.client, SIZE, SIZE, RED);
+	hung = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
 	if (!expect(t, hung && add_write_fence(hung, f.timeline, 1)))
 		goto out;
-	sb_window_commit(f.window, hung, NULL);
+	tc_surface_show(f.window, hung, NULL);
 	/* Well under the cap: queued, no error. */
 	for (i = 0; i < 32; i++)
-		sb_window_commit(f.window, NULL, NULL);
-	expect(t, sb_client_roundtrip(f.client));
-	expect(t, sb_client_error(f.client, NULL) == 0);
+		tc_surface_show(f.window, NULL, NULL);
+	expect(t, tc_client_roundtrip(f.client));
+	expect(t, tc_client_error(f.client, NULL) == 0);
 	for (i = 0; i < 64; i++)
-		sb_window_commit(f.window, NULL, NULL);
-	sb_client_roundtrip(f.client);
-	expect(t, sb_client_error(f.client, &iface) == WL_DISPLAY_ERROR_IMPLEMENTATION);
+		tc_surface_show(f.window, NULL, NULL);
+	tc_client_roundtrip(f.client);
+	expect(t, tc_client_error(f.client, &iface) == WL_DISPLAY_ERROR_IMPLEMENTATION);
 	expect(t, iface && strcmp(iface, "wl_display") == 0);
 	/* Everyone else is still served. */
-	other = sb_client_connect(&f.comp);
-	other_window = other ? sb_window_create(other) : NULL;
-	green = other ? sb_buffer_create(other, SIZE, SIZE, GREEN) : NULL;
-	expect(t, green && sb_window_frames_in(other, other_window, green, 500) > 0);
+	other = sb_compositor_connect(&f.comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
+	other_window = other ? tc_surface_create(other) : NULL;
+	green = other ? tc_buffer_create_dmabuf(other, SIZE, SIZE, GREEN) : NULL;
+	expect(t, green && tc_surface_frames_in(other_window, green, 500) > 0);
 out:
-	sb_buffer_destroy(green);
-	sb_window_destroy(other_window);
-	sb_client_destroy(other);
-	sb_buffer_destroy(hung);
+	tc_buffer_destroy(green);
+	tc_surface_destroy(other_window);
+	tc_client_destroy(other);
+	tc_buffer_destroy(hung);
 	teardown(t, &f);
 }
 

@@ -20,6 +20,8 @@
 #include "linux-drm-syncobj-v1-client-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
 #include "reliability_client.h"
+#include "tc_client.h"
+#include "tc_surface.h"
 #include "wl_client.h"
 #include "xdg-shell-client-protocol.h"
 
@@ -80,11 +82,11 @@ static bool fail(struct cycle *c, const char *fmt, ...)
 /* Dispatches until *flag (NULL: until timeout_ms passed); false on timeout or a dead link. */
 static bool cycle_wait(struct cycle *c, const bool *flag, int timeout_ms)
 {
-	uint64_t deadline = sb_now_ms() + (uint64_t)timeout_ms;
+	uint64_t deadline = tc_now_ms() + (uint64_t)timeout_ms;
 	struct pollfd pfd = {.fd = wl_display_get_fd(c->display), .events = POLLIN};
 
 	while (!(flag && *flag)) {
-		int64_t left = (int64_t)deadline - (int64_t)sb_now_ms();
+		int64_t left = (int64_t)deadline - (int64_t)tc_now_ms();
 
 		if (wl_display_dispatch_pending(c->display) < 0)
 			return false;
@@ -188,20 +190,6 @@ static const struct xdg_surface_listener xdg_surface_listener = {
 	.configure = xdg_surface_configure,
 };
 
-static void toplevel_configure(void *data, struct xdg_toplevel *toplevel, int32_t w, int32_t h,
-			       struct wl_array *states)
-{
-}
-
-static void toplevel_close(void *data, struct xdg_toplevel *toplevel)
-{
-}
-
-static const struct xdg_toplevel_listener toplevel_listener = {
-	.configure = toplevel_configure,
-	.close = toplevel_close,
-};
-
 static void frame_done(void *data, struct wl_callback *callback, uint32_t time)
 {
 	struct cycle_surface *s = data;
@@ -287,7 +275,7 @@ static bool create_toplevel(struct cycle *c, struct cycle_surface *s)
 	xdg_surface_add_listener(s->xdg_surface, &xdg_surface_listener, s);
 	sent(c, "xdg_wm_base.get_xdg_surface");
 	s->toplevel = xdg_surface_get_toplevel(s->xdg_surface);
-	xdg_toplevel_add_listener(s->toplevel, &toplevel_listener, s);
+	xdg_toplevel_add_listener(s->toplevel, &tc_toplevel_listener, s);
 	sent(c, "xdg_surface.get_toplevel");
 	wl_surface_commit(s->surface);
 	sent(c, "wl_surface.commit (initial)");
@@ -447,9 +435,9 @@ static bool release_buffers(struct cycle *c)
 	if (!cycle_wait(c, &c->released, WAIT_MS))
 		return fail(c, "no zwp_linux_buffer_release_v1 event");
 	/* linux-drm-syncobj-v1: the release point signals once the compositor is done. */
-	deadline = sb_now_ms() + WAIT_MS;
+	deadline = tc_now_ms() + WAIT_MS;
 	while (sb_syncobj_point_state(c->syncobj, 2) != SB_POINT_SIGNALED) {
-		if (sb_now_ms() > deadline)
+		if (tc_now_ms() > deadline)
 			return fail(c, "syncobj release point 2 not signalled");
 		cycle_wait(c, NULL, 20);
 	}

@@ -21,6 +21,8 @@
 #include "kdev.h"
 #include "reliability_client.h"
 #include "tap.h"
+#include "tc_buffer.h"
+#include "tc_surface.h"
 #include "wl_client.h"
 
 #define GREEN 0x00ff00
@@ -53,14 +55,6 @@
 #define LATER_COMMITS 4
 
 static const char *syncbridge;
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* VmRSS of pid in KiB, -1 if unreadable. */
 static long rss_kib(pid_t pid)
@@ -103,22 +97,11 @@ static bool start_compositor(struct sb_compositor *comp)
 	return ok;
 }
 
-/* Waits until the compositor's fd count is want; returns the last count. */
-static int wait_fds(const struct sb_compositor *comp, int want, int timeout_ms)
-{
-	uint64_t end = now_ms() + (uint64_t)timeout_ms;
-	int n;
-
-	while ((n = sb_compositor_fd_count(comp)) != want && now_ms() < end)
-		usleep(10000);
-	return n;
-}
-
 /* A client that commits on every frame callback, the one every test keeps watching. */
 struct healthy {
-	struct sb_client *client;
-	struct sb_window *window;
-	struct sb_buffer *buffer;
+	struct tc_client *client;
+	struct tc_surface *window;
+	struct tc_buffer *buffer;
 	int frames;
 	uint64_t max_gap_ms, last_ms;
 };
@@ -126,18 +109,18 @@ struct healthy {
 static bool healthy_init(struct sb_test_ctx *t, struct healthy *h, struct sb_compositor *comp)
 {
 	*h = (struct healthy){0};
-	h->client = sb_client_connect(comp);
-	h->window = h->client ? sb_window_create(h->client) : NULL;
-	h->buffer = h->window ? sb_buffer_create(h->client, SIZE, SIZE, GREEN) : NULL;
-	h->last_ms = now_ms();
+	h->client = sb_compositor_connect(comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
+	h->window = h->client ? tc_surface_create(h->client) : NULL;
+	h->buffer = h->window ? tc_buffer_create_dmabuf(h->client, SIZE, SIZE, GREEN) : NULL;
+	h->last_ms = tc_now_ms();
 	return expect(t, h->buffer != NULL);
 }
 
 static void healthy_finish(struct healthy *h)
 {
-	sb_buffer_destroy(h->buffer);
-	sb_window_destroy(h->window);
-	sb_client_destroy(h->client);
+	tc_buffer_destroy(h->buffer);
+	tc_surface_destroy(h->window);
+	tc_client_destroy(h->client);
 }
 
 /* One frame: commit, then the callback within SOON_MS. */
@@ -146,10 +129,10 @@ static bool healthy_frame(struct healthy *h)
 	bool done = false;
 	uint64_t now;
 
-	sb_window_commit(h->window, h->buffer, &done);
-	if (!sb_client_wait(h->client, &done, SOON_MS))
+	tc_surface_show(h->window, h->buffer, &done);
+	if (!tc_client_wait(h->client, &done, SOON_MS))
 		return false;
-	now = now_ms();
+	now = tc_now_ms();
 	if (now - h->last_ms > h->max_gap_ms)
 		h->max_gap_ms = now - h->last_ms;
 	h->last_ms = now;
@@ -160,10 +143,10 @@ static bool healthy_frame(struct healthy *h)
 /* Frames in ms milliseconds. */
 static int healthy_frames_in(struct healthy *h, int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = tc_now_ms() + (uint64_t)ms;
 	int frames = 0;
 
-	while (now_ms() < end && healthy_frame(h))
+	while (tc_now_ms() < end && healthy_frame(h))
 		frames++;
 	return frames;
 }
@@ -253,9 +236,9 @@ static void client_killed_at_every_request_leaves_nothing(struct sb_test_ctx *t)
 		goto out;
 	}
 	total = report.sent;
-	expect(t, wait_fds(&comp, baseline_fds, SOON_MS) == baseline_fds);
+	expect(t, sb_compositor_fd_count_settle(&comp, baseline_fds, SOON_MS) == baseline_fds);
 	rss0 = rss_kib(comp.pid);
-	start = now_ms();
+	start = tc_now_ms();
 	for (int n = 1; n <= total; n++) {
 		uint64_t killed;
 		int fds;
@@ -263,15 +246,15 @@ static void client_killed_at_every_request_leaves_nothing(struct sb_test_ctx *t)
 
 		if (!run_child(&comp, &h, n, &report))
 			missed_frames++;
-		killed = now_ms();
+		killed = tc_now_ms();
 		if (report.sent != n || report.failed) {
 			bad_sent++;
 			sb_diag("N=%d: the child reached request %d (%s): %s", n, report.sent,
 				report.step, report.failed ? report.failure : "");
 		}
-		fds = wait_fds(&comp, baseline_fds, SOON_MS);
-		if (now_ms() - killed > max_settle_ms)
-			max_settle_ms = now_ms() - killed;
+		fds = sb_compositor_fd_count_settle(&comp, baseline_fds, SOON_MS);
+		if (tc_now_ms() - killed > max_settle_ms)
+			max_settle_ms = tc_now_ms() - killed;
 		if (fds > max_fds)
 			max_fds = fds;
 		if (fds != baseline_fds) {
@@ -290,7 +273,7 @@ static void client_killed_at_every_request_leaves_nothing(struct sb_test_ctx *t)
 	}
 	rss_end = rss_kib(comp.pid);
 	sb_diag("kill sweep: %d children, killed after request N = 1..%d of the cycle, in %.1f s",
-		total, total, (double)(now_ms() - start) / 1000);
+		total, total, (double)(tc_now_ms() - start) / 1000);
 	sb_diag("compositor fds: baseline %d, back to it after %d of %d kills (slowest %llu ms)",
 		baseline_fds, total - bad_fds, total, (unsigned long long)max_settle_ms);
 	sb_diag("compositor VmRSS: %ld KiB after the warm-up cycle, max %ld, end %ld (+%ld KiB, "
@@ -310,10 +293,10 @@ out:
 }
 
 /* A sw_sync fence at value on timeline, added to the buffer as a writer (implicit sync). */
-static bool add_write_fence(struct sb_buffer *buffer, int timeline, uint32_t value)
+static bool add_write_fence(struct tc_buffer *buffer, int timeline, uint32_t value)
 {
 	struct sb_sync_file *fence = sb_sync_file_import(sb_sw_fence_create(timeline, value));
-	bool ok = fence && sb_dmabuf_import_sync_file(sb_buffer_dmabuf_fd(buffer), fence,
+	bool ok = fence && sb_dmabuf_import_sync_file(tc_buffer_dmabuf_fd(buffer), fence,
 						      SB_ACCESS_WRITE) == 0;
 
 	sb_sync_file_destroy(fence);
@@ -322,14 +305,14 @@ static bool add_write_fence(struct sb_buffer *buffer, int timeline, uint32_t val
 
 /* LOAD_SURFACES toplevels over LOAD_CLIENTS connections, each commit held by a hung fence. */
 struct load {
-	struct sb_client *clients[LOAD_CLIENTS];
-	struct sb_buffer *hung[LOAD_CLIENTS], *ready[LOAD_CLIENTS];
-	struct sb_window *windows[LOAD_SURFACES];
+	struct tc_client *clients[LOAD_CLIENTS];
+	struct tc_buffer *hung[LOAD_CLIENTS], *ready[LOAD_CLIENTS];
+	struct tc_surface *windows[LOAD_SURFACES];
 	bool frames[LOAD_SURFACES][1 + LATER_COMMITS];
 	int made;
 };
 
-static struct sb_client *load_client(struct load *l, int i)
+static struct tc_client *load_client(struct load *l, int i)
 {
 	return l->clients[i % LOAD_CLIENTS];
 }
@@ -338,7 +321,7 @@ static struct sb_client *load_client(struct load *l, int i)
 static bool load_roundtrip(struct load *l)
 {
 	for (int c = 0; c < LOAD_CLIENTS; c++)
-		if (!l->clients[c] || !sb_client_roundtrip(l->clients[c]))
+		if (!l->clients[c] || !tc_client_roundtrip(l->clients[c]))
 			return false;
 	return true;
 }
@@ -346,21 +329,21 @@ static bool load_roundtrip(struct load *l)
 static bool load_create(struct sb_compositor *comp, struct load *l, int timeline)
 {
 	for (int c = 0; c < LOAD_CLIENTS; c++) {
-		l->clients[c] = sb_client_connect(comp);
+		l->clients[c] = sb_compositor_connect(comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
 		if (!l->clients[c])
 			return false;
 		/* One buffer per client, shared by its surfaces: the client's fds stay few. */
-		l->hung[c] = sb_buffer_create(l->clients[c], SIZE, SIZE, RED);
-		l->ready[c] = sb_buffer_create(l->clients[c], SIZE, SIZE, BLUE);
+		l->hung[c] = tc_buffer_create_dmabuf(l->clients[c], SIZE, SIZE, RED);
+		l->ready[c] = tc_buffer_create_dmabuf(l->clients[c], SIZE, SIZE, BLUE);
 		if (!l->hung[c] || !l->ready[c] || !add_write_fence(l->hung[c], timeline, 1))
 			return false;
 	}
 	for (int i = 0; i < LOAD_SURFACES; i++) {
-		l->windows[i] = sb_window_create(load_client(l, i));
+		l->windows[i] = tc_surface_create(load_client(l, i));
 		if (!l->windows[i])
 			return false;
 		l->made++;
-		sb_window_commit(l->windows[i], l->hung[i % LOAD_CLIENTS], &l->frames[i][0]);
+		tc_surface_show(l->windows[i], l->hung[i % LOAD_CLIENTS], &l->frames[i][0]);
 	}
 	return load_roundtrip(l);
 }
@@ -369,8 +352,8 @@ static bool load_commit_later(struct load *l)
 {
 	for (int m = 1; m <= LATER_COMMITS; m++) {
 		for (int i = 0; i < l->made; i++) {
-			sb_window_commit(l->windows[i], l->ready[i % LOAD_CLIENTS],
-					 &l->frames[i][m]);
+			tc_surface_show(l->windows[i], l->ready[i % LOAD_CLIENTS],
+					&l->frames[i][m]);
 			/* libwayland's 4 KiB output buffer: a client that fills it is lost. */
 			if (i % 64 == 63 && !load_roundtrip(l))
 				return false;
@@ -386,7 +369,7 @@ static int load_unheld(struct load *l)
 
 	for (int c = 0; c < LOAD_CLIENTS; c++)
 		if (l->clients[c])
-			sb_client_wait(l->clients[c], NULL, 200);
+			tc_client_wait(l->clients[c], NULL, 200);
 	for (int i = 0; i < l->made; i++) {
 		for (int m = 0; m <= LATER_COMMITS; m++) {
 			if (!l->frames[i][m])
@@ -407,9 +390,9 @@ static int load_errors(struct load *l)
 
 	for (int c = 0; c < LOAD_CLIENTS; c++) {
 		const char *iface = "";
-		uint32_t code = l->clients[c] ? sb_client_error(l->clients[c], &iface) : 0;
+		uint32_t code = l->clients[c] ? tc_client_error(l->clients[c], &iface) : 0;
 
-		if (!l->clients[c] || code || !sb_client_roundtrip(l->clients[c])) {
+		if (!l->clients[c] || code || !tc_client_roundtrip(l->clients[c])) {
 			n++;
 			if (l->clients[c])
 				sb_diag("load client %d died: error %u on %s (errno %d)", c, code,
@@ -422,11 +405,11 @@ static int load_errors(struct load *l)
 static void load_destroy(struct load *l)
 {
 	for (int i = 0; i < l->made; i++)
-		sb_window_destroy(l->windows[i]);
+		tc_surface_destroy(l->windows[i]);
 	for (int c = 0; c < LOAD_CLIENTS; c++) {
-		sb_buffer_destroy(l->hung[c]);
-		sb_buffer_destroy(l->ready[c]);
-		sb_client_destroy(l->clients[c]);
+		tc_buffer_destroy(l->hung[c]);
+		tc_buffer_destroy(l->ready[c]);
+		tc_client_destroy(l->clients[c]);
 	}
 	memset(l, 0, sizeof(*l));
 }
@@ -448,12 +431,12 @@ static void hung_fences_on_1000_surfaces_stay_bounded(struct sb_test_ctx *t)
 	fps_alone = healthy_frames_in(&h, 1000);
 	fds0 = sb_compositor_fd_count(&comp);
 	rss0 = rss_kib(comp.pid);
-	t0 = now_ms();
+	t0 = tc_now_ms();
 	expect(t, load_create(&comp, l, timeline));
 	fds_held = sb_compositor_fd_count(&comp);
 	rss_held = rss_kib(comp.pid);
 	sb_diag("%d surfaces over %d clients made and committed in %.1f s", l->made, LOAD_CLIENTS,
-		(double)(now_ms() - t0) / 1000);
+		(double)(tc_now_ms() - t0) / 1000);
 	sb_diag("compositor fds: %d alone, %d with %d held commits (%.2f/surface, bound %d)", fds0,
 		fds_held, l->made, (double)(fds_held - fds0) / LOAD_SURFACES,
 		HUNG_SURFACE_FD_BOUND);
@@ -475,7 +458,7 @@ static void hung_fences_on_1000_surfaces_stay_bounded(struct sb_test_ctx *t)
 		"although held, %d clients disconnected",
 		fps_alone, fps_loaded, unheld, dead);
 	load_destroy(l);
-	fds_after = wait_fds(&comp, fds0, 30000);
+	fds_after = sb_compositor_fd_count_settle(&comp, fds0, 30000);
 	rss_after = rss_kib(comp.pid);
 	sb_diag("load disconnected: %d fds (%d alone), VmRSS %ld KiB", fds_after, fds0, rss_after);
 	/*
@@ -486,7 +469,7 @@ static void hung_fences_on_1000_surfaces_stay_bounded(struct sb_test_ctx *t)
 		expect(t, load_create(&comp, l, timeline) && load_commit_later(l));
 		rss_again = rss_kib(comp.pid);
 		load_destroy(l);
-		expect(t, wait_fds(&comp, fds0, 30000) == fds0);
+		expect(t, sb_compositor_fd_count_settle(&comp, fds0, 30000) == fds0);
 		sb_diag("the same load again: VmRSS %ld KiB at its peak (first: %ld)", rss_again,
 			rss_later);
 	}

@@ -22,8 +22,10 @@
 #include "fds.h"
 #include "kdev.h"
 #include "linux-drm-syncobj-v1-client-protocol.h"
-#include "syncobj_client.h"
 #include "tap.h"
+#include "tc_buffer.h"
+#include "tc_surface.h"
+#include "tc_syncobj.h"
 #include "wl_client.h"
 
 #define RED 0xff0000
@@ -36,23 +38,16 @@
 /* How long "not yet" is watched for: many frames at 60 Hz, even under emulation. */
 #define HELD_MS 300
 #define SOON_MS 5000
+#define SO_GLOBALS (TC_COMPOSITOR | TC_SHM | TC_WM_BASE | TC_DMABUF | TC_SYNCOBJ)
 
 static const char *syncbridge;
 static const char *sb_client; /* optional second argument */
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 struct fixture {
 	struct sb_compositor comp;
-	struct so_client *client;
-	struct so_surface *surface;
-	struct so_timeline *timeline;
+	struct tc_client *client;
+	struct tc_surface *surface;
+	struct tc_timeline *timeline;
 	int drm_fd;
 	int fds_before; /* the compositor's, once the client is set up */
 };
@@ -64,15 +59,15 @@ static bool setup(struct sb_test_ctx *t, struct fixture *f)
 	if (!expect(t, f->drm_fd >= 0) ||
 	    !expect(t, sb_compositor_start(&f->comp, syncbridge, NULL)))
 		return false;
-	f->client = so_client_connect(&f->comp);
+	f->client = sb_compositor_connect(&f->comp, SO_GLOBALS, SO_GLOBALS);
 	if (!expect(t, f->client != NULL))
 		return false;
-	f->surface = so_surface_create(f->client);
-	f->timeline = so_timeline_create(f->client, f->drm_fd);
+	f->surface = tc_surface_create(f->client);
+	f->timeline = tc_timeline_create(f->client, f->drm_fd);
 	if (!expect(t, f->surface && f->timeline))
 		return false;
-	so_surface_get_syncobj(f->surface);
-	if (!expect(t, so_client_roundtrip(f->client)))
+	tc_surface_get_syncobj(f->surface);
+	if (!expect(t, tc_client_roundtrip(f->client)))
 		return false;
 	f->fds_before = sb_compositor_fd_count(&f->comp);
 	return true;
@@ -85,11 +80,11 @@ static bool setup(struct sb_test_ctx *t, struct fixture *f)
  */
 static void wait_for_exit(struct sb_compositor *comp, int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = tc_now_ms() + (uint64_t)ms;
 	siginfo_t info = {0};
 
 	kill(comp->pid, SIGTERM);
-	while (now_ms() < end) {
+	while (tc_now_ms() < end) {
 		if (waitid(P_PID, (id_t)comp->pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
 		    info.si_pid != 0)
 			return;
@@ -99,9 +94,9 @@ static void wait_for_exit(struct sb_compositor *comp, int ms)
 
 static void teardown(struct sb_test_ctx *t, struct fixture *f)
 {
-	so_timeline_destroy(f->timeline);
-	so_surface_destroy(f->surface);
-	so_client_destroy(f->client);
+	tc_timeline_destroy(f->timeline);
+	tc_surface_destroy(f->surface);
+	tc_client_destroy(f->client);
 	if (f->comp.pid > 0) {
 		int status;
 
@@ -120,52 +115,49 @@ static void teardown(struct sb_test_ctx *t, struct fixture *f)
 /* The compositor's open fds are back to what they were after setup (polls for a while). */
 static void expect_no_compositor_fd_leak(struct sb_test_ctx *t, struct fixture *f)
 {
-	uint64_t end = now_ms() + SOON_MS;
-	int now = -1;
+	int now = sb_compositor_fd_count_settle(&f->comp, f->fds_before, SOON_MS);
 
-	while (now_ms() < end && (now = sb_compositor_fd_count(&f->comp)) != f->fds_before)
-		usleep(20000);
 	if (now != f->fds_before)
 		sb_diag("compositor fds: %d after setup, %d now", f->fds_before, now);
 	expect(t, now == f->fds_before);
 }
 
 /* Waits for the client to die of a protocol error; returns its code (0: none). */
-static uint32_t error_of(struct so_client *client, const char **iface)
+static uint32_t error_of(struct tc_client *client, const char **iface)
 {
-	so_client_wait(client, NULL, 2000);
-	return so_client_error(client, iface);
+	tc_client_wait(client, NULL, 2000);
+	return tc_client_error(client, iface);
 }
 
 /* Polls point on timeline until it signals or ms pass. */
-static bool point_signals_within(struct so_timeline *timeline, uint64_t point, int ms)
+static bool point_signals_within(struct tc_timeline *timeline, uint64_t point, int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = tc_now_ms() + (uint64_t)ms;
 
 	do {
 		if (sb_syncobj_point_state(timeline->syncobj, point) == SB_POINT_SIGNALED)
 			return true;
 		usleep(5000);
-	} while (now_ms() < end);
+	} while (tc_now_ms() < end);
 	return false;
 }
 
-static bool point_signaled(struct so_timeline *timeline, uint64_t point)
+static bool point_signaled(struct tc_timeline *timeline, uint64_t point)
 {
 	return sb_syncobj_point_state(timeline->syncobj, point) == SB_POINT_SIGNALED;
 }
 
 /* Commits buffer with both points, the acquire point already signalled; waits for the frame. */
-static bool show(struct sb_test_ctx *t, struct fixture *f, struct so_buffer *buffer,
+static bool show(struct sb_test_ctx *t, struct fixture *f, struct tc_buffer *buffer,
 		 uint64_t acquire, uint64_t release)
 {
 	bool done = false;
 
 	expect(t, sb_syncobj_signal_point(f->timeline->syncobj, acquire) == 0);
-	so_surface_set_acquire(f->surface, f->timeline, acquire);
-	so_surface_set_release(f->surface, f->timeline, release);
-	so_surface_commit(f->surface, SO_ATTACH_BUFFER, buffer, &done);
-	return expect(t, so_client_wait(f->client, &done, SOON_MS));
+	tc_surface_set_acquire_point(f->surface, f->timeline, acquire);
+	tc_surface_set_release_point(f->surface, f->timeline, release);
+	tc_surface_show(f->surface, buffer, &done);
+	return expect(t, tc_client_wait(f->client, &done, SOON_MS));
 }
 
 /* The protocol error one commit of f's surface dies of, with its interface. */
@@ -183,8 +175,8 @@ static void timeline_import_succeeds(struct sb_test_ctx *t)
 
 	if (!setup(t, &f))
 		goto out;
-	expect(t, so_client_roundtrip(f.client));
-	expect(t, so_client_error(f.client, NULL) == 0);
+	expect(t, tc_client_roundtrip(f.client));
+	expect(t, tc_client_error(f.client, NULL) == 0);
 out:
 	teardown(t, &f);
 }
@@ -201,16 +193,16 @@ static void non_timeline_import_fails_with_invalid_timeline(struct sb_test_ctx *
 	if (!expect(t, fence >= 0 && pipe_fd >= 0) || !setup(t, &f))
 		goto out;
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		struct so_client *client = so_client_connect(&f.comp);
+		struct tc_client *client = sb_compositor_connect(&f.comp, SO_GLOBALS, SO_GLOBALS);
 		const char *iface = "";
 
 		if (!expect(t, client != NULL))
 			break;
-		so_client_import_fd(client, fds[i]);
+		tc_client_import_fd(client, fds[i]);
 		expect(t, error_of(client, &iface) ==
 				  WP_LINUX_DRM_SYNCOBJ_MANAGER_V1_ERROR_INVALID_TIMELINE);
 		expect(t, strcmp(iface, "wp_linux_drm_syncobj_manager_v1") == 0);
-		so_client_destroy(client);
+		tc_client_destroy(client);
 	}
 	/* The refused fds were closed: the compositor holds none of them. */
 	expect_no_compositor_fd_leak(t, &f);
@@ -230,7 +222,7 @@ static void get_surface_twice_fails_with_surface_exists(struct sb_test_ctx *t)
 
 	if (!setup(t, &f))
 		goto out;
-	so_surface_get_syncobj(f.surface);
+	tc_surface_get_syncobj(f.surface);
 	expect(t,
 	       error_of(f.client, &iface) == WP_LINUX_DRM_SYNCOBJ_MANAGER_V1_ERROR_SURFACE_EXISTS);
 	expect(t, strcmp(iface, "wp_linux_drm_syncobj_manager_v1") == 0);
@@ -238,125 +230,110 @@ out:
 	teardown(t, &f);
 }
 
-static void buffer_without_acquire_point_fails_with_no_acquire_point(struct sb_test_ctx *t)
-{
-	struct fixture f;
-	struct so_buffer *red = NULL;
+/* What the commit of a surface error test attaches. */
+enum attach {
+	ATTACH_NOTHING,	  /* no wl_surface.attach */
+	ATTACH_NULL,	  /* a null buffer */
+	ATTACH_DMABUF,	  /* a udmabuf through linux-dmabuf */
+	ATTACH_SHM,	  /* a wl_shm buffer */
+	SURFACE_DESTROYED /* no commit: the wl_surface is destroyed before the points are set */
+};
 
-	if (!setup(t, &f))
-		goto out;
-	red = so_dmabuf_buffer_create(f.client, SIZE, SIZE, RED);
-	if (!expect(t, red))
-		goto out;
-	so_surface_set_release(f.surface, f.timeline, 1);
-	so_surface_commit(f.surface, SO_ATTACH_BUFFER, red, NULL);
-	expect_surface_error(t, &f, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_ACQUIRE_POINT);
-out:
-	so_buffer_destroy(red);
-	teardown(t, &f);
-}
+/*
+ * A wp_linux_drm_syncobj_surface_v1 request or commit the protocol forbids, and the error the
+ * connection dies of. Each release point is tried in turn, on a compositor of its own.
+ */
+struct surface_error {
+	uint64_t acquire;    /* 0: none set */
+	uint64_t release[2]; /* 0: none set; a second non-zero one is another run */
+	enum attach attach;
+	uint32_t code;
+};
 
-static void buffer_without_release_point_fails_with_no_release_point(struct sb_test_ctx *t)
-{
-	struct fixture f;
-	struct so_buffer *red = NULL;
+static const struct surface_error buffer_without_acquire_point_fails_with_no_acquire_point = {
+	.release = {1},
+	.attach = ATTACH_DMABUF,
+	.code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_ACQUIRE_POINT,
+};
 
-	if (!setup(t, &f))
-		goto out;
-	red = so_dmabuf_buffer_create(f.client, SIZE, SIZE, RED);
-	if (!expect(t, red))
-		goto out;
-	so_surface_set_acquire(f.surface, f.timeline, 1);
-	so_surface_commit(f.surface, SO_ATTACH_BUFFER, red, NULL);
-	expect_surface_error(t, &f, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_RELEASE_POINT);
-out:
-	so_buffer_destroy(red);
-	teardown(t, &f);
-}
+static const struct surface_error buffer_without_release_point_fails_with_no_release_point = {
+	.acquire = 1,
+	.attach = ATTACH_DMABUF,
+	.code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_RELEASE_POINT,
+};
 
-static void points_without_buffer_fail_with_no_buffer(struct sb_test_ctx *t)
-{
-	struct fixture f;
+static const struct surface_error points_without_buffer_fail_with_no_buffer = {
+	.acquire = 1,
+	.release = {2},
+	.attach = ATTACH_NOTHING,
+	.code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_BUFFER,
+};
 
-	if (!setup(t, &f))
-		goto out;
-	so_surface_set_acquire(f.surface, f.timeline, 1);
-	so_surface_set_release(f.surface, f.timeline, 2);
-	so_surface_commit(f.surface, SO_ATTACH_NONE, NULL, NULL);
-	expect_surface_error(t, &f, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_BUFFER);
-out:
-	teardown(t, &f);
-}
+static const struct surface_error points_with_null_buffer_fail_with_no_buffer = {
+	.acquire = 1,
+	.release = {2},
+	.attach = ATTACH_NULL,
+	.code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_BUFFER,
+};
 
-static void points_with_null_buffer_fail_with_no_buffer(struct sb_test_ctx *t)
-{
-	struct fixture f;
+static const struct surface_error point_after_surface_destroyed_fails_with_no_surface = {
+	.acquire = 1,
+	.attach = SURFACE_DESTROYED,
+	.code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_SURFACE,
+};
 
-	if (!setup(t, &f))
-		goto out;
-	so_surface_set_acquire(f.surface, f.timeline, 1);
-	so_surface_set_release(f.surface, f.timeline, 2);
-	so_surface_commit(f.surface, SO_ATTACH_NULL, NULL, NULL);
-	expect_surface_error(t, &f, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_BUFFER);
-out:
-	teardown(t, &f);
-}
-
-static void point_after_surface_destroyed_fails_with_no_surface(struct sb_test_ctx *t)
-{
-	struct fixture f;
-
-	if (!setup(t, &f))
-		goto out;
-	so_surface_destroy_wl_surface(f.surface);
-	so_surface_set_acquire(f.surface, f.timeline, 1);
-	expect_surface_error(t, &f, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_SURFACE);
-out:
-	teardown(t, &f);
-}
-
-static void shm_buffer_fails_with_unsupported_buffer(struct sb_test_ctx *t)
-{
-	struct fixture f;
-	struct so_buffer *shm = NULL;
-
-	if (!setup(t, &f))
-		goto out;
-	shm = so_shm_buffer_create(f.client, SIZE, SIZE, RED);
-	if (!expect(t, shm))
-		goto out;
-	so_surface_set_acquire(f.surface, f.timeline, 1);
-	so_surface_set_release(f.surface, f.timeline, 2);
-	so_surface_commit(f.surface, SO_ATTACH_BUFFER, shm, NULL);
-	expect_surface_error(t, &f, WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_UNSUPPORTED_BUFFER);
-out:
-	so_buffer_destroy(shm);
-	teardown(t, &f);
-}
+static const struct surface_error shm_buffer_fails_with_unsupported_buffer = {
+	.acquire = 1,
+	.release = {2},
+	.attach = ATTACH_SHM,
+	.code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_UNSUPPORTED_BUFFER,
+};
 
 /* On one timeline the release point must be strictly above the acquire point. */
-static void release_not_above_acquire_fails_with_conflicting_points(struct sb_test_ctx *t)
+static const struct surface_error release_not_above_acquire_fails_with_conflicting_points = {
+	.acquire = 5,
+	.release = {5, 4},
+	.attach = ATTACH_DMABUF,
+	.code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_CONFLICTING_POINTS,
+};
+
+static void surface_error_run(struct sb_test_ctx *t, const struct surface_error *e,
+			      uint64_t release)
 {
-	static const uint64_t release[] = {5, 4};
+	struct fixture f;
+	struct tc_buffer *buffer = NULL;
 
-	for (size_t i = 0; i < sizeof(release) / sizeof(release[0]); i++) {
-		struct fixture f;
-		struct so_buffer *red = NULL;
+	if (!setup(t, &f))
+		goto out;
+	if (e->attach == ATTACH_DMABUF)
+		buffer = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	else if (e->attach == ATTACH_SHM)
+		buffer = tc_buffer_create_shm(f.client, SIZE, SIZE, RED);
+	if ((e->attach == ATTACH_DMABUF || e->attach == ATTACH_SHM) && !expect(t, buffer))
+		goto out;
+	if (e->attach == SURFACE_DESTROYED)
+		tc_surface_destroy_wl_surface(f.surface);
+	if (e->acquire)
+		tc_surface_set_acquire_point(f.surface, f.timeline, e->acquire);
+	if (release)
+		tc_surface_set_release_point(f.surface, f.timeline, release);
+	if (e->attach != ATTACH_NOTHING && e->attach != SURFACE_DESTROYED)
+		tc_surface_attach(f.surface, buffer);
+	if (e->attach != SURFACE_DESTROYED)
+		tc_surface_commit(f.surface, NULL);
+	expect_surface_error(t, &f, e->code);
+out:
+	tc_buffer_destroy(buffer);
+	teardown(t, &f);
+}
 
-		if (!setup(t, &f))
-			goto next;
-		red = so_dmabuf_buffer_create(f.client, SIZE, SIZE, RED);
-		if (!expect(t, red))
-			goto next;
-		so_surface_set_acquire(f.surface, f.timeline, 5);
-		so_surface_set_release(f.surface, f.timeline, release[i]);
-		so_surface_commit(f.surface, SO_ATTACH_BUFFER, red, NULL);
-		expect_surface_error(t, &f,
-				     WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_CONFLICTING_POINTS);
-	next:
-		so_buffer_destroy(red);
-		teardown(t, &f);
-	}
+static void surface_error_test(struct sb_test_ctx *t)
+{
+	const struct surface_error *e = t->data;
+
+	surface_error_run(t, e, e->release[0]);
+	if (e->release[1])
+		surface_error_run(t, e, e->release[1]);
 }
 
 static void commit_without_buffer_or_points_is_valid(struct sb_test_ctx *t)
@@ -366,9 +343,9 @@ static void commit_without_buffer_or_points_is_valid(struct sb_test_ctx *t)
 
 	if (!setup(t, &f))
 		goto out;
-	so_surface_commit(f.surface, SO_ATTACH_NONE, NULL, &done);
-	expect(t, so_client_roundtrip(f.client));
-	expect(t, so_client_error(f.client, NULL) == 0);
+	tc_surface_commit(f.surface, &done);
+	expect(t, tc_client_roundtrip(f.client));
+	expect(t, tc_client_error(f.client, NULL) == 0);
 out:
 	teardown(t, &f);
 }
@@ -376,34 +353,35 @@ out:
 static void null_buffer_without_points_is_valid(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct so_buffer *red = NULL;
+	struct tc_buffer *red = NULL;
 
 	if (!setup(t, &f))
 		goto out;
-	red = so_dmabuf_buffer_create(f.client, SIZE, SIZE, RED);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
 	if (!expect(t, red) || !show(t, &f, red, 1, 2))
 		goto out;
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
-	so_surface_commit(f.surface, SO_ATTACH_NULL, NULL, NULL);
-	expect(t, so_client_roundtrip(f.client));
-	expect(t, so_client_error(f.client, NULL) == 0);
+	tc_surface_attach(f.surface, NULL);
+	tc_surface_commit(f.surface, NULL);
+	expect(t, tc_client_roundtrip(f.client));
+	expect(t, tc_client_error(f.client, NULL) == 0);
 	/* Unmapped: the buffer is no longer read, its release point signals. */
 	expect(t, point_signals_within(f.timeline, 2, SOON_MS));
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) != RED);
 out:
-	so_buffer_destroy(red);
+	tc_buffer_destroy(red);
 	teardown(t, &f);
 }
 
 static void release_point_signalled_on_buffer_release(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct so_buffer *red = NULL, *blue = NULL;
+	struct tc_buffer *red = NULL, *blue = NULL;
 
 	if (!setup(t, &f))
 		goto out;
-	red = so_dmabuf_buffer_create(f.client, SIZE, SIZE, RED);
-	blue = so_dmabuf_buffer_create(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
 	if (!expect(t, red && blue) || !show(t, &f, red, 1, 2))
 		goto out;
 	/* Red is on screen: the compositor still reads it. */
@@ -414,45 +392,46 @@ static void release_point_signalled_on_buffer_release(struct sb_test_ctx *t)
 	expect(t, !point_signaled(f.timeline, 4));
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
 	/* Unmapping releases blue too; with both wl_buffers gone the compositor holds no fd. */
-	so_surface_commit(f.surface, SO_ATTACH_NULL, NULL, NULL);
+	tc_surface_attach(f.surface, NULL);
+	tc_surface_commit(f.surface, NULL);
 	expect(t, point_signals_within(f.timeline, 4, SOON_MS));
-	so_buffer_destroy(red);
-	so_buffer_destroy(blue);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	red = blue = NULL;
-	expect(t, so_client_roundtrip(f.client));
+	expect(t, tc_client_roundtrip(f.client));
 	expect_no_compositor_fd_leak(t, &f);
 out:
-	so_buffer_destroy(red);
-	so_buffer_destroy(blue);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	teardown(t, &f);
 }
 
 static void buffer_not_applied_until_acquire_point_signals(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct so_buffer *red = NULL, *blue = NULL;
+	struct tc_buffer *red = NULL, *blue = NULL;
 	bool done = false;
 
 	if (!setup(t, &f))
 		goto out;
-	red = so_dmabuf_buffer_create(f.client, SIZE, SIZE, RED);
-	blue = so_dmabuf_buffer_create(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
 	if (!expect(t, red && blue) || !show(t, &f, red, 1, 2))
 		goto out;
 	/* Point 3 has no fence at all yet: the compositor must wait for it to be submitted too. */
-	so_surface_set_acquire(f.surface, f.timeline, 3);
-	so_surface_set_release(f.surface, f.timeline, 4);
-	so_surface_commit(f.surface, SO_ATTACH_BUFFER, blue, &done);
-	expect(t, !so_client_wait(f.client, &done, HELD_MS));
+	tc_surface_set_acquire_point(f.surface, f.timeline, 3);
+	tc_surface_set_release_point(f.surface, f.timeline, 4);
+	tc_surface_show(f.surface, blue, &done);
+	expect(t, !tc_client_wait(f.client, &done, HELD_MS));
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
 	expect(t, !point_signaled(f.timeline, 2));
 	expect(t, sb_syncobj_signal_point(f.timeline->syncobj, 3) == 0);
-	expect(t, so_client_wait(f.client, &done, SOON_MS));
+	expect(t, tc_client_wait(f.client, &done, SOON_MS));
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
 	expect(t, point_signals_within(f.timeline, 2, SOON_MS));
 out:
-	so_buffer_destroy(red);
-	so_buffer_destroy(blue);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	teardown(t, &f);
 }
 
@@ -460,32 +439,32 @@ out:
 static void acquire_waits_for_signal_not_materialize(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct so_buffer *red = NULL, *blue = NULL;
+	struct tc_buffer *red = NULL, *blue = NULL;
 	struct sb_sync_file *fence = NULL;
 	int sw = sb_sw_timeline_create();
 	bool done = false;
 
 	if (!expect(t, sw >= 0) || !setup(t, &f))
 		goto out;
-	red = so_dmabuf_buffer_create(f.client, SIZE, SIZE, RED);
-	blue = so_dmabuf_buffer_create(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
 	fence = sb_sync_file_import(sb_sw_fence_create(sw, 1));
 	if (!expect(t, red && blue && fence) || !show(t, &f, red, 1, 2))
 		goto out;
 	expect(t, sb_syncobj_import_point(f.timeline->syncobj, 3, fence) == 0);
 	expect(t, sb_syncobj_point_state(f.timeline->syncobj, 3) == SB_POINT_AVAILABLE);
-	so_surface_set_acquire(f.surface, f.timeline, 3);
-	so_surface_set_release(f.surface, f.timeline, 4);
-	so_surface_commit(f.surface, SO_ATTACH_BUFFER, blue, &done);
-	expect(t, !so_client_wait(f.client, &done, HELD_MS));
+	tc_surface_set_acquire_point(f.surface, f.timeline, 3);
+	tc_surface_set_release_point(f.surface, f.timeline, 4);
+	tc_surface_show(f.surface, blue, &done);
+	expect(t, !tc_client_wait(f.client, &done, HELD_MS));
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
 	expect(t, sb_sw_timeline_inc(sw, 1) == 0);
-	expect(t, so_client_wait(f.client, &done, SOON_MS));
+	expect(t, tc_client_wait(f.client, &done, SOON_MS));
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
 out:
 	sb_sync_file_destroy(fence);
-	so_buffer_destroy(red);
-	so_buffer_destroy(blue);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	teardown(t, &f);
 	if (sw >= 0)
 		close(sw);
@@ -495,111 +474,100 @@ out:
  * In a child process: connect, commit a buffer whose acquire point never comes (the commit is
  * held) with release point 1 on the parent's timeline, say so, and wait to be killed.
  */
-static void vanishing_client(struct fixture *f, int ready_fd)
+static bool vanishing_client(void *data)
 {
-	struct so_client *client = so_client_connect(&f->comp);
-	struct so_surface *surface = client ? so_surface_create(client) : NULL;
-	struct so_timeline *acquire = surface ? so_timeline_create(client, f->drm_fd) : NULL;
-	struct so_timeline *release =
-		acquire ? so_timeline_share(client, f->timeline->syncobj) : NULL;
-	struct so_buffer *red = release ? so_dmabuf_buffer_create(client, SIZE, SIZE, RED) : NULL;
-	char ok = red != NULL;
+	struct fixture *f = data;
+	struct tc_client *client = sb_compositor_connect(&f->comp, SO_GLOBALS, SO_GLOBALS);
+	struct tc_surface *surface = client ? tc_surface_create(client) : NULL;
+	struct tc_timeline *acquire = surface ? tc_timeline_create(client, f->drm_fd) : NULL;
+	struct tc_timeline *release =
+		acquire ? tc_timeline_share(client, f->timeline->syncobj) : NULL;
+	struct tc_buffer *red = release ? tc_buffer_create_dmabuf(client, SIZE, SIZE, RED) : NULL;
+	bool ok = red != NULL;
 
 	if (ok) {
-		so_surface_get_syncobj(surface);
-		so_surface_set_acquire(surface, acquire, 1);
-		so_surface_set_release(surface, release, 1);
-		so_surface_commit(surface, SO_ATTACH_BUFFER, red, NULL);
-		ok = so_client_roundtrip(client) && so_client_error(client, NULL) == 0;
+		tc_surface_get_syncobj(surface);
+		tc_surface_set_acquire_point(surface, acquire, 1);
+		tc_surface_set_release_point(surface, release, 1);
+		tc_surface_show(surface, red, NULL);
+		ok = tc_client_roundtrip(client) && tc_client_error(client, NULL) == 0;
 	}
-	if (write(ready_fd, &ok, 1) != 1)
-		_exit(1);
-	pause();
-	_exit(0);
+	return ok;
 }
 
 static void release_point_signalled_on_client_destroy(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	int pipe_fds[2] = {-1, -1};
-	char ok = 0;
-	pid_t child;
+	struct sb_child child = SB_CHILD_INIT;
 
-	if (!setup(t, &f) || !expect(t, pipe2(pipe_fds, O_CLOEXEC) == 0))
+	if (!setup(t, &f))
 		goto out;
-	child = fork();
-	if (child == 0)
-		vanishing_client(&f, pipe_fds[1]);
-	expect(t, child > 0 && read(pipe_fds[0], &ok, 1) == 1 && ok);
+	expect(t, sb_child_start(&child, vanishing_client, &f));
 	expect(t, !point_signals_within(f.timeline, 1, HELD_MS));
 	/* The client dies mid-wait, destroying nothing: the kernel closes its socket. */
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
+	sb_child_kill(&child);
 	expect(t, point_signals_within(f.timeline, 1, SOON_MS));
 	expect_no_compositor_fd_leak(t, &f);
 out:
 	teardown(t, &f);
-	if (pipe_fds[0] >= 0) {
-		close(pipe_fds[0]);
-		close(pipe_fds[1]);
-	}
+	sb_child_kill(&child);
 }
 
 /* The timeline's destroy request does not unset points already given (the XML says so). */
 static void release_point_signalled_after_timeline_destroyed(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct so_timeline *other = NULL;
-	struct so_buffer *red = NULL, *blue = NULL;
+	struct tc_timeline *other = NULL;
+	struct tc_buffer *red = NULL, *blue = NULL;
 
 	if (!setup(t, &f))
 		goto out;
-	red = so_dmabuf_buffer_create(f.client, SIZE, SIZE, RED);
-	blue = so_dmabuf_buffer_create(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
 	if (!expect(t, red && blue) || !show(t, &f, red, 1, 2))
 		goto out;
-	so_timeline_destroy_proxy(f.timeline);
-	expect(t, so_client_roundtrip(f.client));
+	tc_timeline_destroy_proxy(f.timeline);
+	expect(t, tc_client_roundtrip(f.client));
 	/* Show blue with points on a second timeline: red's release is on the destroyed one. */
-	other = so_timeline_create(f.client, f.drm_fd);
+	other = tc_timeline_create(f.client, f.drm_fd);
 	if (!expect(t, other != NULL))
 		goto out;
 	expect(t, sb_syncobj_signal_point(other->syncobj, 1) == 0);
 	{
 		bool done = false;
 
-		so_surface_set_acquire(f.surface, other, 1);
-		so_surface_set_release(f.surface, other, 2);
-		so_surface_commit(f.surface, SO_ATTACH_BUFFER, blue, &done);
-		expect(t, so_client_wait(f.client, &done, SOON_MS));
+		tc_surface_set_acquire_point(f.surface, other, 1);
+		tc_surface_set_release_point(f.surface, other, 2);
+		tc_surface_show(f.surface, blue, &done);
+		expect(t, tc_client_wait(f.client, &done, SOON_MS));
 	}
 	expect(t, point_signals_within(f.timeline, 2, SOON_MS));
-	expect(t, so_client_error(f.client, NULL) == 0);
+	expect(t, tc_client_error(f.client, NULL) == 0);
 out:
-	so_timeline_destroy(other);
-	so_buffer_destroy(red);
-	so_buffer_destroy(blue);
+	tc_timeline_destroy(other);
+	tc_buffer_destroy(red);
+	tc_buffer_destroy(blue);
 	teardown(t, &f);
 }
 
 /* Frames a surface gets in ms milliseconds, committing buffer on every frame callback. */
-static int frames_in(struct so_client *client, struct so_surface *surface,
-		     struct so_timeline *timeline, uint64_t *point, struct so_buffer *buffer,
+static int frames_in(struct tc_client *client, struct tc_surface *surface,
+		     struct tc_timeline *timeline, uint64_t *point, struct tc_buffer *buffer,
 		     int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = tc_now_ms() + (uint64_t)ms;
 	int frames = 0;
 
-	while (now_ms() < end) {
+	while (tc_now_ms() < end) {
 		bool done = false;
 
 		if (sb_syncobj_signal_point(timeline->syncobj, *point) < 0)
 			break;
-		so_surface_set_acquire(surface, timeline, *point);
-		so_surface_set_release(surface, timeline, *point + 1);
+		tc_surface_set_acquire_point(surface, timeline, *point);
+		tc_surface_set_release_point(surface, timeline, *point + 1);
 		*point += 2;
-		so_surface_commit(surface, SO_ATTACH_BUFFER, buffer, &done);
-		if (!so_client_wait(client, &done, 1000))
+		tc_surface_show(surface, buffer, &done);
+		if (!tc_client_wait(client, &done, 1000))
 			break;
 		frames++;
 	}
@@ -609,30 +577,30 @@ static int frames_in(struct so_client *client, struct so_surface *surface,
 static void other_surfaces_unaffected_by_unsubmitted_point(struct sb_test_ctx *t)
 {
 	struct fixture f;
-	struct so_surface *other = NULL;
-	struct so_timeline *other_timeline = NULL;
-	struct so_buffer *green = NULL, *hung = NULL;
+	struct tc_surface *other = NULL;
+	struct tc_timeline *other_timeline = NULL;
+	struct tc_buffer *green = NULL, *hung = NULL;
 	uint64_t point = 1;
 	int baseline, during;
 	bool hung_done = false;
 
 	if (!setup(t, &f))
 		goto out;
-	other = so_surface_create(f.client);
-	other_timeline = so_timeline_create(f.client, f.drm_fd);
-	green = so_dmabuf_buffer_create(f.client, SIZE, SIZE, GREEN);
-	hung = so_dmabuf_buffer_create(f.client, SIZE, SIZE, RED);
+	other = tc_surface_create(f.client);
+	other_timeline = tc_timeline_create(f.client, f.drm_fd);
+	green = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, GREEN);
+	hung = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
 	if (!expect(t, other && other_timeline && green && hung))
 		goto out;
-	so_surface_get_syncobj(other);
+	tc_surface_get_syncobj(other);
 	/* A first, uncounted run: the first frames of a new surface are slow under ASan. */
 	frames_in(f.client, other, other_timeline, &point, green, 500);
 	baseline = frames_in(f.client, other, other_timeline, &point, green, 1000);
 	/* The first surface commits with an acquire point that is never submitted. */
-	so_surface_set_acquire(f.surface, f.timeline, 1);
-	so_surface_set_release(f.surface, f.timeline, 2);
-	so_surface_commit(f.surface, SO_ATTACH_BUFFER, hung, &hung_done);
-	expect(t, so_client_roundtrip(f.client));
+	tc_surface_set_acquire_point(f.surface, f.timeline, 1);
+	tc_surface_set_release_point(f.surface, f.timeline, 2);
+	tc_surface_show(f.surface, hung, &hung_done);
+	expect(t, tc_client_roundtrip(f.client));
 	during = frames_in(f.client, other, other_timeline, &point, green, 1000);
 	sb_diag("other surface: %d frames/s alone, %d while the first one's point is missing",
 		baseline, during);
@@ -645,12 +613,12 @@ static void other_surfaces_unaffected_by_unsubmitted_point(struct sb_test_ctx *t
 	expect(t, during * 2 >= baseline);
 	expect(t, !hung_done);
 	expect(t, !point_signaled(f.timeline, 2));
-	expect(t, so_client_error(f.client, NULL) == 0);
+	expect(t, tc_client_error(f.client, NULL) == 0);
 out:
-	so_buffer_destroy(green);
-	so_buffer_destroy(hung);
-	so_timeline_destroy(other_timeline);
-	so_surface_destroy(other);
+	tc_buffer_destroy(green);
+	tc_buffer_destroy(hung);
+	tc_timeline_destroy(other_timeline);
+	tc_surface_destroy(other);
 	teardown(t, &f);
 }
 
@@ -735,13 +703,17 @@ int main(int argc, char *argv[])
 		SB_TEST(timeline_import_succeeds),
 		SB_TEST(non_timeline_import_fails_with_invalid_timeline),
 		SB_TEST(get_surface_twice_fails_with_surface_exists),
-		SB_TEST(buffer_without_acquire_point_fails_with_no_acquire_point),
-		SB_TEST(buffer_without_release_point_fails_with_no_release_point),
-		SB_TEST(points_without_buffer_fail_with_no_buffer),
-		SB_TEST(points_with_null_buffer_fail_with_no_buffer),
-		SB_TEST(point_after_surface_destroyed_fails_with_no_surface),
-		SB_TEST(shm_buffer_fails_with_unsupported_buffer),
-		SB_TEST(release_not_above_acquire_fails_with_conflicting_points),
+		SB_TEST_ROW(buffer_without_acquire_point_fails_with_no_acquire_point,
+			    surface_error_test),
+		SB_TEST_ROW(buffer_without_release_point_fails_with_no_release_point,
+			    surface_error_test),
+		SB_TEST_ROW(points_without_buffer_fail_with_no_buffer, surface_error_test),
+		SB_TEST_ROW(points_with_null_buffer_fail_with_no_buffer, surface_error_test),
+		SB_TEST_ROW(point_after_surface_destroyed_fails_with_no_surface,
+			    surface_error_test),
+		SB_TEST_ROW(shm_buffer_fails_with_unsupported_buffer, surface_error_test),
+		SB_TEST_ROW(release_not_above_acquire_fails_with_conflicting_points,
+			    surface_error_test),
 		SB_TEST(commit_without_buffer_or_points_is_valid),
 		SB_TEST(null_buffer_without_points_is_valid),
 		SB_TEST(release_point_signalled_on_buffer_release),
