@@ -12,8 +12,8 @@
 # with an empty HOME, so the kernel cache starts empty too: the kernel is built from the
 # linux-source-6.12 that apt installs there. Output goes to DIR/check.log; the last line says
 # whether the check passed. Takes ~10 min for the root and its packages, plus a cold kernel build
-# and the whole test run. DIR (default ${SB_CACHE_DIR:-~/.cache/syncbridge}/fresh) is removed
-# first, and afterwards unless --keep.
+# and the whole test run. DIR (default ${SB_CACHE_DIR:-~/.cache/syncbridge}/fresh) is emptied
+# first; afterwards its root is removed unless --keep or the check failed (the logs stay).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -60,7 +60,8 @@ cleanup() {
 	if ((KEEP == 0)) && [[ -d $ROOT ]]; then
 		# Never remove through a mount that is still there.
 		findmnt -rn -o TARGET | grep -qE "^$ROOT(/|$)" && { log "still mounted below $ROOT: kept"; return; }
-		rm -rf --one-file-system "$DIR"
+		# The root goes; the logs stay for whoever reads the verdict.
+		rm -rf --one-file-system "$ROOT"
 	fi
 }
 
