@@ -17,7 +17,9 @@
 #include <png.h>
 
 #include "tap.h"
+#include "tc_buffer.h"
 #include "tc_client.h"
+#include "tc_surface.h"
 #include "test_control.h"
 #include "wl_client.h"
 
@@ -264,4 +266,56 @@ void sb_child_kill(struct sb_child *child)
 			close(child->ready[i]);
 		child->ready[i] = -1;
 	}
+}
+
+bool sb_other_client_start(struct sb_other_client *other, const struct sb_compositor *comp,
+			   unsigned bind, int size)
+{
+	*other = (struct sb_other_client){0};
+	other->client = sb_compositor_connect(comp, bind, SB_CLIENT_GLOBALS);
+	if (!other->client)
+		return false;
+	other->window = tc_surface_create(other->client);
+	other->green = tc_buffer_create_dmabuf(other->client, size, size, 0x00ff00);
+	other->blue = tc_buffer_create_dmabuf(other->client, size, size, 0x0000ff);
+	return other->window && other->green && other->blue;
+}
+
+void sb_other_client_finish(struct sb_other_client *other)
+{
+	tc_buffer_destroy(other->green);
+	tc_buffer_destroy(other->blue);
+	tc_surface_destroy(other->window);
+	tc_client_destroy(other->client);
+	*other = (struct sb_other_client){0};
+}
+
+int sb_other_client_frames(struct sb_other_client *other, int n, int each_ms)
+{
+	uint64_t start = tc_now_ms();
+	int frames = 0;
+
+	for (int i = 0; i < n; i++) {
+		bool done = false;
+
+		tc_surface_show(other->window, i % 2 ? other->blue : other->green, &done);
+		if (tc_client_wait(other->client, &done, each_ms))
+			frames++;
+	}
+	sb_diag("%d of %d frames, each within %d ms, in %llu ms", frames, n, each_ms,
+		(unsigned long long)(tc_now_ms() - start));
+	return frames;
+}
+
+int sb_other_client_frames_in(struct sb_other_client *other, int ms)
+{
+	return tc_surface_frames_in(other->window, other->green, ms);
+}
+
+void sb_expect_rate_kept(struct sb_test_ctx *t, const char *who, const char *stall, int baseline,
+			 int during, int min_baseline)
+{
+	sb_diag("%s: %d frames/s alone, %d while %s", who, baseline, during, stall);
+	expect(t, baseline >= min_baseline);
+	expect(t, during * 2 >= baseline);
 }

@@ -9,6 +9,8 @@
 
 #include "tc_client.h"
 
+struct sb_test_ctx;
+
 /*
  * What the compositor guest tests need of a compositor under test: start syncbridge on its own
  * socket (the test control socket too, if asked), connect a tc_client to it, read screenshots and
@@ -47,10 +49,6 @@ long sb_compositor_pixel(struct sb_compositor *comp, int x, int y);
 #define SB_CLIENT_GLOBALS (TC_COMPOSITOR | TC_SUBCOMPOSITOR | TC_WM_BASE | TC_DMABUF)
 
 /*
- * A tc_client (tests/lib/tc_client.h) on comp's socket with the globals in bind (enum tc_globals)
- * bound: NULL, saying which are missing, if one of need is not advertised.
- */
-/*
  * A client in a child process that dies mid-wait, destroying nothing, as a crashed client does:
  * the kernel closes its socket and the compositor must let go of all it held for it.
  */
@@ -72,7 +70,42 @@ bool sb_child_start(struct sb_child *child, bool (*hold)(void *data), void *data
 /* SIGKILL, then reaps the child and closes the pipe (also after a failed start). */
 void sb_child_kill(struct sb_child *child);
 
+/*
+ * A tc_client (tests/lib/tc_client.h) on comp's socket with the globals in bind (enum tc_globals)
+ * bound: NULL, saying which are missing, if one of need is not advertised.
+ */
 struct tc_client *sb_compositor_connect(const struct sb_compositor *comp, unsigned bind,
 					unsigned need);
+
+/*
+ * The client that watches whether a stall elsewhere (a hung fence, a waiting capture) holds up
+ * everyone else: a toplevel of its own, size x size, with a green and a blue udmabuf buffer.
+ */
+struct sb_other_client {
+	struct tc_client *client;
+	struct tc_surface *window;
+	struct tc_buffer *green, *blue;
+};
+
+/* Connects with bind (enum tc_globals, SB_CLIENT_GLOBALS at least); false if any part failed. */
+bool sb_other_client_start(struct sb_other_client *other, const struct sb_compositor *comp,
+			   unsigned bind, int size);
+/* Destroys what start made; harmless on a zeroed or half-started one. */
+void sb_other_client_finish(struct sb_other_client *other);
+/*
+ * n commits, green and blue in turn (new content with damage: every frame is rendered), each
+ * waiting up to each_ms for its frame; the frames that came in time, in a diag line.
+ */
+int sb_other_client_frames(struct sb_other_client *other, int n, int each_ms);
+/* Frames of green in ms milliseconds, committing on every frame callback. */
+int sb_other_client_frames_in(struct sb_other_client *other, int ms);
+/*
+ * The frame rate other frames kept while something elsewhere stalled (stall says what): at least
+ * min_baseline frames alone, and at least half of that during the stall. A compositor that waited
+ * for the stall would serve no frame at all in that second; half the rate leaves room for a
+ * loaded emulated CPU (seen: 73-77 % under load).
+ */
+void sb_expect_rate_kept(struct sb_test_ctx *t, const char *who, const char *stall, int baseline,
+			 int during, int min_baseline);
 
 #endif
