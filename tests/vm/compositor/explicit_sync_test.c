@@ -8,12 +8,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,47 +49,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/*
- * sb_compositor_start gives up after 20 s; a first start in the emulated guest (a cold 9p page
- * cache, ASan) can take longer: wait on for the socket while the compositor lives.
- */
-static bool start_compositor(struct sb_compositor *comp)
-{
-	uint64_t end = now_ns() + 60000000000ull;
-	char path[400];
-
-	if (sb_compositor_start(comp, syncbridge, NULL))
-		return true;
-	snprintf(path, sizeof(path), "%s/%s", comp->runtime_dir, comp->socket);
-	while (access(path, F_OK) != 0) {
-		if (now_ns() > end || !sb_compositor_alive(comp))
-			return false;
-		usleep(10000);
-	}
-	sb_diag("the compositor took more than 20 s to start");
-	return true;
-}
-
-/*
- * sb_compositor_stop kills after 10 s; under ASan in the emulated guest the exit (screenshot,
- * then LeakSanitizer's scan) can take longer. Wait for the exit here, without reaping it.
- */
-static int stop_compositor(struct sb_compositor *comp)
-{
-	uint64_t end = now_ns() + 60000000000ull;
-
-	kill(comp->pid, SIGTERM);
-	while (now_ns() < end) {
-		siginfo_t info = {.si_pid = 0};
-
-		if (waitid(P_PID, (id_t)comp->pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
-		    info.si_pid != 0)
-			break;
-		usleep(20000);
-	}
-	return sb_compositor_stop(comp);
-}
-
 /* The advertised version of zwp_linux_explicit_synchronization_v1, 0 if there is none. */
 static uint32_t explicit_version(const struct tc_client *client)
 {
@@ -109,7 +66,8 @@ struct fixture {
 static bool setup(struct sb_test_ctx *t, struct fixture *f)
 {
 	*f = (struct fixture){.timeline = sb_sw_timeline_create()};
-	if (!expect(t, f->timeline >= 0) || !expect(t, start_compositor(&f->comp)))
+	if (!expect(t, f->timeline >= 0) ||
+	    !expect(t, sb_compositor_start(&f->comp, syncbridge, NULL)))
 		return false;
 	f->client = sb_compositor_connect(&f->comp, EX_GLOBALS | TC_EXPLICIT, EX_GLOBALS);
 	if (!expect(t, f->client != NULL) || !expect(t, explicit_version(f->client) >= 1))
@@ -127,7 +85,7 @@ static void teardown(struct sb_test_ctx *t, struct fixture *f)
 	tc_client_destroy(f->client);
 	/* 0 also means: no ASan/LSan report in the compositor. */
 	if (f->comp.pid > 0)
-		expect(t, stop_compositor(&f->comp) == 0);
+		expect(t, sb_compositor_stop(&f->comp) == 0);
 	if (f->timeline >= 0)
 		close(f->timeline);
 }

@@ -8,7 +8,6 @@
  *   syncobj_test /path/to/syncbridge [/path/to/sb-client]
  */
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,25 +72,6 @@ static bool setup(struct sb_test_ctx *t, struct fixture *f)
 	return true;
 }
 
-/*
- * SIGTERM, and up to ms for the compositor to exit, before sb_compositor_stop (which kills it
- * after 10 s) reaps it: under ASan, LeakSanitizer symbolises stacks at exit against the
- * suppressions, many seconds in the emulated CPU while the libraries' debug info is cold.
- */
-static void wait_for_exit(struct sb_compositor *comp, int ms)
-{
-	uint64_t end = tc_now_ms() + (uint64_t)ms;
-	siginfo_t info = {0};
-
-	kill(comp->pid, SIGTERM);
-	while (tc_now_ms() < end) {
-		if (waitid(P_PID, (id_t)comp->pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
-		    info.si_pid != 0)
-			return;
-		usleep(20000);
-	}
-}
-
 static void teardown(struct sb_test_ctx *t, struct fixture *f)
 {
 	tc_timeline_destroy(f->timeline);
@@ -100,10 +80,9 @@ static void teardown(struct sb_test_ctx *t, struct fixture *f)
 	if (f->comp.pid > 0) {
 		int status;
 
-		wait_for_exit(&f->comp, 60000);
 		status = sb_compositor_stop(&f->comp);
 
-		/* -1: killed after 10 s, or died of a signal (ASan aborts). */
+		/* -1: killed after 60 s, or died of a signal (ASan aborts). */
 		if (status != 0)
 			sb_diag("syncbridge exit status %d", status);
 		expect(t, status == 0);
