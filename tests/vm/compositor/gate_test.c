@@ -509,10 +509,6 @@ int main(int argc, char *argv[])
 		SB_TEST(commits_queued_behind_a_hung_fence_are_capped),
 	};
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s SYNCBRIDGE\n", argv[0]);
-		return 2;
-	}
-	syncbridge = argv[1];
-	return sb_test_main(tests, sizeof(tests) / sizeof(tests[0]));
+	return sb_compositor_test_main(argc, argv, &syncbridge, tests,
+				       sizeof(tests) / sizeof(tests[0]));
 }

@@ -319,3 +319,14 @@ void sb_expect_rate_kept(struct sb_test_ctx *t, const char *who, const char *sta
 	expect(t, baseline >= min_baseline);
 	expect(t, during * 2 >= baseline);
 }
+
+int sb_compositor_test_main(int argc, char *argv[], const char **syncbridge,
+			    const struct sb_test *tests, size_t n_tests)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s SYNCBRIDGE\n", argv[0]);
+		return 2;
+	}
+	*syncbridge = argv[1];
+	return sb_test_main(tests, n_tests);
+}

@@ -9,6 +9,7 @@
 
 #include "tc_client.h"
 
+struct sb_test;
 struct sb_test_ctx;
 
 /*
@@ -107,5 +108,12 @@ int sb_other_client_frames_in(struct sb_other_client *other, int ms);
  */
 void sb_expect_rate_kept(struct sb_test_ctx *t, const char *who, const char *stall, int baseline,
 			 int during, int min_baseline);
+
+/*
+ * main() of a compositor guest test run as `test SYNCBRIDGE`: the path goes into *syncbridge,
+ * then sb_test_main runs the tests; 2 with a usage line for any other arguments.
+ */
+int sb_compositor_test_main(int argc, char *argv[], const char **syncbridge,
+			    const struct sb_test *tests, size_t n_tests);
 
 #endif
