@@ -327,23 +327,12 @@ static void screencopy_consumer_disconnect_mid_wait_frees_everything(struct sb_t
 	struct fixture f;
 	struct cap_frame *frame = NULL;
 	struct tc_buffer *target = NULL;
-	struct sb_child child = SB_CHILD_INIT;
-	int baseline, held = -1, after = -1;
 
 	if (!setup(t, &f))
 		goto out;
-	baseline = sb_compositor_fd_count(&f.comp);
-	expect(t, sb_child_start(&child, vanishing_consumer, &f));
-	held = sb_compositor_fd_count(&f.comp);
-	/* The consumer dies mid-wait, destroying nothing: the kernel closes its socket. */
-	sb_child_kill(&child);
-	after = sb_compositor_fd_count_settle(&f.comp, baseline, SOON_MS);
-	sb_diag("compositor fds: %d before, %d while the capture waited, %d after the consumer "
-		"died",
-		baseline, held, after);
-	/* Its socket, its target, and the wait for the target's fences. */
-	expect(t, held >= baseline + 3);
-	expect(t, after == baseline);
+	/* The consumer held 3 more: its socket, its target, and the wait for the target's fences. */
+	sb_expect_child_death_frees_fds(t, &f.comp, vanishing_consumer, &f, 3,
+					"while the capture waited");
 	/* And it keeps serving: another consumer's capture. */
 	frame = cap_frame_capture(f.cap);
 	target = frame ? tc_shm_buffer_create(f.cap->wl, OUTPUT_W, OUTPUT_H, frame->shm_format,
@@ -358,7 +347,6 @@ out:
 	cap_frame_destroy(frame);
 	tc_buffer_destroy(target);
 	teardown(t, &f);
-	sb_child_kill(&child);
 }
 
 static void screencopy_copy_with_damage_waits_for_damage(struct sb_test_ctx *t)

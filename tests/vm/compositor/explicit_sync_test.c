@@ -624,21 +624,12 @@ static void release_answered_on_client_destroy(struct sb_test_ctx *t)
 {
 	struct fixture f;
 	struct tc_buffer *green = NULL;
-	struct sb_child child = SB_CHILD_INIT;
-	int baseline, held = -1, after = -1;
 
 	if (!setup(t, &f))
 		goto out;
-	baseline = sb_compositor_fd_count(&f.comp);
-	expect(t, sb_child_start(&child, vanishing_client, &f));
-	held = sb_compositor_fd_count(&f.comp);
-	/* The client dies with a release on screen and one held: the kernel closes its socket. */
-	sb_child_kill(&child);
-	after = sb_compositor_fd_count_settle(&f.comp, baseline, SOON_MS);
-	sb_diag("compositor fds: %d before, %d with the client's commits, %d after it died",
-		baseline, held, after);
-	expect(t, held > baseline);
-	expect(t, after == baseline);
+	/* The client dies with a release on screen and one held. */
+	sb_expect_child_death_frees_fds(t, &f.comp, vanishing_client, &f, 1,
+					"with the client's commits");
 	/* It keeps serving; its exit status in teardown says ASan found nothing. */
 	green = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, GREEN);
 	expect(t, green && show(t, &f, f.surface, green, NULL));
@@ -646,7 +637,6 @@ static void release_answered_on_client_destroy(struct sb_test_ctx *t)
 out:
 	tc_buffer_destroy(green);
 	teardown(t, &f);
-	sb_child_kill(&child);
 }
 
 /* Frames in the better of two seconds: the emulated guest shares the host with other work. */

@@ -268,6 +268,24 @@ void sb_child_kill(struct sb_child *child)
 	}
 }
 
+void sb_expect_child_death_frees_fds(struct sb_test_ctx *t, struct sb_compositor *comp,
+				     bool (*hold)(void *data), void *data, int min_held,
+				     const char *held_while)
+{
+	struct sb_child child = SB_CHILD_INIT;
+	int baseline = sb_compositor_fd_count(comp), held, after;
+
+	expect(t, sb_child_start(&child, hold, data));
+	held = sb_compositor_fd_count(comp);
+	/* The child dies mid-wait, destroying nothing: the kernel closes its socket. */
+	sb_child_kill(&child);
+	after = sb_compositor_fd_count_settle(comp, baseline, 5000);
+	sb_diag("compositor fds: %d before, %d %s, %d after the client died", baseline, held,
+		held_while, after);
+	expect(t, held >= baseline + min_held);
+	expect(t, after == baseline);
+}
+
 bool sb_other_client_start(struct sb_other_client *other, const struct sb_compositor *comp,
 			   unsigned bind, int size)
 {

@@ -70,6 +70,15 @@ struct sb_child {
 bool sb_child_start(struct sb_child *child, bool (*hold)(void *data), void *data);
 /* SIGKILL, then reaps the child and closes the pipe (also after a failed start). */
 void sb_child_kill(struct sb_child *child);
+/*
+ * A client in a child (sb_child_start(hold, data)) killed once its requests are in: expects the
+ * compositor to hold at least min_held more fds than before meanwhile, and to be back to its count
+ * from before within 5 s of the death. The three counts in a diag line, held_while saying when
+ * the second was taken.
+ */
+void sb_expect_child_death_frees_fds(struct sb_test_ctx *t, struct sb_compositor *comp,
+				     bool (*hold)(void *data), void *data, int min_held,
+				     const char *held_while);
 
 /*
  * A tc_client (tests/lib/tc_client.h) on comp's socket with the globals in bind (enum tc_globals)
