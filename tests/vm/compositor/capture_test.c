@@ -18,7 +18,6 @@
 #include <drm_fourcc.h>
 
 #include <syncbridge/dmabuf.h>
-#include <syncbridge/sync_file.h>
 
 #include "capture_client.h"
 #include "kdev.h"
@@ -96,16 +95,6 @@ static void teardown(struct sb_test_ctx *t, struct fixture *f)
 		close(f->timeline);
 }
 
-/* A sw_sync fence at value on timeline, added to the dma-buf as a reader (implicit sync). */
-static bool add_read_fence(int dmabuf_fd, int timeline, uint32_t value)
-{
-	struct sb_sync_file *fence = sb_sync_file_import(sb_sw_fence_create(timeline, value));
-	bool ok = fence && sb_dmabuf_import_sync_file(dmabuf_fd, fence, SB_ACCESS_READ) == 0;
-
-	sb_sync_file_destroy(fence);
-	return ok;
-}
-
 static void screencopy_shm_still_works(struct sb_test_ctx *t)
 {
 	struct fixture f;
@@ -159,7 +148,7 @@ static void screencopy_dmabuf_consumer_waits_for_frame(struct sb_test_ctx *t)
 		goto out;
 	baseline = sb_other_client_frames_in(&other, 1000);
 	/* The consumer still reads the target (an encoder on the last frame): a READ fence. */
-	expect(t, add_read_fence(target->fd, f.timeline, 1));
+	expect(t, sb_dmabuf_add_sw_fence(target->fd, f.timeline, 1, SB_ACCESS_READ));
 	cap_frame_copy(frame, target, false);
 	during = sb_other_client_frames_in(&other, 1000);
 	expect(t, tc_client_roundtrip(f.cap->wl));
@@ -198,7 +187,8 @@ static void screencopy_later_frames_wait_behind_a_waiting_one(struct sb_test_ctx
 					 0xff000000 | UNWRITTEN);
 	shm = tc_shm_buffer_create(f.cap->wl, OUTPUT_W, OUTPUT_H, second->shm_format,
 				   second->stride, 0xff000000 | UNWRITTEN);
-	if (!expect(t, dmabuf && shm) || !expect(t, add_read_fence(dmabuf->fd, f.timeline, 1)))
+	if (!expect(t, dmabuf && shm) ||
+	    !expect(t, sb_dmabuf_add_sw_fence(dmabuf->fd, f.timeline, 1, SB_ACCESS_READ)))
 		goto out;
 	cap_frame_copy(first, dmabuf, false);
 	cap_frame_copy(second, shm, false);
@@ -262,7 +252,7 @@ static void export_dmabuf_consumer_waits_for_frame(struct sb_test_ctx *t)
 	held_size = frame->size[0];
 	held_offset = frame->offset[0];
 	held_stride = frame->stride[0];
-	expect(t, add_read_fence(held_fd, f.timeline, 1));
+	expect(t, sb_dmabuf_add_sw_fence(held_fd, f.timeline, 1, SB_ACCESS_READ));
 	cap_export_destroy(frame);
 	/* The output keeps rendering, into other buffers, at its rate. */
 	frames = tc_surface_frames_in(f.window, f.blue, 1000);
@@ -313,7 +303,7 @@ static bool vanishing_consumer(void *data)
 		frame ? tc_dmabuf_buffer_create(cap->wl, OUTPUT_W, OUTPUT_H, frame->dmabuf_format,
 						0xff000000 | UNWRITTEN)
 		      : NULL;
-	bool ok = target && add_read_fence(target->fd, f->timeline, 1);
+	bool ok = target && sb_dmabuf_add_sw_fence(target->fd, f->timeline, 1, SB_ACCESS_READ);
 
 	if (ok) {
 		cap_frame_copy(frame, target, false);

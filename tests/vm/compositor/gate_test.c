@@ -18,7 +18,6 @@
 #include <drm_fourcc.h>
 
 #include <syncbridge/dmabuf.h>
-#include <syncbridge/sync_file.h>
 
 #include "kdev.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
@@ -84,17 +83,6 @@ static void teardown(struct sb_test_ctx *t, struct fixture *f)
 		close(f->timeline);
 }
 
-/* A sw_sync fence at value on timeline, added to the buffer as a writer (implicit sync). */
-static bool add_write_fence(struct tc_buffer *buffer, int timeline, uint32_t value)
-{
-	struct sb_sync_file *fence = sb_sync_file_import(sb_sw_fence_create(timeline, value));
-	bool ok = fence && sb_dmabuf_import_sync_file(tc_buffer_dmabuf_fd(buffer), fence,
-						      SB_ACCESS_WRITE) == 0;
-
-	sb_sync_file_destroy(fence);
-	return ok;
-}
-
 static bool show(struct sb_test_ctx *t, struct fixture *f, struct tc_buffer *buffer)
 {
 	bool done = false;
@@ -116,7 +104,8 @@ static void commit_waits_for_unsignalled_fence(struct sb_test_ctx *t)
 	if (!expect(t, red && blue) || !show(t, &f, red))
 		goto out;
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
-	expect(t, add_write_fence(blue, f.timeline, 1));
+	expect(t,
+	       sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(blue), f.timeline, 1, SB_ACCESS_WRITE));
 	tc_surface_show(f.window, blue, &done);
 	/* Held: no frame for the new state, and the old content stays on screen. */
 	expect(t, !tc_client_wait(f.client, &done, HELD_MS));
@@ -142,12 +131,13 @@ static bool later_write_delays_commit(struct sb_test_ctx *t, const char *mode)
 	if (!setup(t, &f, extra))
 		goto out;
 	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
-	if (!expect(t, blue && add_write_fence(blue, f.timeline, 1)))
+	if (!expect(t, blue && sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(blue), f.timeline, 1,
+						      SB_ACCESS_WRITE)))
 		goto out;
 	tc_surface_show(f.window, blue, &done);
 	/* The compositor has handled the commit before B exists. */
 	expect(t, tc_client_roundtrip(f.client));
-	expect(t, add_write_fence(blue, later, 1));
+	expect(t, sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(blue), later, 1, SB_ACCESS_WRITE));
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
 	delayed = !tc_client_wait(f.client, &done, 1000);
 	expect(t, sb_sw_timeline_inc(later, 1) == 0);
@@ -181,7 +171,8 @@ static void none_mode_does_not_wait(struct sb_test_ctx *t)
 	if (!setup(t, &f, extra))
 		goto out;
 	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
-	expect(t, blue && add_write_fence(blue, f.timeline, 1));
+	expect(t, blue && sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(blue), f.timeline, 1,
+						 SB_ACCESS_WRITE));
 	tc_surface_show(f.window, blue, &done);
 	expect(t, tc_client_wait(f.client, &done, SOON_MS));
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
@@ -204,7 +195,8 @@ static void other_clients_unaffected_by_hung_fence(struct sb_test_ctx *t)
 		goto out;
 	baseline = sb_other_client_frames_in(&other, 1000);
 	/* Client 1 commits a buffer whose fence never signals. */
-	expect(t, add_write_fence(hung, f.timeline, 1));
+	expect(t,
+	       sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(hung), f.timeline, 1, SB_ACCESS_WRITE));
 	tc_surface_show(f.window, hung, NULL);
 	expect(t, tc_client_roundtrip(f.client));
 	during = sb_other_client_frames_in(&other, 1000);
@@ -224,7 +216,8 @@ static bool vanishing_client(void *data)
 		sb_compositor_connect(&f->comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
 	struct tc_surface *window = client ? tc_surface_create(client) : NULL;
 	struct tc_buffer *hung = window ? tc_buffer_create_dmabuf(client, SIZE, SIZE, RED) : NULL;
-	bool ok = hung && add_write_fence(hung, f->timeline, 1);
+	bool ok = hung && sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(hung), f->timeline, 1,
+						 SB_ACCESS_WRITE);
 
 	if (ok) {
 		tc_surface_show(window, hung, NULL);
@@ -265,8 +258,9 @@ static void commits_apply_in_order(struct sb_test_ctx *t)
 	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
 	if (!expect(t, red && green && blue) || !show(t, &f, red))
 		goto out;
-	expect(t, add_write_fence(green, f.timeline, 1));
-	expect(t, add_write_fence(blue, second, 1));
+	expect(t,
+	       sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(green), f.timeline, 1, SB_ACCESS_WRITE));
+	expect(t, sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(blue), second, 1, SB_ACCESS_WRITE));
 	tc_surface_show(f.window, green, &first_done);
 	tc_surface_show(f.window, blue, &second_done);
 	/* The second commit's fence signals first: it still waits for the first commit. */
@@ -312,7 +306,8 @@ static void subsurface_sync_waits_for_parent(struct sb_test_ctx *t)
 		goto out;
 	/* A synchronized sub-surface's state waits for its parent's commit... */
 	tc_surface_show(sub, green, NULL);
-	expect(t, add_write_fence(blue, f.timeline, 1));
+	expect(t,
+	       sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(blue), f.timeline, 1, SB_ACCESS_WRITE));
 	/* ...and the parent's commit waits for its fence. */
 	tc_surface_show(f.window, blue, &done);
 	expect(t, !tc_client_wait(f.client, &done, HELD_MS));
@@ -397,7 +392,7 @@ static void cpu_read_never_waits_for_a_late_writer(struct sb_test_ctx *t)
 	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
 	if (!expect(t, red) || !show(t, &f, red))
 		goto out;
-	expect(t, add_write_fence(red, f.timeline, 1));
+	expect(t, sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(red), f.timeline, 1, SB_ACCESS_WRITE));
 	/* Every frame now reads the buffer (the output brackets its reads with SYNC). */
 	for (int i = 0; i < 10; i++) {
 		bool done = false;
@@ -434,7 +429,7 @@ static void cpu_read_bounded_when_preempted_after_arming(struct sb_test_ctx *t)
 	if (!expect(t, sb_other_client_start(&other, &f.comp, SB_CLIENT_GLOBALS, SIZE) && red) ||
 	    !show(t, &f, red))
 		goto out;
-	expect(t, add_write_fence(red, f.timeline, 1));
+	expect(t, sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(red), f.timeline, 1, SB_ACCESS_WRITE));
 	expect(t, sb_other_client_frames(&other, 10, 1000) == 10);
 	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
 out:
@@ -459,7 +454,8 @@ static void commits_queued_behind_a_hung_fence_are_capped(struct sb_test_ctx *t)
 	if (!setup(t, &f, NULL))
 		goto out;
 	hung = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	if (!expect(t, hung && add_write_fence(hung, f.timeline, 1)))
+	if (!expect(t, hung && sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(hung), f.timeline, 1,
+						      SB_ACCESS_WRITE)))
 		goto out;
 	tc_surface_show(f.window, hung, NULL);
 	/* Well under the cap: queued, no error. */

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include <syncbridge/dmabuf.h>
-#include <syncbridge/sync_file.h>
 
 #include "kdev.h"
 #include "reliability_client.h"
@@ -292,17 +291,6 @@ out:
 		expect(t, sb_compositor_stop(&comp) == 0);
 }
 
-/* A sw_sync fence at value on timeline, added to the buffer as a writer (implicit sync). */
-static bool add_write_fence(struct tc_buffer *buffer, int timeline, uint32_t value)
-{
-	struct sb_sync_file *fence = sb_sync_file_import(sb_sw_fence_create(timeline, value));
-	bool ok = fence && sb_dmabuf_import_sync_file(tc_buffer_dmabuf_fd(buffer), fence,
-						      SB_ACCESS_WRITE) == 0;
-
-	sb_sync_file_destroy(fence);
-	return ok;
-}
-
 /* LOAD_SURFACES toplevels over LOAD_CLIENTS connections, each commit held by a hung fence. */
 struct load {
 	struct tc_client *clients[LOAD_CLIENTS];
@@ -335,7 +323,9 @@ static bool load_create(struct sb_compositor *comp, struct load *l, int timeline
 		/* One buffer per client, shared by its surfaces: the client's fds stay few. */
 		l->hung[c] = tc_buffer_create_dmabuf(l->clients[c], SIZE, SIZE, RED);
 		l->ready[c] = tc_buffer_create_dmabuf(l->clients[c], SIZE, SIZE, BLUE);
-		if (!l->hung[c] || !l->ready[c] || !add_write_fence(l->hung[c], timeline, 1))
+		if (!l->hung[c] || !l->ready[c] ||
+		    !sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(l->hung[c]), timeline, 1,
+					    SB_ACCESS_WRITE))
 			return false;
 	}
 	for (int i = 0; i < LOAD_SURFACES; i++) {

@@ -16,6 +16,9 @@
 
 #include <png.h>
 
+#include <syncbridge/sync_file.h>
+
+#include "kdev.h"
 #include "tap.h"
 #include "tc_buffer.h"
 #include "tc_client.h"
@@ -232,6 +235,15 @@ struct tc_client *sb_compositor_connect(const struct sb_compositor *comp, unsign
 		return NULL;
 	}
 	return client;
+}
+
+bool sb_dmabuf_add_sw_fence(int dmabuf_fd, int timeline, uint32_t value, enum sb_access access)
+{
+	struct sb_sync_file *fence = sb_sync_file_import(sb_sw_fence_create(timeline, value));
+	bool ok = fence && sb_dmabuf_import_sync_file(dmabuf_fd, fence, access) == 0;
+
+	sb_sync_file_destroy(fence);
+	return ok;
 }
 
 bool sb_child_start(struct sb_child *child, bool (*hold)(void *data), void *data)

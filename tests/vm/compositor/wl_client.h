@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <syncbridge/dmabuf.h>
+
 #include "tc_client.h"
 
 struct sb_test;
@@ -48,6 +50,12 @@ long sb_compositor_pixel(struct sb_compositor *comp, int x, int y);
 /* What the clients of gate, capture and reliability tests draw with: toplevels, sub-surfaces,
  * udmabuf buffers. */
 #define SB_CLIENT_GLOBALS (TC_COMPOSITOR | TC_SUBCOMPOSITOR | TC_WM_BASE | TC_DMABUF)
+
+/*
+ * A sw_sync fence at value on timeline, added to the dma-buf's reservation as access does
+ * (SB_ACCESS_WRITE: a writer, as implicit sync sees a GPU render): false if either step failed.
+ */
+bool sb_dmabuf_add_sw_fence(int dmabuf_fd, int timeline, uint32_t value, enum sb_access access);
 
 /*
  * A client in a child process that dies mid-wait, destroying nothing, as a crashed client does:
