@@ -375,6 +375,25 @@ out:
 }
 
 /*
+ * A controlled compositor with its idle check before CPU reads switched off (and, if arm_delay_us,
+ * a sleep between arming the SYNC bound and the ioctl), red on screen in the fixture's window.
+ */
+static bool cpu_read_setup(struct sb_test_ctx *t, struct fixture *f, int arm_delay_us,
+			   struct tc_buffer **red)
+{
+	*red = NULL;
+	if (!setup_controlled(t, f) ||
+	    !expect(t, sb_compositor_control(&f->comp, SB_TEST_CONTROL_SYNC_SKIP_IDLE_CHECK, 1) ==
+			       0) ||
+	    (arm_delay_us &&
+	     !expect(t, sb_compositor_control(&f->comp, SB_TEST_CONTROL_SYNC_ARM_DELAY,
+					      arm_delay_us) == 0)))
+		return false;
+	*red = tc_buffer_create_dmabuf(f->client, SIZE, SIZE, RED);
+	return expect(t, *red) && show(t, f, *red);
+}
+
+/*
  * A client adds a write fence that never signals to a buffer already on screen (after its
  * commit applied). The compositor's CPU reads of it must not wait for that fence: with the idle
  * check switched off by a test hook, this is the bound on DMA_BUF_IOCTL_SYNC itself.
@@ -385,12 +404,7 @@ static void cpu_read_never_waits_for_a_late_writer(struct sb_test_ctx *t)
 	struct tc_buffer *red = NULL;
 	int frames = 0;
 
-	if (!setup_controlled(t, &f) ||
-	    !expect(t,
-		    sb_compositor_control(&f.comp, SB_TEST_CONTROL_SYNC_SKIP_IDLE_CHECK, 1) == 0))
-		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	if (!expect(t, red) || !show(t, &f, red))
+	if (!cpu_read_setup(t, &f, 0, &red))
 		goto out;
 	expect(t, sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(red), f.timeline, 1, SB_ACCESS_WRITE));
 	/* Every frame now reads the buffer (the output brackets its reads with SYNC). */
@@ -420,14 +434,8 @@ static void cpu_read_bounded_when_preempted_after_arming(struct sb_test_ctx *t)
 	struct tc_buffer *red = NULL;
 	struct sb_other_client other = {0};
 
-	if (!setup_controlled(t, &f) ||
-	    !expect(t,
-		    sb_compositor_control(&f.comp, SB_TEST_CONTROL_SYNC_SKIP_IDLE_CHECK, 1) == 0) ||
-	    !expect(t, sb_compositor_control(&f.comp, SB_TEST_CONTROL_SYNC_ARM_DELAY, 10000) == 0))
-		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	if (!expect(t, sb_other_client_start(&other, &f.comp, SB_CLIENT_GLOBALS, SIZE) && red) ||
-	    !show(t, &f, red))
+	if (!cpu_read_setup(t, &f, 10000, &red) ||
+	    !expect(t, sb_other_client_start(&other, &f.comp, SB_CLIENT_GLOBALS, SIZE)))
 		goto out;
 	expect(t, sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(red), f.timeline, 1, SB_ACCESS_WRITE));
 	expect(t, sb_other_client_frames(&other, 10, 1000) == 10);
