@@ -28,14 +28,8 @@
 #include "wlr-export-dmabuf-unstable-v1-client-protocol.h"
 #include "wlr-screencopy-unstable-v1-client-protocol.h"
 
-#define RED 0xff0000
-#define BLUE 0x0000ff
 /* What a target holds before the compositor writes it. */
 #define UNWRITTEN 0x123456
-#define SIZE 64
-/* The first toplevel sits at the output's origin: this pixel is inside it. */
-#define PX 10
-#define PY 10
 #define OUTPUT_W 1280
 #define OUTPUT_H 720
 /* How long "not yet" is watched for: many frames at 60 Hz, even under emulation. */
@@ -74,8 +68,8 @@ static bool setup(struct sb_test_ctx *t, struct fixture *f)
 		return false;
 	f->client = sb_compositor_connect(&f->comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
 	f->window = f->client ? tc_surface_create(f->client) : NULL;
-	f->red = f->window ? tc_buffer_create_dmabuf(f->client, SIZE, SIZE, RED) : NULL;
-	f->blue = f->window ? tc_buffer_create_dmabuf(f->client, SIZE, SIZE, BLUE) : NULL;
+	f->red = f->window ? tc_buffer_create_dmabuf(f->client, SB_SIZE, SB_SIZE, SB_RED) : NULL;
+	f->blue = f->window ? tc_buffer_create_dmabuf(f->client, SB_SIZE, SB_SIZE, SB_BLUE) : NULL;
 	if (!expect(t, f->red && f->blue) || !expect(t, show(f->client, f->window, f->red)))
 		return false;
 	f->cap = cap_client_connect(&f->comp);
@@ -119,8 +113,8 @@ static void screencopy_shm_still_works(struct sb_test_ctx *t)
 	cap_frame_copy(frame, target, false);
 	expect(t, tc_client_wait(f.cap->wl, &frame->ready, SOON_MS));
 	expect(t, !frame->failed && frame->flags == 0);
-	expect(t, cap_target_pixel_raw(target, PX, PY) == RED);
-	expect(t, cap_target_pixel_raw(target, SIZE + 10, PY) != RED);
+	expect(t, cap_target_pixel_raw(target, SB_PX, SB_PY) == SB_RED);
+	expect(t, cap_target_pixel_raw(target, SB_SIZE + 10, SB_PY) != SB_RED);
 out:
 	cap_frame_destroy(frame);
 	tc_buffer_destroy(target);
@@ -136,7 +130,7 @@ static void screencopy_dmabuf_consumer_waits_for_frame(struct sb_test_ctx *t)
 	int baseline, during;
 
 	if (!setup(t, &f) ||
-	    !expect(t, sb_other_client_start(&other, &f.comp, SB_CLIENT_GLOBALS, SIZE)))
+	    !expect(t, sb_other_client_start(&other, &f.comp, SB_CLIENT_GLOBALS, SB_SIZE)))
 		goto out;
 	frame = cap_frame_capture(f.cap);
 	if (!expect(t, frame && frame->dmabuf_format == DRM_FORMAT_XRGB8888))
@@ -154,15 +148,15 @@ static void screencopy_dmabuf_consumer_waits_for_frame(struct sb_test_ctx *t)
 	expect(t, tc_client_roundtrip(f.cap->wl));
 	/* No ready, and not written, while the consumer's reader is pending... */
 	expect(t, !frame->ready && !frame->failed);
-	expect(t, cap_target_pixel_raw(target, PX, PY) == UNWRITTEN);
+	expect(t, cap_target_pixel_raw(target, SB_PX, SB_PY) == UNWRITTEN);
 	/* ...and nobody else waits for it. */
 	sb_expect_rate_kept(t, "other client", "the capture waits", baseline, during, 11);
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
 	expect(t, tc_client_wait(f.cap->wl, &frame->ready, SOON_MS));
 	expect(t, !frame->failed && frame->flags == 0);
 	/* The consumer's implicit read (its writers waited for, inside SYNC) shows the frame. */
-	expect(t, cap_dmabuf_read_pixel(target->fd, target->size, 0, target->stride, PX, PY,
-					SOON_MS) == RED);
+	expect(t, cap_dmabuf_read_pixel(target->fd, target->size, 0, target->stride, SB_PX, SB_PY,
+					SOON_MS) == SB_RED);
 out:
 	cap_frame_destroy(frame);
 	tc_buffer_destroy(target);
@@ -197,7 +191,7 @@ static void screencopy_later_frames_wait_behind_a_waiting_one(struct sb_test_ctx
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
 	expect(t, tc_client_wait(f.cap->wl, &second->ready, SOON_MS));
 	expect(t, first->ready);
-	expect(t, cap_target_pixel_raw(shm, PX, PY) == RED);
+	expect(t, cap_target_pixel_raw(shm, SB_PX, SB_PY) == SB_RED);
 out:
 	cap_frame_destroy(first);
 	cap_frame_destroy(second);
@@ -245,7 +239,7 @@ static void export_dmabuf_consumer_waits_for_frame(struct sb_test_ctx *t)
 		goto out;
 	expect(t, frame->format == DRM_FORMAT_XRGB8888);
 	expect(t, frame->width == OUTPUT_W && frame->height == OUTPUT_H);
-	expect(t, export_read_pixel(frame, PX, PY) == RED);
+	expect(t, export_read_pixel(frame, SB_PX, SB_PY) == SB_RED);
 	/* The consumer goes on reading the frame after it let the frame object go. */
 	held_fd = fcntl(frame->fd[0], F_DUPFD_CLOEXEC, 0);
 	held_ino = inode_of(held_fd);
@@ -258,19 +252,19 @@ static void export_dmabuf_consumer_waits_for_frame(struct sb_test_ctx *t)
 	frames = tc_surface_frames_in(f.window, f.blue, 1000);
 	sb_diag("%d frames while the consumer reads", frames);
 	expect(t, frames > 10);
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_BLUE);
 	for (int i = 0; i < 4; i++) {
 		frame = export_ready(t, f.cap);
 		if (!frame)
 			break;
 		expect(t, inode_of(frame->fd[0]) != held_ino);
-		expect(t, export_read_pixel(frame, PX, PY) == BLUE);
+		expect(t, export_read_pixel(frame, SB_PX, SB_PY) == SB_BLUE);
 		cap_export_destroy(frame);
 		show(f.client, f.window, f.blue);
 	}
 	/* The consumer's frame was not written over. */
-	expect(t,
-	       cap_dmabuf_raw_pixel(held_fd, held_size, held_offset, held_stride, PX, PY) == RED);
+	expect(t, cap_dmabuf_raw_pixel(held_fd, held_size, held_offset, held_stride, SB_PX,
+				       SB_PY) == SB_RED);
 	/*
 	 * Two output buffers held (HELD_MAX): the consumer's next capture waits for one to come
 	 * back, the output does not. The reader done, the buffer goes back and the capture is served.
@@ -284,7 +278,7 @@ static void export_dmabuf_consumer_waits_for_frame(struct sb_test_ctx *t)
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
 	expect(t, third && tc_client_wait(f.cap->wl, &third->ready, SOON_MS));
 	expect(t, third && third->n_objects == 1 && third->fd[0] >= 0);
-	expect(t, third && export_read_pixel(third, PX, PY) == RED);
+	expect(t, third && export_read_pixel(third, SB_PX, SB_PY) == SB_RED);
 	cap_export_destroy(second);
 	cap_export_destroy(third);
 out:
@@ -331,7 +325,7 @@ static void screencopy_consumer_disconnect_mid_wait_frees_everything(struct sb_t
 	if (expect(t, target)) {
 		cap_frame_copy(frame, target, false);
 		expect(t, tc_client_wait(f.cap->wl, &frame->ready, SOON_MS));
-		expect(t, cap_target_pixel_raw(target, PX, PY) == RED);
+		expect(t, cap_target_pixel_raw(target, SB_PX, SB_PY) == SB_RED);
 	}
 out:
 	cap_frame_destroy(frame);
@@ -366,9 +360,9 @@ static void screencopy_copy_with_damage_waits_for_damage(struct sb_test_ctx *t)
 	expect(t, show(f.client, f.window, f.blue));
 	expect(t, tc_client_wait(f.cap->wl, &second->ready, SOON_MS));
 	expect(t, second->damage_events == 1);
-	expect(t, second->damage_x <= PX && PX < second->damage_x + second->damage_width);
-	expect(t, second->damage_y <= PY && PY < second->damage_y + second->damage_height);
-	expect(t, cap_target_pixel_raw(target, PX, PY) == BLUE);
+	expect(t, second->damage_x <= SB_PX && SB_PX < second->damage_x + second->damage_width);
+	expect(t, second->damage_y <= SB_PY && SB_PY < second->damage_y + second->damage_height);
+	expect(t, cap_target_pixel_raw(target, SB_PX, SB_PY) == SB_BLUE);
 out:
 	cap_frame_destroy(first);
 	cap_frame_destroy(second);

@@ -26,13 +26,6 @@
 #include "tc_surface.h"
 #include "wl_client.h"
 
-#define RED 0xff0000
-#define GREEN 0x00ff00
-#define BLUE 0x0000ff
-#define SIZE 64
-/* The first toplevel sits at the output's origin: this pixel is inside it. */
-#define PX 10
-#define PY 10
 /* How long "not yet" is watched for: many frames at 60 Hz, even under emulation. */
 #define HELD_MS 300
 #define SOON_MS 5000
@@ -160,7 +153,7 @@ static void synchronization_can_be_recreated_after_destroy(struct sb_test_ctx *t
 		goto out;
 	tc_surface_destroy_synchronization(f.surface);
 	tc_surface_get_synchronization(f.surface);
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
 	expect(t, red && show(t, &f, f.surface, red, &release));
 	expect(t, tc_client_error(f.client, NULL) == 0);
 out:
@@ -210,7 +203,7 @@ static void release_after_surface_destroy(struct fixture *f)
 
 static void fence_on_shm_buffer(struct fixture *f)
 {
-	struct tc_buffer *shm = tc_buffer_create_shm(f->client, SIZE, SIZE, RED);
+	struct tc_buffer *shm = tc_buffer_create_shm(f->client, SB_SIZE, SB_SIZE, SB_RED);
 	int fence = sb_sw_fence_create(f->timeline, 1);
 
 	tc_surface_set_acquire_fence(f->surface, fence);
@@ -300,8 +293,8 @@ static void releases_follow_commits_of_different_buffers(struct sb_test_ctx *t)
 
 	if (!setup(t, &f))
 		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
+	blue = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_BLUE);
 	if (!expect(t, red && blue) || !show(t, &f, f.surface, red, &r1))
 		goto out;
 	/* On screen: the compositor still reads it. */
@@ -317,7 +310,7 @@ static void releases_follow_commits_of_different_buffers(struct sb_test_ctx *t)
 	expect(t, tc_release_wait(r2, SOON_MS));
 	expect(t, r1->order < r2->order);
 	expect(t, still_pending(&f, r3));
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_RED);
 out:
 	tc_release_destroy(r1);
 	tc_release_destroy(r2);
@@ -335,8 +328,8 @@ static void releases_follow_commits_of_the_same_buffer(struct sb_test_ctx *t)
 
 	if (!setup(t, &f))
 		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
+	blue = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_BLUE);
 	if (!expect(t, red && blue) || !show(t, &f, f.surface, red, &r1) ||
 	    !show(t, &f, f.surface, red, &r2))
 		goto out;
@@ -367,8 +360,8 @@ static void releases_follow_commits_of_one_buffer_on_two_surfaces(struct sb_test
 	if (!setup(t, &f))
 		goto out;
 	second = tc_surface_create(f.client);
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
+	blue = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_BLUE);
 	if (!expect(t, second && red && blue))
 		goto out;
 	tc_surface_get_synchronization(second);
@@ -404,21 +397,21 @@ static void acquire_fence_delays_apply(struct sb_test_ctx *t)
 
 	if (!setup(t, &f))
 		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
+	blue = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_BLUE);
 	fence = sb_sw_fence_create(f.timeline, 1);
 	if (!expect(t, red && blue && fence >= 0) || !show(t, &f, f.surface, red, NULL))
 		goto out;
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_RED);
 	tc_surface_set_acquire_fence(f.surface, fence);
 	tc_surface_attach(f.surface, blue);
 	tc_surface_commit(f.surface, &done);
 	/* Held: no frame for the new state, the old content stays on screen. */
 	expect(t, !tc_client_wait(f.client, &done, HELD_MS));
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_RED);
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
 	expect(t, tc_client_wait(f.client, &done, SOON_MS));
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_BLUE);
 out:
 	if (fence >= 0)
 		close(fence);
@@ -436,7 +429,7 @@ static void destroyed_synchronization_discards_pending_fence(struct sb_test_ctx 
 
 	if (!setup(t, &f))
 		goto out;
-	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	blue = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_BLUE);
 	fence = sb_sw_fence_create(f.timeline, 1);
 	if (!expect(t, blue && fence >= 0))
 		goto out;
@@ -446,7 +439,7 @@ static void destroyed_synchronization_discards_pending_fence(struct sb_test_ctx 
 	tc_surface_attach(f.surface, blue);
 	tc_surface_commit(f.surface, &done);
 	expect(t, tc_client_wait(f.client, &done, SOON_MS));
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_BLUE);
 	/* Applied without it: the fence itself never signalled. */
 	expect(t, sb_poll_fd(fence, POLLIN, 0) == 0);
 out:
@@ -464,8 +457,8 @@ static void release_outlives_its_synchronization_object(struct sb_test_ctx *t)
 
 	if (!setup(t, &f))
 		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
+	blue = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_BLUE);
 	if (!expect(t, red && blue) || !show(t, &f, f.surface, red, &release))
 		goto out;
 	/* XML: release objects are not affected by the synchronization object's destruction. */
@@ -494,8 +487,8 @@ static void fenced_release_carries_compositor_read_fence(struct sb_test_ctx *t)
 
 	if (!setup(t, &f))
 		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
+	blue = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_BLUE);
 	reader = sb_sync_file_import(sb_sw_fence_create(f.timeline, 1));
 	if (!expect(t, red && blue && reader) || !show(t, &f, f.surface, red, &release))
 		goto out;
@@ -530,8 +523,8 @@ static void deadline_set_on_awaited_fence(struct sb_test_ctx *t)
 
 	if (!setup(t, &f))
 		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
+	blue = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_BLUE);
 	fence = sb_sw_fence_create(f.timeline, 1);
 	/* A frame on screen first: the output then knows when it presents next. */
 	if (!expect(t, red && blue && fence >= 0) || !show(t, &f, f.surface, red, NULL))
@@ -566,8 +559,8 @@ static void release_answered_on_surface_destroy(struct sb_test_ctx *t)
 
 	if (!setup(t, &f))
 		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
+	blue = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_BLUE);
 	fence = sb_sw_fence_create(f.timeline, 1);
 	if (!expect(t, red && blue && fence >= 0) || !show(t, &f, f.surface, red, &shown))
 		goto out;
@@ -599,8 +592,10 @@ static bool vanishing_client(void *data)
 	struct tc_client *client =
 		sb_compositor_connect(&f->comp, EX_GLOBALS | TC_EXPLICIT, EX_GLOBALS);
 	struct tc_surface *surface = client ? tc_surface_create(client) : NULL;
-	struct tc_buffer *red = surface ? tc_buffer_create_dmabuf(client, SIZE, SIZE, RED) : NULL;
-	struct tc_buffer *blue = red ? tc_buffer_create_dmabuf(client, SIZE, SIZE, BLUE) : NULL;
+	struct tc_buffer *red =
+		surface ? tc_buffer_create_dmabuf(client, SB_SIZE, SB_SIZE, SB_RED) : NULL;
+	struct tc_buffer *blue =
+		red ? tc_buffer_create_dmabuf(client, SB_SIZE, SB_SIZE, SB_BLUE) : NULL;
 	int fence = sb_sw_fence_create(f->timeline, 1);
 	bool done = false;
 	bool ok = blue && fence >= 0;
@@ -631,9 +626,9 @@ static void release_answered_on_client_destroy(struct sb_test_ctx *t)
 	sb_expect_child_death_frees_fds(t, &f.comp, vanishing_client, &f, 1,
 					"with the client's commits");
 	/* It keeps serving; its exit status in teardown says ASan found nothing. */
-	green = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, GREEN);
+	green = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_GREEN);
 	expect(t, green && show(t, &f, f.surface, green, NULL));
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == GREEN);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_GREEN);
 out:
 	tc_buffer_destroy(green);
 	teardown(t, &f);
@@ -657,11 +652,11 @@ static void other_clients_unaffected_by_hung_acquire_fence(struct sb_test_ctx *t
 
 	if (!setup(t, &f))
 		goto out;
-	hung = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	hung = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
 	fence = sb_sw_fence_create(f.timeline, 1);
-	if (!expect(t,
-		    sb_other_client_start(&other, &f.comp, SB_CLIENT_GLOBALS | TC_EXPLICIT, SIZE) &&
-			    hung && fence >= 0))
+	if (!expect(t, sb_other_client_start(&other, &f.comp, SB_CLIENT_GLOBALS | TC_EXPLICIT,
+					     SB_SIZE) &&
+			       hung && fence >= 0))
 		goto out;
 	baseline = best_of_two(&other);
 	tc_surface_set_acquire_fence(f.surface, fence);

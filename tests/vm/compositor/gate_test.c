@@ -27,13 +27,6 @@
 #include "test_control.h"
 #include "wl_client.h"
 
-#define RED 0xff0000
-#define GREEN 0x00ff00
-#define BLUE 0x0000ff
-#define SIZE 64
-/* The first toplevel sits at the output's origin: this pixel is inside it. */
-#define PX 10
-#define PY 10
 /* How long "not yet" is watched for: many frames at 60 Hz, even under emulation. */
 #define HELD_MS 300
 #define SOON_MS 5000
@@ -99,20 +92,20 @@ static void commit_waits_for_unsignalled_fence(struct sb_test_ctx *t)
 
 	if (!setup(t, &f, NULL))
 		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
+	blue = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_BLUE);
 	if (!expect(t, red && blue) || !show(t, &f, red))
 		goto out;
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_RED);
 	expect(t,
 	       sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(blue), f.timeline, 1, SB_ACCESS_WRITE));
 	tc_surface_show(f.window, blue, &done);
 	/* Held: no frame for the new state, and the old content stays on screen. */
 	expect(t, !tc_client_wait(f.client, &done, HELD_MS));
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_RED);
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
 	expect(t, tc_client_wait(f.client, &done, SOON_MS));
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_BLUE);
 out:
 	tc_buffer_destroy(red);
 	tc_buffer_destroy(blue);
@@ -130,7 +123,7 @@ static bool later_write_delays_commit(struct sb_test_ctx *t, const char *mode)
 
 	if (!setup(t, &f, extra))
 		goto out;
-	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	blue = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_BLUE);
 	if (!expect(t, blue && sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(blue), f.timeline, 1,
 						      SB_ACCESS_WRITE)))
 		goto out;
@@ -142,7 +135,7 @@ static bool later_write_delays_commit(struct sb_test_ctx *t, const char *mode)
 	delayed = !tc_client_wait(f.client, &done, 1000);
 	expect(t, sb_sw_timeline_inc(later, 1) == 0);
 	expect(t, tc_client_wait(f.client, &done, SOON_MS));
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_BLUE);
 out:
 	tc_buffer_destroy(blue);
 	teardown(t, &f);
@@ -170,7 +163,7 @@ static void none_mode_does_not_wait(struct sb_test_ctx *t)
 
 	if (!setup(t, &f, extra))
 		goto out;
-	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	blue = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_BLUE);
 	expect(t, blue && sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(blue), f.timeline, 1,
 						 SB_ACCESS_WRITE));
 	tc_surface_show(f.window, blue, &done);
@@ -190,8 +183,8 @@ static void other_clients_unaffected_by_hung_fence(struct sb_test_ctx *t)
 
 	if (!setup(t, &f, NULL))
 		goto out;
-	hung = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	if (!expect(t, sb_other_client_start(&other, &f.comp, SB_CLIENT_GLOBALS, SIZE) && hung))
+	hung = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
+	if (!expect(t, sb_other_client_start(&other, &f.comp, SB_CLIENT_GLOBALS, SB_SIZE) && hung))
 		goto out;
 	baseline = sb_other_client_frames_in(&other, 1000);
 	/* Client 1 commits a buffer whose fence never signals. */
@@ -215,7 +208,8 @@ static bool vanishing_client(void *data)
 	struct tc_client *client =
 		sb_compositor_connect(&f->comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
 	struct tc_surface *window = client ? tc_surface_create(client) : NULL;
-	struct tc_buffer *hung = window ? tc_buffer_create_dmabuf(client, SIZE, SIZE, RED) : NULL;
+	struct tc_buffer *hung =
+		window ? tc_buffer_create_dmabuf(client, SB_SIZE, SB_SIZE, SB_RED) : NULL;
 	bool ok = hung && sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(hung), f->timeline, 1,
 						 SB_ACCESS_WRITE);
 
@@ -236,9 +230,9 @@ static void client_disconnect_mid_wait_frees_everything(struct sb_test_ctx *t)
 	sb_expect_child_death_frees_fds(t, &f.comp, vanishing_client, &f, 1,
 					"while the commit was held");
 	/* And it keeps serving. */
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
 	expect(t, red && show(t, &f, red));
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_RED);
 out:
 	tc_buffer_destroy(red);
 	teardown(t, &f);
@@ -253,9 +247,9 @@ static void commits_apply_in_order(struct sb_test_ctx *t)
 
 	if (!setup(t, &f, NULL))
 		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	green = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, GREEN);
-	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
+	green = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_GREEN);
+	blue = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_BLUE);
 	if (!expect(t, red && green && blue) || !show(t, &f, red))
 		goto out;
 	expect(t,
@@ -267,13 +261,13 @@ static void commits_apply_in_order(struct sb_test_ctx *t)
 	expect(t, sb_sw_timeline_inc(second, 1) == 0);
 	expect(t, !tc_client_wait(f.client, &second_done, HELD_MS));
 	expect(t, !first_done);
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_RED);
 	/* Red is on screen while both commits wait: not released. */
 	expect(t, !red->released);
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
 	expect(t, tc_client_wait(f.client, &second_done, SOON_MS));
 	expect(t, first_done);
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_BLUE);
 	/*
 	 * Both states applied in one go: red (dropped after the apply, compositor/release.c)
 	 * and green (replaced inside it) are released, blue is shown and is not.
@@ -298,9 +292,9 @@ static void subsurface_sync_waits_for_parent(struct sb_test_ctx *t)
 
 	if (!setup(t, &f, NULL))
 		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
-	green = tc_buffer_create_dmabuf(f.client, 16, 16, GREEN);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
+	blue = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_BLUE);
+	green = tc_buffer_create_dmabuf(f.client, 16, 16, SB_GREEN);
 	sub = tc_subsurface_create(f.client, f.window, 16, 16);
 	if (!expect(t, red && blue && green && sub) || !show(t, &f, red))
 		goto out;
@@ -311,11 +305,11 @@ static void subsurface_sync_waits_for_parent(struct sb_test_ctx *t)
 	/* ...and the parent's commit waits for its fence. */
 	tc_surface_show(f.window, blue, &done);
 	expect(t, !tc_client_wait(f.client, &done, HELD_MS));
-	expect(t, sb_compositor_pixel(&f.comp, 20, 20) == RED);
+	expect(t, sb_compositor_pixel(&f.comp, 20, 20) == SB_RED);
 	expect(t, sb_sw_timeline_inc(f.timeline, 1) == 0);
 	expect(t, tc_client_wait(f.client, &done, SOON_MS));
-	expect(t, sb_compositor_pixel(&f.comp, 20, 20) == GREEN);
-	expect(t, sb_compositor_pixel(&f.comp, 5, 5) == BLUE);
+	expect(t, sb_compositor_pixel(&f.comp, 20, 20) == SB_GREEN);
+	expect(t, sb_compositor_pixel(&f.comp, 5, 5) == SB_BLUE);
 out:
 	tc_surface_destroy(sub);
 	tc_buffer_destroy(red);
@@ -334,7 +328,7 @@ static uint32_t bad_buffer_error(struct sb_test_ctx *t, struct sb_compositor *co
 
 	if (!expect(t, client != NULL))
 		return 0;
-	tc_client_create_immed(client, fd, SIZE, SIZE, format, stride);
+	tc_client_create_immed(client, fd, SB_SIZE, SB_SIZE, format, stride);
 	tc_client_wait(client, NULL, 2000);
 	code = tc_client_error(client, iface);
 	tc_client_destroy(client);
@@ -347,22 +341,22 @@ static void unreadable_dmabuf_gets_protocol_error(struct sb_test_ctx *t)
 	struct tc_buffer *red = NULL;
 	const char *iface = "";
 	int memfd = memfd_create("not-a-dmabuf", MFD_CLOEXEC);
-	int small = sb_udmabuf_create(4096), good = sb_udmabuf_create(SIZE * SIZE * 4);
+	int small = sb_udmabuf_create(4096), good = sb_udmabuf_create(SB_SIZE * SB_SIZE * 4);
 
 	if (!expect(t, memfd >= 0 && small >= 0 && good >= 0) ||
-	    !expect(t, ftruncate(memfd, SIZE * SIZE * 4) == 0) || !setup(t, &f, NULL))
+	    !expect(t, ftruncate(memfd, SB_SIZE * SB_SIZE * 4) == 0) || !setup(t, &f, NULL))
 		goto out;
-	expect(t, bad_buffer_error(t, &f.comp, memfd, DRM_FORMAT_XRGB8888, SIZE * 4, &iface) ==
+	expect(t, bad_buffer_error(t, &f.comp, memfd, DRM_FORMAT_XRGB8888, SB_SIZE * 4, &iface) ==
 			  ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_WL_BUFFER);
 	expect(t, strcmp(iface, "zwp_linux_buffer_params_v1") == 0);
-	expect(t, bad_buffer_error(t, &f.comp, good, DRM_FORMAT_NV12, SIZE * 4, &iface) ==
+	expect(t, bad_buffer_error(t, &f.comp, good, DRM_FORMAT_NV12, SB_SIZE * 4, &iface) ==
 			  ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT);
-	expect(t, bad_buffer_error(t, &f.comp, small, DRM_FORMAT_XRGB8888, SIZE * 4, &iface) ==
+	expect(t, bad_buffer_error(t, &f.comp, small, DRM_FORMAT_XRGB8888, SB_SIZE * 4, &iface) ==
 			  ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS);
 	/* The compositor and its first client carry on. */
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
 	expect(t, red && show(t, &f, red));
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_RED);
 out:
 	tc_buffer_destroy(red);
 	teardown(t, &f);
@@ -389,7 +383,7 @@ static bool cpu_read_setup(struct sb_test_ctx *t, struct fixture *f, int arm_del
 	     !expect(t, sb_compositor_control(&f->comp, SB_TEST_CONTROL_SYNC_ARM_DELAY,
 					      arm_delay_us) == 0)))
 		return false;
-	*red = tc_buffer_create_dmabuf(f->client, SIZE, SIZE, RED);
+	*red = tc_buffer_create_dmabuf(f->client, SB_SIZE, SB_SIZE, SB_RED);
 	return expect(t, *red) && show(t, f, *red);
 }
 
@@ -416,7 +410,7 @@ static void cpu_read_never_waits_for_a_late_writer(struct sb_test_ctx *t)
 			frames++;
 	}
 	expect(t, frames == 10);
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_RED);
 out:
 	tc_buffer_destroy(red);
 	teardown(t, &f);
@@ -435,11 +429,11 @@ static void cpu_read_bounded_when_preempted_after_arming(struct sb_test_ctx *t)
 	struct sb_other_client other = {0};
 
 	if (!cpu_read_setup(t, &f, 10000, &red) ||
-	    !expect(t, sb_other_client_start(&other, &f.comp, SB_CLIENT_GLOBALS, SIZE)))
+	    !expect(t, sb_other_client_start(&other, &f.comp, SB_CLIENT_GLOBALS, SB_SIZE)))
 		goto out;
 	expect(t, sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(red), f.timeline, 1, SB_ACCESS_WRITE));
 	expect(t, sb_other_client_frames(&other, 10, 1000) == 10);
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_RED);
 out:
 	sb_other_client_finish(&other);
 	tc_buffer_destroy(red);
@@ -461,7 +455,7 @@ static void commits_queued_behind_a_hung_fence_are_capped(struct sb_test_ctx *t)
 
 	if (!setup(t, &f, NULL))
 		goto out;
-	hung = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	hung = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
 	if (!expect(t, hung && sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(hung), f.timeline, 1,
 						      SB_ACCESS_WRITE)))
 		goto out;
@@ -477,7 +471,7 @@ static void commits_queued_behind_a_hung_fence_are_capped(struct sb_test_ctx *t)
 	expect(t, tc_client_error(f.client, &iface) == WL_DISPLAY_ERROR_IMPLEMENTATION);
 	expect(t, iface && strcmp(iface, "wl_display") == 0);
 	/* Everyone else is still served. */
-	expect(t, sb_other_client_start(&other, &f.comp, SB_CLIENT_GLOBALS, SIZE) &&
+	expect(t, sb_other_client_start(&other, &f.comp, SB_CLIENT_GLOBALS, SB_SIZE) &&
 			  sb_other_client_frames_in(&other, 500) > 0);
 out:
 	sb_other_client_finish(&other);

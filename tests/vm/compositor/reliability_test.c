@@ -24,9 +24,6 @@
 #include "tc_surface.h"
 #include "wl_client.h"
 
-#define GREEN 0x00ff00
-#define RED 0xff0000
-#define BLUE 0x0000ff
 #define SIZE 32
 #define SOON_MS 10000
 
@@ -110,7 +107,7 @@ static bool healthy_init(struct sb_test_ctx *t, struct healthy *h, struct sb_com
 	*h = (struct healthy){0};
 	h->client = sb_compositor_connect(comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
 	h->window = h->client ? tc_surface_create(h->client) : NULL;
-	h->buffer = h->window ? tc_buffer_create_dmabuf(h->client, SIZE, SIZE, GREEN) : NULL;
+	h->buffer = h->window ? tc_buffer_create_dmabuf(h->client, SIZE, SIZE, SB_GREEN) : NULL;
 	h->last_ms = tc_now_ms();
 	return expect(t, h->buffer != NULL);
 }
@@ -321,8 +318,8 @@ static bool load_create(struct sb_compositor *comp, struct load *l, int timeline
 		if (!l->clients[c])
 			return false;
 		/* One buffer per client, shared by its surfaces: the client's fds stay few. */
-		l->hung[c] = tc_buffer_create_dmabuf(l->clients[c], SIZE, SIZE, RED);
-		l->ready[c] = tc_buffer_create_dmabuf(l->clients[c], SIZE, SIZE, BLUE);
+		l->hung[c] = tc_buffer_create_dmabuf(l->clients[c], SIZE, SIZE, SB_RED);
+		l->ready[c] = tc_buffer_create_dmabuf(l->clients[c], SIZE, SIZE, SB_BLUE);
 		if (!l->hung[c] || !l->ready[c] ||
 		    !sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(l->hung[c]), timeline, 1,
 					    SB_ACCESS_WRITE))

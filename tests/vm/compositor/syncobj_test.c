@@ -27,13 +27,6 @@
 #include "tc_syncobj.h"
 #include "wl_client.h"
 
-#define RED 0xff0000
-#define GREEN 0x00ff00
-#define BLUE 0x0000ff
-#define SIZE 64
-/* The first toplevel sits at the output's origin: this pixel is inside it. */
-#define PX 10
-#define PY 10
 /* How long "not yet" is watched for: many frames at 60 Hz, even under emulation. */
 #define HELD_MS 300
 #define SOON_MS 5000
@@ -285,9 +278,9 @@ static void surface_error_run(struct sb_test_ctx *t, const struct surface_error 
 	if (!setup(t, &f))
 		goto out;
 	if (e->attach == ATTACH_DMABUF)
-		buffer = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+		buffer = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
 	else if (e->attach == ATTACH_SHM)
-		buffer = tc_buffer_create_shm(f.client, SIZE, SIZE, RED);
+		buffer = tc_buffer_create_shm(f.client, SB_SIZE, SB_SIZE, SB_RED);
 	if ((e->attach == ATTACH_DMABUF || e->attach == ATTACH_SHM) && !expect(t, buffer))
 		goto out;
 	if (e->attach == SURFACE_DESTROYED)
@@ -336,17 +329,17 @@ static void null_buffer_without_points_is_valid(struct sb_test_ctx *t)
 
 	if (!setup(t, &f))
 		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
 	if (!expect(t, red) || !show(t, &f, red, 1, 2))
 		goto out;
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_RED);
 	tc_surface_attach(f.surface, NULL);
 	tc_surface_commit(f.surface, NULL);
 	expect(t, tc_client_roundtrip(f.client));
 	expect(t, tc_client_error(f.client, NULL) == 0);
 	/* Unmapped: the buffer is no longer read, its release point signals. */
 	expect(t, point_signals_within(f.timeline, 2, SOON_MS));
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) != RED);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) != SB_RED);
 out:
 	tc_buffer_destroy(red);
 	teardown(t, &f);
@@ -359,8 +352,8 @@ static void release_point_signalled_on_buffer_release(struct sb_test_ctx *t)
 
 	if (!setup(t, &f))
 		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
+	blue = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_BLUE);
 	if (!expect(t, red && blue) || !show(t, &f, red, 1, 2))
 		goto out;
 	/* Red is on screen: the compositor still reads it. */
@@ -369,7 +362,7 @@ static void release_point_signalled_on_buffer_release(struct sb_test_ctx *t)
 		goto out;
 	expect(t, point_signals_within(f.timeline, 2, SOON_MS));
 	expect(t, !point_signaled(f.timeline, 4));
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_BLUE);
 	/* Unmapping releases blue too; with both wl_buffers gone the compositor holds no fd. */
 	tc_surface_attach(f.surface, NULL);
 	tc_surface_commit(f.surface, NULL);
@@ -393,8 +386,8 @@ static void buffer_not_applied_until_acquire_point_signals(struct sb_test_ctx *t
 
 	if (!setup(t, &f))
 		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
+	blue = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_BLUE);
 	if (!expect(t, red && blue) || !show(t, &f, red, 1, 2))
 		goto out;
 	/* Point 3 has no fence at all yet: the compositor must wait for it to be submitted too. */
@@ -402,11 +395,11 @@ static void buffer_not_applied_until_acquire_point_signals(struct sb_test_ctx *t
 	tc_surface_set_release_point(f.surface, f.timeline, 4);
 	tc_surface_show(f.surface, blue, &done);
 	expect(t, !tc_client_wait(f.client, &done, HELD_MS));
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_RED);
 	expect(t, !point_signaled(f.timeline, 2));
 	expect(t, sb_syncobj_signal_point(f.timeline->syncobj, 3) == 0);
 	expect(t, tc_client_wait(f.client, &done, SOON_MS));
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_BLUE);
 	expect(t, point_signals_within(f.timeline, 2, SOON_MS));
 out:
 	tc_buffer_destroy(red);
@@ -425,8 +418,8 @@ static void acquire_waits_for_signal_not_materialize(struct sb_test_ctx *t)
 
 	if (!expect(t, sw >= 0) || !setup(t, &f))
 		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
+	blue = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_BLUE);
 	fence = sb_sync_file_import(sb_sw_fence_create(sw, 1));
 	if (!expect(t, red && blue && fence) || !show(t, &f, red, 1, 2))
 		goto out;
@@ -436,10 +429,10 @@ static void acquire_waits_for_signal_not_materialize(struct sb_test_ctx *t)
 	tc_surface_set_release_point(f.surface, f.timeline, 4);
 	tc_surface_show(f.surface, blue, &done);
 	expect(t, !tc_client_wait(f.client, &done, HELD_MS));
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == RED);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_RED);
 	expect(t, sb_sw_timeline_inc(sw, 1) == 0);
 	expect(t, tc_client_wait(f.client, &done, SOON_MS));
-	expect(t, sb_compositor_pixel(&f.comp, PX, PY) == BLUE);
+	expect(t, sb_compositor_pixel(&f.comp, SB_PX, SB_PY) == SB_BLUE);
 out:
 	sb_sync_file_destroy(fence);
 	tc_buffer_destroy(red);
@@ -461,7 +454,8 @@ static bool vanishing_client(void *data)
 	struct tc_timeline *acquire = surface ? tc_timeline_create(client, f->drm_fd) : NULL;
 	struct tc_timeline *release =
 		acquire ? tc_timeline_share(client, f->timeline->syncobj) : NULL;
-	struct tc_buffer *red = release ? tc_buffer_create_dmabuf(client, SIZE, SIZE, RED) : NULL;
+	struct tc_buffer *red =
+		release ? tc_buffer_create_dmabuf(client, SB_SIZE, SB_SIZE, SB_RED) : NULL;
 	bool ok = red != NULL;
 
 	if (ok) {
@@ -501,8 +495,8 @@ static void release_point_signalled_after_timeline_destroyed(struct sb_test_ctx 
 
 	if (!setup(t, &f))
 		goto out;
-	red = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
-	blue = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, BLUE);
+	red = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
+	blue = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_BLUE);
 	if (!expect(t, red && blue) || !show(t, &f, red, 1, 2))
 		goto out;
 	tc_timeline_destroy_proxy(f.timeline);
@@ -567,8 +561,8 @@ static void other_surfaces_unaffected_by_unsubmitted_point(struct sb_test_ctx *t
 		goto out;
 	other = tc_surface_create(f.client);
 	other_timeline = tc_timeline_create(f.client, f.drm_fd);
-	green = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, GREEN);
-	hung = tc_buffer_create_dmabuf(f.client, SIZE, SIZE, RED);
+	green = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_GREEN);
+	hung = tc_buffer_create_dmabuf(f.client, SB_SIZE, SB_SIZE, SB_RED);
 	if (!expect(t, other && other_timeline && green && hung))
 		goto out;
 	tc_surface_get_syncobj(other);

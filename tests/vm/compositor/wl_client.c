@@ -306,8 +306,8 @@ bool sb_other_client_start(struct sb_other_client *other, const struct sb_compos
 	if (!other->client)
 		return false;
 	other->window = tc_surface_create(other->client);
-	other->green = tc_buffer_create_dmabuf(other->client, size, size, 0x00ff00);
-	other->blue = tc_buffer_create_dmabuf(other->client, size, size, 0x0000ff);
+	other->green = tc_buffer_create_dmabuf(other->client, size, size, SB_GREEN);
+	other->blue = tc_buffer_create_dmabuf(other->client, size, size, SB_BLUE);
 	return other->window && other->green && other->blue;
 }
 

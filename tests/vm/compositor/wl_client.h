@@ -47,6 +47,15 @@ int sb_compositor_fd_count_settle(const struct sb_compositor *comp, int baseline
 /* SIGUSR1 screenshot; the pixel at (x, y) as 0xRRGGBB, or -1. */
 long sb_compositor_pixel(struct sb_compositor *comp, int x, int y);
 
+/* The colours the tests draw, 0xRRGGBB as sb_compositor_pixel reads them. */
+#define SB_RED 0xff0000
+#define SB_GREEN 0x00ff00
+#define SB_BLUE 0x0000ff
+/* A test toplevel's size. The first sits at the output's origin: (SB_PX, SB_PY) is inside it. */
+#define SB_SIZE 64
+#define SB_PX 10
+#define SB_PY 10
+
 /* What the clients of gate, capture and reliability tests draw with: toplevels, sub-surfaces,
  * udmabuf buffers. */
 #define SB_CLIENT_GLOBALS (TC_COMPOSITOR | TC_SUBCOMPOSITOR | TC_WM_BASE | TC_DMABUF)
