@@ -259,22 +259,32 @@ static void syncobj_request_after_surface_destroyed_is_error(struct sb_test_ctx 
 	syncobj_finish(&s);
 }
 
+/*
+ * A fixture with dma-buf red and blue, red on screen with acquire point 1 (signalled beforehand)
+ * and release point 1: false if any of it failed.
+ */
+static bool syncobj_show_red(struct sb_test_ctx *t, struct syncobj_fixture *s,
+			     struct tc_buffer **red, struct tc_buffer **blue)
+{
+	*red = *blue = NULL;
+	if (!syncobj_init(t, s, SC_NEED_DMABUF))
+		return false;
+	*red = tc_buffer_create_dmabuf(s->f.client, SC_SIZE, SC_SIZE, SC_RED);
+	*blue = tc_buffer_create_dmabuf(s->f.client, SC_SIZE, SC_SIZE, SC_BLUE);
+	if (!expect(t, *red && *blue))
+		return false;
+	expect(t, sb_syncobj_signal_point(s->syncobj, 1) == 0);
+	set_points(s, 1, 1);
+	return sc_fixture_show(t, &s->f, *red);
+}
+
 static void syncobj_commit_held_until_acquire_point_signals(struct sb_test_ctx *t)
 {
 	struct tc_buffer *red = NULL, *blue = NULL;
 	struct tc_frame frame = {0};
 	struct syncobj_fixture s;
 
-	if (!syncobj_init(t, &s, SC_NEED_DMABUF))
-		goto out;
-	red = tc_buffer_create_dmabuf(s.f.client, SC_SIZE, SC_SIZE, SC_RED);
-	blue = tc_buffer_create_dmabuf(s.f.client, SC_SIZE, SC_SIZE, SC_BLUE);
-	if (!expect(t, red && blue))
-		goto out;
-	/* Red with an acquire point signalled beforehand. */
-	expect(t, sb_syncobj_signal_point(s.syncobj, 1) == 0);
-	set_points(&s, 1, 1);
-	if (!sc_fixture_show(t, &s.f, red))
+	if (!syncobj_show_red(t, &s, &red, &blue))
 		goto out;
 	/* Blue waits for point 2, which has no fence yet: held until it is submitted and signals. */
 	set_points(&s, 2, 2);
@@ -297,15 +307,7 @@ static void syncobj_release_point_signalled_after_buffer_replaced(struct sb_test
 	struct syncobj_fixture s;
 	int state = -1;
 
-	if (!syncobj_init(t, &s, SC_NEED_DMABUF))
-		goto out;
-	red = tc_buffer_create_dmabuf(s.f.client, SC_SIZE, SC_SIZE, SC_RED);
-	blue = tc_buffer_create_dmabuf(s.f.client, SC_SIZE, SC_SIZE, SC_BLUE);
-	if (!expect(t, red && blue))
-		goto out;
-	expect(t, sb_syncobj_signal_point(s.syncobj, 1) == 0);
-	set_points(&s, 1, 1);
-	if (!sc_fixture_show(t, &s.f, red))
+	if (!syncobj_show_red(t, &s, &red, &blue))
 		goto out;
 	tc_client_wait(s.f.client, NULL, SC_HELD_MS);
 	expect(t, sb_syncobj_point_state(s.rel_syncobj, 1) != SB_POINT_SIGNALED);

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include <syncbridge/dmabuf.h>
-#include <syncbridge/sync_file.h>
 
 #include "kdev.h"
 #include "reliability_client.h"
@@ -25,9 +24,6 @@
 #include "tc_surface.h"
 #include "wl_client.h"
 
-#define GREEN 0x00ff00
-#define RED 0xff0000
-#define BLUE 0x0000ff
 #define SIZE 32
 #define SOON_MS 10000
 
@@ -111,7 +107,7 @@ static bool healthy_init(struct sb_test_ctx *t, struct healthy *h, struct sb_com
 	*h = (struct healthy){0};
 	h->client = sb_compositor_connect(comp, SB_CLIENT_GLOBALS, SB_CLIENT_GLOBALS);
 	h->window = h->client ? tc_surface_create(h->client) : NULL;
-	h->buffer = h->window ? tc_buffer_create_dmabuf(h->client, SIZE, SIZE, GREEN) : NULL;
+	h->buffer = h->window ? tc_buffer_create_dmabuf(h->client, SIZE, SIZE, SB_GREEN) : NULL;
 	h->last_ms = tc_now_ms();
 	return expect(t, h->buffer != NULL);
 }
@@ -292,17 +288,6 @@ out:
 		expect(t, sb_compositor_stop(&comp) == 0);
 }
 
-/* A sw_sync fence at value on timeline, added to the buffer as a writer (implicit sync). */
-static bool add_write_fence(struct tc_buffer *buffer, int timeline, uint32_t value)
-{
-	struct sb_sync_file *fence = sb_sync_file_import(sb_sw_fence_create(timeline, value));
-	bool ok = fence && sb_dmabuf_import_sync_file(tc_buffer_dmabuf_fd(buffer), fence,
-						      SB_ACCESS_WRITE) == 0;
-
-	sb_sync_file_destroy(fence);
-	return ok;
-}
-
 /* LOAD_SURFACES toplevels over LOAD_CLIENTS connections, each commit held by a hung fence. */
 struct load {
 	struct tc_client *clients[LOAD_CLIENTS];
@@ -333,9 +318,11 @@ static bool load_create(struct sb_compositor *comp, struct load *l, int timeline
 		if (!l->clients[c])
 			return false;
 		/* One buffer per client, shared by its surfaces: the client's fds stay few. */
-		l->hung[c] = tc_buffer_create_dmabuf(l->clients[c], SIZE, SIZE, RED);
-		l->ready[c] = tc_buffer_create_dmabuf(l->clients[c], SIZE, SIZE, BLUE);
-		if (!l->hung[c] || !l->ready[c] || !add_write_fence(l->hung[c], timeline, 1))
+		l->hung[c] = tc_buffer_create_dmabuf(l->clients[c], SIZE, SIZE, SB_RED);
+		l->ready[c] = tc_buffer_create_dmabuf(l->clients[c], SIZE, SIZE, SB_BLUE);
+		if (!l->hung[c] || !l->ready[c] ||
+		    !sb_dmabuf_add_sw_fence(tc_buffer_dmabuf_fd(l->hung[c]), timeline, 1,
+					    SB_ACCESS_WRITE))
 			return false;
 	}
 	for (int i = 0; i < LOAD_SURFACES; i++) {
@@ -505,10 +492,6 @@ int main(int argc, char *argv[])
 		SB_TEST(hung_fences_on_1000_surfaces_stay_bounded),
 	};
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s SYNCBRIDGE\n", argv[0]);
-		return 2;
-	}
-	syncbridge = argv[1];
-	return sb_test_main(tests, sizeof(tests) / sizeof(tests[0]));
+	return sb_compositor_test_main(argc, argv, &syncbridge, tests,
+				       sizeof(tests) / sizeof(tests[0]));
 }

@@ -16,8 +16,13 @@
 
 #include <png.h>
 
+#include <syncbridge/sync_file.h>
+
+#include "kdev.h"
 #include "tap.h"
+#include "tc_buffer.h"
 #include "tc_client.h"
+#include "tc_surface.h"
 #include "test_control.h"
 #include "wl_client.h"
 
@@ -232,6 +237,15 @@ struct tc_client *sb_compositor_connect(const struct sb_compositor *comp, unsign
 	return client;
 }
 
+bool sb_dmabuf_add_sw_fence(int dmabuf_fd, int timeline, uint32_t value, enum sb_access access)
+{
+	struct sb_sync_file *fence = sb_sync_file_import(sb_sw_fence_create(timeline, value));
+	bool ok = fence && sb_dmabuf_import_sync_file(dmabuf_fd, fence, access) == 0;
+
+	sb_sync_file_destroy(fence);
+	return ok;
+}
+
 bool sb_child_start(struct sb_child *child, bool (*hold)(void *data), void *data)
 {
 	char ok = 0;
@@ -264,4 +278,85 @@ void sb_child_kill(struct sb_child *child)
 			close(child->ready[i]);
 		child->ready[i] = -1;
 	}
+}
+
+void sb_expect_child_death_frees_fds(struct sb_test_ctx *t, struct sb_compositor *comp,
+				     bool (*hold)(void *data), void *data, int min_held,
+				     const char *held_while)
+{
+	struct sb_child child = SB_CHILD_INIT;
+	int baseline = sb_compositor_fd_count(comp), held, after;
+
+	expect(t, sb_child_start(&child, hold, data));
+	held = sb_compositor_fd_count(comp);
+	/* The child dies mid-wait, destroying nothing: the kernel closes its socket. */
+	sb_child_kill(&child);
+	after = sb_compositor_fd_count_settle(comp, baseline, 5000);
+	sb_diag("compositor fds: %d before, %d %s, %d after the client died", baseline, held,
+		held_while, after);
+	expect(t, held >= baseline + min_held);
+	expect(t, after == baseline);
+}
+
+bool sb_other_client_start(struct sb_other_client *other, const struct sb_compositor *comp,
+			   unsigned bind, int size)
+{
+	*other = (struct sb_other_client){0};
+	other->client = sb_compositor_connect(comp, bind, SB_CLIENT_GLOBALS);
+	if (!other->client)
+		return false;
+	other->window = tc_surface_create(other->client);
+	other->green = tc_buffer_create_dmabuf(other->client, size, size, SB_GREEN);
+	other->blue = tc_buffer_create_dmabuf(other->client, size, size, SB_BLUE);
+	return other->window && other->green && other->blue;
+}
+
+void sb_other_client_finish(struct sb_other_client *other)
+{
+	tc_buffer_destroy(other->green);
+	tc_buffer_destroy(other->blue);
+	tc_surface_destroy(other->window);
+	tc_client_destroy(other->client);
+	*other = (struct sb_other_client){0};
+}
+
+int sb_other_client_frames(struct sb_other_client *other, int n, int each_ms)
+{
+	uint64_t start = tc_now_ms();
+	int frames = 0;
+
+	for (int i = 0; i < n; i++) {
+		bool done = false;
+
+		tc_surface_show(other->window, i % 2 ? other->blue : other->green, &done);
+		if (tc_client_wait(other->client, &done, each_ms))
+			frames++;
+	}
+	sb_diag("%d of %d frames, each within %d ms, in %llu ms", frames, n, each_ms,
+		(unsigned long long)(tc_now_ms() - start));
+	return frames;
+}
+
+int sb_other_client_frames_in(struct sb_other_client *other, int ms)
+{
+	return tc_surface_frames_in(other->window, other->green, ms);
+}
+
+void sb_expect_rate_kept(struct sb_test_ctx *t, const char *who, const char *stall, int baseline,
+			 int during, int min_baseline)
+{
+	sb_diag("%s: %d frames/s alone, %d while %s", who, baseline, during, stall);
+	expect(t, baseline >= min_baseline);
+	expect(t, during * 2 >= baseline);
+}
+
+int sb_compositor_test_main(int argc, char *argv[], const char **syncbridge,
+			    const struct sb_test *tests, size_t n_tests)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s SYNCBRIDGE\n", argv[0]);
+		return 2;
+	}
+	*syncbridge = argv[1];
+	return sb_test_main(tests, n_tests);
 }
