@@ -4,7 +4,7 @@ stable updates:
 
   apply_series.py --tree DIR --source "linux-source-6.12 6.12.118-1~deb12u1" PATCH...
 
-Each patch is tried exactly first (patch --fuzz=0, and every hunk at its own line). One that
+Each patch applies exactly if every hunk fits at its own line without fuzz. One that
 needs offsets or fuzz is applied all the same, and a warning names the patch, each hunk that
 moved (file, hunk number, its @@ header and function) and the source version: the kernel tests
 judge whether it still works. Only a hunk that cannot be placed at all (even with fuzz 2) fails
@@ -103,20 +103,10 @@ def main():
     applied, inexact = [], 0
     for path in args.patches:
         name = os.path.basename(path)
-        headers = hunk_headers(path)
-        rc, out = run_patch(args.tree, path, 0, True)
-        moved, failed = parse(out, headers)
-        if rc == 0 and not moved and not failed:
-            rc, out = run_patch(args.tree, path, 0, False)
-            if rc != 0:
-                sys.stderr.write(out)
-                log("ERROR: ", f"{name}: patch failed after a clean dry run (exit {rc})")
-                return 1
-            log("", f"applied {name} (exactly)")
-            applied.append(name)
-            continue
+        # One dry run with fuzz tells both whether the patch applies and whether it applies
+        # exactly (no hunk moved nor fuzzed): nothing of it is touched unless all of it fits.
         rc, out = run_patch(args.tree, path, FUZZ, True)
-        moved, failed = parse(out, headers)
+        moved, failed = parse(out, hunk_headers(path))
         if rc != 0 or failed:
             after = ", ".join(applied) if applied else "nothing"
             log("ERROR: ", f"{name} cannot be applied to {args.source}: "
@@ -128,10 +118,13 @@ def main():
             sys.stderr.write(out)
             log("ERROR: ", f"{name}: patch failed after a clean dry run (exit {rc})")
             return 1
+        applied.append(name)
+        if not moved:
+            log("", f"applied {name} (exactly)")
+            continue
         inexact += 1
         log("WARNING: ", f"{name} does not apply exactly to {args.source}, applied anyway "
             f"(the kernel tests judge it):{describe(moved)}\n  To make it exact again: {REFRESH}")
-        applied.append(name)
     if inexact:
         log("WARNING: ", f"{inexact} of {len(args.patches)} patch(es) applied inexactly to "
             f"{args.source}")

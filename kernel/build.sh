@@ -126,7 +126,7 @@ pristine_source() {
 # (a Debian stable update) is applied with offsets or fuzz and a warning naming its hunks; only a
 # hunk that cannot be placed at all stops the build (kernel/apply_series.py).
 patched_source() {
-	local pristine=$1 dir tmp
+	local pristine=$1 dir tmp source
 	if ((${#PATCHES[@]} == 0)); then
 		printf '%s\n' "$pristine"
 		return
@@ -137,11 +137,11 @@ patched_source() {
 		rm -rf "$tmp"
 		log "copying the source tree to apply ${#PATCHES[@]} patch(es)"
 		cp -a "$pristine" "$tmp"
-		if ! python3 "$REPO/kernel/apply_series.py" --tree "$tmp" \
-			--source "$PKG $(dpkg-query -W -f='${Version}' "$PKG")" "${PATCHES[@]}"; then
+		source="$PKG $(dpkg-query -W -f='${Version}' "$PKG")"
+		if ! python3 "$REPO/kernel/apply_series.py" --tree "$tmp" --source "$source" \
+			"${PATCHES[@]}"; then
 			rm -rf "$tmp"
-			die "the patch series does not apply to $PKG $(dpkg-query -W -f='${Version}' "$PKG")" \
-				"(see above)"
+			die "the patch series does not apply to $source (see above)"
 		fi
 		touch "$tmp/.syncbridge-patched"
 		rm -rf "$dir"
