@@ -14,10 +14,6 @@ def escape(text):
     return re.sub(r"([\\*_])", r"\\\1", text)
 
 
-def groups_wanted(decl, own_struct):
-    return decl == "struct %s;" % own_struct
-
-
 def literal(text):
     """Code for an scdoc literal block: scdoc passes it to roff as it is, where \\ is an escape."""
     return text.replace("\\", "\\\\")
@@ -58,7 +54,7 @@ def parse(text, own_struct):
                 break
             i += 1
         decl, start, pos = text[pos:i + 1], pos, i + 1
-        if re.fullmatch(r"struct \w+;", decl) and not groups_wanted(decl, own_struct):
+        if re.fullmatch(r"struct \w+;", decl) and decl != "struct %s;" % own_struct:
             last_end = pos
             continue  # a forward declaration of another page's object
         if groups and text[last_end:start].count("\n") < 2:
@@ -79,6 +75,13 @@ def header_page(page, header, summary, see_also):
             m = re.match(r"[^(]*?\b(sb_\w+)\s*\(", re.sub(r"/\*.*?\*/", "", d, flags=re.S))
             if m and not d.startswith("typedef") and m.group(1) not in names:
                 names.append(m.group(1))
+    # Every function the header declares must be on the page (as tests/install/abi_test.py
+    # finds them): a declaration this parser misread fails the build instead of going missing.
+    bare = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    declared = set(re.findall(r"^[a-z][^;{]*?\b(sb_\w+)\(", bare, flags=re.M))
+    if declared != set(names):
+        sys.exit("header2scd: %s: functions not on the page: %s" %
+                 (header, sorted(declared ^ set(names))))
     out = ["%s(3) \"libsyncbridge\" \"libsyncbridge API\"" % page, "", "# NAME", "",
            "%s - %s" % (escape(", ".join([page] + [n for n in names if n != page])), summary),
            "", "# SYNOPSIS", "", "```", "#include <%s>" % include, "```", "",

@@ -50,6 +50,7 @@ trap '$installed && purge' EXIT
 echo "1..15"
 rm -rf "$out"
 mkdir -p "$out/src"
+out=$(cd "$out" && pwd) # the steps below change directory
 # A copy of the tree as git sees it (tracked and new files, not build output): dpkg-buildpackage
 # writes its build directory and debian/ staging into the source and the .debs beside it.
 copy_tree() {
