@@ -11,6 +11,7 @@ packages=(
 	libdrm-dev
 	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev libpixman-1-dev libpng-dev
 	weston wayland-utils python3-matplotlib xvfb strace libgbm-dev wlcs
+	scdoc debhelper dpkg-dev lintian man-db
 )
 vm_packages=(
 	linux-source-6.12 xz-utils make flex bison bc libelf-dev libssl-dev cpio

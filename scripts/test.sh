@@ -33,6 +33,10 @@ mkdir -p build-fuzz
 tests/fuzz/run.sh >build-fuzz/fuzz.tap || status=1
 cat build-fuzz/fuzz.tap
 tap_files=(build-fuzz/fuzz.tap)
+# The Debian package built from the tree, linted, installed, used and purged (tests/install/).
+tests/install/deb_test.sh build/deb >build/deb.tap || status=1
+cat build/deb.tap
+tap_files+=(build/deb.tap)
 if ! $host_only; then
 	# The project's kernel, built or taken from the cache, before any VM stage: when it cannot be
 	# built, say so once, with what to do, and count it, instead of every stage failing on it.
@@ -83,6 +87,11 @@ if ! $host_only; then
 		>build/vm/conform.tap || status=1
 	cat build/vm/conform.tap
 	tap_files+=(build/vm/conform.tap)
+	# The installed libsyncbridge on real fences, built out of tree in the guest: one short boot.
+	tests/vm/run --log-dir build/vm-install --list build/tests/install/guest.list \
+		>build/vm/install.tap || status=1
+	cat build/vm/install.tap
+	tap_files+=(build/vm/install.tap)
 	# And the harness fails runs that must fail: a broken, a hung and a splatting guest test.
 	tests/vm/harness_test.sh build/vm/harness >build/vm/harness.tap || status=1
 	cat build/vm/harness.tap
