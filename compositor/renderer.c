@@ -129,9 +129,9 @@ static bool compose_plain(struct sb_renderer *renderer, struct wlr_texture *text
 	if (!pt || !target)
 		return false;
 	/* Bracketed as wlroots brackets it: a dma-buf's CPU read, a wl_shm pool's access. */
-	if (pt->buffer && !wlr_buffer_begin_data_ptr_access(pt->buffer,
-							    WLR_BUFFER_DATA_PTR_ACCESS_READ, &data,
-							    &format, &stride))
+	if (pt->buffer &&
+	    !wlr_buffer_begin_data_ptr_access(pt->buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data,
+					      &format, &stride))
 		return false;
 	/* Moved (a resized pool): wlroots re-creates the image; that is its business. */
 	if (pt->buffer && data != pixman_image_get_data(pt->image)) {
@@ -278,7 +278,8 @@ static void renderer_destroy(struct wlr_renderer *wlr_renderer)
 {
 	struct sb_renderer *renderer = sb_renderer_from(wlr_renderer);
 
-	wlr_log(WLR_DEBUG, "renderer: %llu textures composed plain, %llu through wlroots' transform",
+	wlr_log(WLR_DEBUG,
+		"renderer: %llu textures composed plain, %llu through wlroots' transform",
 		(unsigned long long)renderer->plain, (unsigned long long)renderer->transformed);
 	wlr_renderer_destroy(renderer->inner);
 	free(renderer);
@@ -322,7 +323,8 @@ struct wlr_renderer *sb_renderer_create(struct wlr_renderer *inner)
 	plain = getenv("SB_PIXMAN_PLAIN");
 	renderer->plain_enabled = !plain || strcmp(plain, "0") != 0;
 	if (!renderer->plain_enabled)
-		wlr_log(WLR_INFO, "renderer: SB_PIXMAN_PLAIN=0: every texture through wlroots' path");
+		wlr_log(WLR_INFO,
+			"renderer: SB_PIXMAN_PLAIN=0: every texture through wlroots' path");
 	return &renderer->base;
 }
 
