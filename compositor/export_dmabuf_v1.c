@@ -14,6 +14,7 @@
 
 #include "dmabuf_allocator.h"
 #include "export_dmabuf_v1.h"
+#include "renderer.h"
 #include "server.h"
 #include "wlr-export-dmabuf-unstable-v1-protocol.h"
 
@@ -343,7 +344,8 @@ static void use_dmabuf_output_buffers(struct sb_server *server)
 {
 	struct wlr_allocator *allocator;
 
-	if (!wlr_backend_is_headless(server->backend) || !wlr_renderer_is_pixman(server->renderer))
+	if (!wlr_backend_is_headless(server->backend) ||
+	    !wlr_renderer_is_pixman(sb_renderer_inner(server->renderer)))
 		return;
 	allocator = sb_dmabuf_allocator_create(server->bounded_sync);
 	if (!allocator) {

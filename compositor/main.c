@@ -46,6 +46,7 @@
 #include "linux_dmabuf_v1.h"
 #include "release.h"
 #include "render_fence.h"
+#include "renderer.h"
 #include "screencopy_v1.h"
 #include "server.h"
 #include "syncobj_v1.h"
@@ -451,7 +452,7 @@ int main(int argc, char *argv[])
 		wlr_log(WLR_ERROR, "no backend could start (try --backend headless)");
 		goto err_display;
 	}
-	server.renderer = create_renderer(&server);
+	server.renderer = sb_renderer_create(create_renderer(&server));
 	server.allocator =
 		server.renderer ? wlr_allocator_autocreate(server.backend, server.renderer) : NULL;
 	if (!server.renderer || !server.allocator) {

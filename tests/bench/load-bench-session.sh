@@ -2,9 +2,10 @@
 # The load benchmark's guest side (run by run-load-bench.sh through tests/vm/run, or directly on
 # a machine with udmabuf and sw_sync). For each surface count: syncbridge headless (1024x768,
 # 60 Hz, pixman) pinned to CPU 0 and sb_load pinned to CPU 1, 30 sub-surfaces per client, at
-# 60 Hz, twice: -b mix (a third udmabuf + implicit sw_sync write fence, a third udmabuf +
-# zwp_linux_explicit_synchronization_v1 acquire fence, a third wl_shm) and -b shm (the same
-# surfaces, all wl_shm: what the sync forms add under the same TCG guest), after the guest's own
+# 60 Hz, once per buffer kind (LOAD_GUEST_MODES, sb_load -b): shm (all wl_shm: the baseline),
+# implicit (all udmabuf with an implicit sw_sync write fence), explicit (all udmabuf with a
+# zwp_linux_explicit_synchronization_v1 acquire fence) and mix (a third of each): what each sync
+# form costs per commit over wl_shm under the same TCG guest, after the guest's own
 # floor (a 60 Hz timer on CPU 0, as in run-load-bench.sh). Prints TAP; writes summary.txt (one
 # line per run, with the compositor's CPU time) and the per-surface CSVs into OUT_DIR.
 #   tests/bench/load-bench-session.sh OUT_DIR BUILD_DIR SURFACES...
@@ -25,8 +26,11 @@ unset WAYLAND_DISPLAY DISPLAY
 ulimit -n 65536 2>/dev/null || ulimit -n 4096
 mkdir -p "$out"
 rm -f "$out"/*.csv "$out"/summary.txt
+modes=${LOAD_GUEST_MODES:-shm implicit explicit mix}
+set -- $modes
+n_modes=$#
 set -- $surfaces
-echo "1..$(($# * 3))"
+echo "1..$(($# * (n_modes + 1)))"
 t=0
 hz=$(getconf CLK_TCK)
 for s in $surfaces; do
@@ -40,7 +44,7 @@ for s in $surfaces; do
 	floor=$(taskset -c 0 /usr/bin/python3 "$root/tests/bench/load_floor.py" "$seconds")
 	echo "where=guest sweep=floor-guest compositor=floor rep=1 status=0 loadavg=$(cut -d' ' -f1 /proc/loadavg) surfaces=$((n * m)) rate_hz=60 $floor" >>"$out/summary.txt"
 	echo "ok $t - guest floor before $((n * m)) surfaces: $floor"
-	for mode in mix shm; do
+	for mode in $modes; do
 		t=$((t + 1))
 		label=guest-$mode-syncbridge-s$((n * m))-r60
 		log=$runtime/$label.log

@@ -23,6 +23,9 @@ from benchstats import replace_table  # noqa: E402
 
 PEERS = ["syncbridge", "weston", "sway"]
 COLOURS = {"syncbridge": "tab:blue", "weston": "tab:orange", "sway": "tab:green"}
+GUEST_MODES = ["shm", "implicit", "explicit", "mix"]
+GUEST_STYLES = {"shm": ("^:", "tab:gray"), "implicit": ("s--", "tab:purple"),
+                "explicit": ("d--", "tab:red"), "mix": ("o-.", "tab:brown")}
 FIELDS = ["where", "sweep", "compositor", "rep", "surfaces", "clients", "rate_hz", "seconds",
           "commits", "frames", "expected", "missed", "late", "no_buffer", "missed_frac",
           "max_gap_us", "median_gap_ms", "client_cpu_pct", "compositor_cpu_pct",
@@ -99,8 +102,14 @@ def table(best):
     lines.append("| compositor | largest load with 0 missed frames (surfaces at 60 Hz) "
                  "| largest with ≤ 1 missed frame per surface (one late output frame in the "
                  "window) | rate sweep: largest Hz with 0 missed "
-                 "| missed at 500 surfaces | CPU per surface frame at 500 (µs) |")
-    lines.append("|---|---:|---:|---:|---:|---:|")
+                 "| missed at 500 surfaces | CPU per surface frame at 500 (µs) "
+                 "| CPU per surface frame at 1000 (µs) | at 1000, ÷ the better peer "
+                 "| missed at 2000 surfaces |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+    def us_at(comp, s):
+        b = best.get(("host", "surfaces", comp, s, 60.0))
+        return b["compositor_us_per_frame"] if b and b["compositor_us_per_frame"] != "" else None
     rate_s = sorted({k[3] for k in best if k[:2] == ("host", "rate")})
     for comp in PEERS:
         if not any(k[2] == comp and k[0] == "host" for k in best):
@@ -112,8 +121,13 @@ def table(best):
         m500 = "%.2f %%" % (100 * b500["missed_frac"]) if b500 else "-"
         c500 = str(b500["compositor_us_per_frame"]) if b500 else "-"
         rate_txt = "%s (at %s surfaces)" % (fmt_x(r0), ",".join(str(x) for x in rate_s))
-        lines.append("| %s | %s | %s | %s | %s | %s |" % (comp, fmt_x(s0), fmt_x(s1), rate_txt,
-                                                        m500, c500))
+        c1000 = us_at(comp, 1000)
+        others = [us_at(c, 1000) for c in PEERS if c != comp and us_at(c, 1000)]
+        ratio = "%.2f" % (c1000 / min(others)) if c1000 and others else "-"
+        b2000 = best.get(("host", "surfaces", comp, 2000, 60.0))
+        m2000 = ("%d of %d" % (b2000["missed"], b2000["expected"])) if b2000 else "not run"
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            comp, fmt_x(s0), fmt_x(s1), rate_txt, m500, c500, c1000 or "-", ratio, m2000))
     lines.append("")
     lines.append("Missed-frame fraction (best repetition) and the compositor's CPU time per "
                  "surface frame, at 60 Hz:")
@@ -152,22 +166,32 @@ def table(best):
             lines.append("| %g | %s |" % (rate, " | ".join(cells)))
     guest = sorted({(k[1], k[3]) for k in best if k[0] == "guest" and k[2] != "floor"})
     if guest:
+        modes = [m for m in GUEST_MODES if any(g[0] == m for g in guest)]
         lines.append("")
         lines.append("Guest (QEMU TCG, 2 vCPUs, Linux 6.12; syncbridge on vCPU 0, the client on "
-                     "vCPU 1), 60 Hz: `mix` = a third each udmabuf + implicit write fence, "
-                     "udmabuf + explicit acquire fence, wl_shm; `shm` = the same surfaces all "
-                     "wl_shm:")
+                     "vCPU 1), 60 Hz, the same surfaces with each kind of buffer: `shm` wl_shm; "
+                     "`implicit` udmabuf with an implicit sw_sync write fence (the commit-time "
+                     "snapshot); `explicit` udmabuf with a zwp_linux_explicit_synchronization_v1 "
+                     "acquire fence; `mix` a third of each. Missed frames, the compositor's CPU "
+                     "per surface frame, and for the dma-buf kinds what a commit costs over "
+                     "wl_shm (µs, TCG: far slower than the host):")
         lines.append("")
-        lines.append("| surfaces | mix: missed | mix: CPU per surface frame (µs) "
-                     "| shm: missed | shm: CPU per surface frame (µs) | guest floor |")
-        lines.append("|---:|---:|---:|---:|---:|---:|")
+        lines.append("| surfaces | " + " | ".join(
+            "%s: missed | %s: CPU (µs)" % (m, m) + (" | %s over shm (µs)" % m if m != "shm"
+                                                    else "") for m in modes)
+            + " | guest floor |")
+        lines.append("|---:|" + "---:|" * (sum(3 if m != "shm" else 2 for m in modes) + 1))
         for s in sorted({g[1] for g in guest}):
             cells = []
-            for mode in ["mix", "shm"]:
+            shm = best.get(("guest", "shm", "syncbridge", s, 60.0))
+            for mode in modes:
                 b = best.get(("guest", mode, "syncbridge", s, 60.0))
-                cells += (["%.2f %%" % (100 * b["missed_frac"]), str(b["compositor_us_per_frame"]
-                                                                     or "-")]
-                          if b else ["not run", "-"])
+                us = b["compositor_us_per_frame"] if b else None
+                cells += ["%.2f %%" % (100 * b["missed_frac"]) if b else "not run",
+                          str(us or "-")]
+                if mode != "shm":
+                    base = shm["compositor_us_per_frame"] if shm else None
+                    cells.append("%+.1f" % (us - base) if us and base else "-")
             f = best.get(("guest", "floor-guest", "floor", s, 60.0))
             cells.append("%.2f %%" % (100 * f["missed_frac"]) if f else "-")
             lines.append("| %d | %s |" % (s, " | ".join(cells)))
@@ -183,12 +207,12 @@ def plot(best, png):
         if pts:
             ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=COLOURS[comp],
                     label=comp + " (host, shm)")
-    for mode, style in [("mix", "s--"), ("shm", "^:")]:
+    for mode in GUEST_MODES:
         pts = sorted((k[3], r["missed_frac"]) for k, r in best.items()
                      if k[:3] == ("guest", mode, "syncbridge"))
         if pts:
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], style, color="tab:purple"
-                    if mode == "mix" else "tab:gray", label="syncbridge (TCG guest, %s)" % mode)
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], GUEST_STYLES[mode][0],
+                    color=GUEST_STYLES[mode][1], label="syncbridge (TCG guest, %s)" % mode)
     for where, sweep, style, what in [("host", "floor-surfaces", "x:", "host"),
                                       ("guest", "floor-guest", "+:", "TCG guest")]:
         pts = sorted((k[3], r["missed_frac"]) for k, r in best.items()

@@ -13,9 +13,9 @@
  * measured during the measured window. A *missed frame* is an interval > 1.5 refresh periods while
  * the surface had committed new content in time (its first commit after the previous done was sent
  * within half a period of receiving it); an interval that long after a late commit counts as
- * *late* (the client's fault, not the compositor's). Buffers: wl_shm, or (-b mix) a third each of
- * udmabuf with an implicit sw_sync write fence, udmabuf with a zwp_linux_explicit_synchronization_v1
- * acquire fence, and wl_shm.
+ * *late* (the client's fault, not the compositor's). Buffers (-b): wl_shm; udmabuf with an implicit
+ * sw_sync write fence (implicit); udmabuf with a zwp_linux_explicit_synchronization_v1 acquire
+ * fence (explicit); or a third of each (mix).
  *
  * Output: one CSV line per surface (-o), and one summary line on stdout.
  */
@@ -123,7 +123,8 @@ struct load {
 	int n_conns, per_conn;
 	double rate, refresh;
 	double warmup_s, measure_s;
-	bool mix;
+	const char *buffers; /* -b: shm, mix, implicit or explicit */
+	bool dmabuf;	     /* any but shm */
 	const char *csv;
 	const char *label;
 	int64_t period_us;
@@ -412,6 +413,17 @@ static void buf_init_dmabuf(struct conn *conn, struct buf *buf)
 						    CELL * 4, DRM_FORMAT_ARGB8888);
 }
 
+static enum kind surface_kind(const struct load *load, int index)
+{
+	if (strcmp(load->buffers, "implicit") == 0)
+		return KIND_IMPLICIT;
+	if (strcmp(load->buffers, "explicit") == 0)
+		return KIND_EXPLICIT;
+	if (strcmp(load->buffers, "mix") == 0)
+		return (enum kind)((index + 1) % 3);
+	return KIND_SHM;
+}
+
 static void conn_setup(struct load *load, struct conn *conn, int index)
 {
 	struct wl_shm_pool *pool;
@@ -429,16 +441,19 @@ static void conn_setup(struct load *load, struct conn *conn, int index)
 		errno = ENOTSUP;
 		die("needs wl_compositor 4, wl_subcompositor, wl_shm and xdg_wm_base");
 	}
-	/* set_acquire_fence on a dma-buf is version 2. */
-	if (load->mix &&
-	    (!conn->wl->dmabuf ||
-	     tc_client_global_version(conn->wl,
-				      zwp_linux_explicit_synchronization_v1_interface.name) < 2)) {
+	if (load->dmabuf && !conn->wl->dmabuf) {
 		errno = ENOTSUP;
-		die("-b mix needs zwp_linux_dmabuf_v1 3 and zwp_linux_explicit_synchronization_v1 "
-		    "2");
+		die("-b mix, implicit and explicit need zwp_linux_dmabuf_v1 3");
 	}
-	if (load->mix) {
+	/* set_acquire_fence on a dma-buf is version 2. */
+	if (strcmp(load->buffers, "mix") == 0 || strcmp(load->buffers, "explicit") == 0) {
+		if (tc_client_global_version(
+			    conn->wl, zwp_linux_explicit_synchronization_v1_interface.name) < 2) {
+			errno = ENOTSUP;
+			die("-b mix and explicit need zwp_linux_explicit_synchronization_v1 2");
+		}
+	}
+	if (load->dmabuf) {
 		/* Each open of sw_sync's debugfs file is a new timeline. */
 		conn->timeline_fd = open("/sys/kernel/debug/sync/sw_sync", O_RDWR | O_CLOEXEC);
 		if (conn->timeline_fd < 0)
@@ -482,7 +497,7 @@ static void conn_setup(struct load *load, struct conn *conn, int index)
 
 		s->conn = conn;
 		s->index = i;
-		s->kind = load->mix ? (enum kind)((i + 1) % 3) : KIND_SHM;
+		s->kind = surface_kind(load, i);
 		s->wl_surface = wl_compositor_create_surface(conn->wl->compositor);
 		s->subsurface = wl_subcompositor_get_subsurface(conn->wl->subcompositor,
 								s->wl_surface, conn->bg->surface);
@@ -558,7 +573,8 @@ static void conn_destroy(struct conn *conn)
 static void usage(FILE *f)
 {
 	fputs("usage: sb_load [-n CLIENTS] [-m SURFACES_PER_CLIENT] [-r HZ] [-R REFRESH_HZ]\n"
-	      "               [-w WARMUP_S] [-t MEASURE_S] [-b shm|mix] [-o CSV] [-l LABEL]\n"
+	      "               [-w WARMUP_S] [-t MEASURE_S] [-b shm|mix|implicit|explicit] [-o CSV] "
+	      "[-l LABEL]\n"
 	      "Connects to $WAYLAND_DISPLAY; prints one summary line; exit 0 if every surface\n"
 	      "got a frame callback in the measured window, 1 if not, 2 on error.\n",
 	      f);
@@ -574,6 +590,7 @@ static void parse(struct load *load, int argc, char **argv)
 			      .refresh = 60,
 			      .warmup_s = 2,
 			      .measure_s = 5,
+			      .buffers = "shm",
 			      .label = "-",
 			      .udmabuf_fd = -1};
 	while ((opt = getopt(argc, argv, "n:m:r:R:w:t:b:o:l:h")) != -1) {
@@ -597,7 +614,7 @@ static void parse(struct load *load, int argc, char **argv)
 			load->measure_s = atof(optarg);
 			break;
 		case 'b':
-			load->mix = !strcmp(optarg, "mix");
+			load->buffers = optarg;
 			break;
 		case 'o':
 			load->csv = optarg;
@@ -614,10 +631,13 @@ static void parse(struct load *load, int argc, char **argv)
 		}
 	}
 	if (load->n_conns < 1 || load->per_conn < 1 || load->rate <= 0 || load->refresh <= 0 ||
-	    load->measure_s <= 0 || load->warmup_s < 0) {
+	    load->measure_s <= 0 || load->warmup_s < 0 ||
+	    (strcmp(load->buffers, "shm") && strcmp(load->buffers, "mix") &&
+	     strcmp(load->buffers, "implicit") && strcmp(load->buffers, "explicit"))) {
 		usage(stderr);
 		exit(2);
 	}
+	load->dmabuf = strcmp(load->buffers, "shm") != 0;
 	load->period_us = (int64_t)(1e6 / load->refresh);
 	/* Faster than the output: frame callbacks cannot pace it. */
 	load->timer_driven = load->rate > load->refresh * 1.01;
@@ -627,7 +647,7 @@ static void raise_fd_limit(void)
 {
 	struct rlimit lim;
 
-	/* Three udmabufs per surface (-b mix), with a few thousand surfaces. */
+	/* Three udmabufs per surface (-b mix, implicit, explicit), with a few thousand surfaces. */
 	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
 		lim.rlim_cur = lim.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &lim);
@@ -806,7 +826,7 @@ int main(int argc, char **argv)
 
 	parse(&load, argc, argv);
 	raise_fd_limit();
-	if (load.mix) {
+	if (load.dmabuf) {
 		load.udmabuf_fd = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
 		if (load.udmabuf_fd < 0)
 			die("/dev/udmabuf");

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Host: the pixman composition of compositor/renderer.c. Untransformed textures are composed
+without a transform (pixman's plain OVER) and give exactly the pixels wlroots' own path gives;
+scaled and rotated outputs still go through wlroots. Each case is shot twice, with the plain path
+and with SB_PIXMAN_PLAIN=0, and the two screenshots must be identical. TAP.
+usage: renderer_test.py SYNCBRIDGE SB_CLIENT"""
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))
+import png  # noqa: E402
+import taptest  # noqa: E402
+import subprocess  # noqa: E402
+
+SYNCBRIDGE = sys.argv[1]
+SB_CLIENT = sys.argv[2]
+TMP = tempfile.mkdtemp(prefix="sb-renderer-test-")
+ARTIFACTS = os.environ.get("SB_TEST_ARTIFACTS", os.path.join(tempfile.gettempdir(), "sb-artifacts"))
+test = taptest.Registry()
+
+# Translucent windows cascaded over each other and over an opaque one: OVER with real blending,
+# and the opaque format that pixman reduces to a copy.
+CLIENTS = [
+    f"{SB_CLIENT} --buffer shm --format xrgb8888 --color 2080c0 --size 300x200 --duration 4",
+    f"{SB_CLIENT} --buffer shm --format argb8888 --color 80ff8000 --size 200x150 --surfaces 3 "
+    "--duration 4",
+]
+
+
+def shoot(name, output_lines, plain):
+    """Screenshot of CLIENTS under syncbridge with [output] output_lines; (rows, plain, wlroots):
+    the screenshot's pixel rows and the renderer's counts of textures composed each way."""
+    config = os.path.join(TMP, name + ".ini")
+    with open(config, "w") as f:
+        f.write("[core]\nbackend=headless\nrenderer=pixman\n[output]\nmode=640x480\n")
+        f.write("".join(line + "\n" for line in output_lines))
+    shot = os.path.join(TMP, f"{name}-{'plain' if plain else 'wlroots'}.png")
+    # One after the other, so that the cascade puts the windows in the same order every run.
+    started = " ".join(f"{c} & sleep 0.7;" for c in CLIENTS)
+    script = f"{started} sleep 1.3; kill -USR1 $PPID; sleep 0.3; kill $(jobs -p); wait; exit 0"
+    env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "DISPLAY")}
+    env.update(XDG_RUNTIME_DIR=TMP, XDG_CONFIG_HOME=TMP, SB_PIXMAN_PLAIN="1" if plain else "0")
+    os.chmod(TMP, 0o700)
+    p = subprocess.run([SYNCBRIDGE, "-d", "-c", config, "--screenshot", shot, "--exec", script],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr[-2000:]
+    counts = re.search(r"renderer: (\d+) textures composed plain, (\d+) through wlroots'",
+                       p.stderr)
+    assert counts, "no renderer counts in the log:\n" + p.stderr[-1500:]
+    return png.read(shot)[2], int(counts.group(1)), int(counts.group(2)), shot
+
+
+def same_pixels(name, output_lines):
+    """Both paths' screenshots of one scene; asserts they are identical; the counts of each."""
+    rows_plain, plain, wlroots, shot_plain = shoot(name, output_lines, True)
+    rows_wlroots, plain_off, wlroots_off, shot_wlroots = shoot(name, output_lines, False)
+    assert plain_off == 0, f"SB_PIXMAN_PLAIN=0 still composed {plain_off} textures plain"
+    assert wlroots_off > 0, "nothing was composed at all"
+    if rows_plain != rows_wlroots:
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        diff = os.path.join(ARTIFACTS, f"renderer-{name}.diff.png")
+        bad = png.compare(shot_plain, shot_wlroots, diff, tolerance=0)
+        shutil.copy(shot_plain, ARTIFACTS)
+        shutil.copy(shot_wlroots, ARTIFACTS)
+        raise AssertionError(f"{bad} pixels differ between the two paths (diff: {diff})")
+    # Not a blank picture: the windows are there, translucent over opaque.
+    assert len({px for row in rows_plain for px in row}) >= 4, "fewer than 4 colours on screen"
+    return plain, wlroots
+
+
+@test
+def untransformed_surfaces_are_composed_plain_with_identical_pixels():
+    plain, wlroots = same_pixels("scale1", [])
+    assert plain > 0, "no texture took the plain path"
+    assert wlroots == 0, f"{wlroots} textures at scale 1 still went through a transform"
+
+
+@test
+def scaled_output_is_composed_by_wlroots_with_identical_pixels():
+    plain, wlroots = same_pixels("scale2", ["scale=2"])
+    assert plain == 0, f"{plain} textures of a scale-2 output took the plain path"
+    assert wlroots > 0
+
+
+@test
+def rotated_output_is_composed_by_wlroots_with_identical_pixels():
+    plain, wlroots = same_pixels("rotated", ["transform=90"])
+    assert plain == 0, f"{plain} textures of a rotated output took the plain path"
+    assert wlroots > 0
+
+
+def main():
+    status = test.run(comment_lines=60)
+    shutil.rmtree(TMP, ignore_errors=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
