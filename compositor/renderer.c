@@ -12,6 +12,11 @@
  * of the instructions. Here the matrix is converted exactly as wlroots converts it, and only when
  * the result is an exact integer translation at alpha 1 is the plain path taken; everything else
  * goes to wlroots unchanged.
+ *
+ * And on an opaque target (XRGB8888), a texture composed OVER pixels that are still the opaque
+ * black of the frame's clear gives exactly its own colour channels: there the composition is a
+ * copy (pixman's SRC), not a blend. wlroots' scene clears every damaged rectangle to black first,
+ * so the bottom surface of each rectangle is copied and only what lies over another is blended.
  */
 #include <assert.h>
 #include <stdint.h>
@@ -33,7 +38,14 @@ struct sb_renderer {
 	struct wlr_renderer base;
 	struct wlr_renderer *inner; /* wlroots' pixman renderer, owned */
 	bool plain_enabled;	    /* SB_PIXMAN_PLAIN=0: every texture through wlroots */
-	uint64_t plain, transformed;
+	/*
+	 * This frame's pixels that are still the opaque black of a clear, nothing drawn over them
+	 * yet; and the scissor (the whole target when has_scissor is false).
+	 */
+	pixman_region32_t black;
+	pixman_box32_t scissor;
+	bool has_scissor;
+	uint64_t plain, copied, transformed;
 };
 
 /*
@@ -117,7 +129,77 @@ static struct wlroots_pixman_texture *image_of(struct wlr_texture *texture)
 	return copy->image == wlr_pixman_texture_get_image(texture) ? copy : NULL;
 }
 
-/* Composes texture at (x, y) with pixman's plain OVER; false: let wlroots draw it. */
+static void current_scissor(struct sb_renderer *renderer, pixman_image_t *target,
+			    pixman_region32_t *region)
+{
+	if (renderer->has_scissor)
+		pixman_region32_init_with_extents(region, &renderer->scissor);
+	else
+		pixman_region32_init_rect(region, 0, 0, (unsigned)pixman_image_get_width(target),
+					  (unsigned)pixman_image_get_height(target));
+}
+
+/* Something other than a plain composition was drawn: nothing under the scissor is black. */
+static void forget_black_under_scissor(struct sb_renderer *renderer)
+{
+	if (!renderer->has_scissor) {
+		pixman_region32_clear(&renderer->black);
+		return;
+	}
+	pixman_region32_t scissor;
+
+	pixman_region32_init_with_extents(&scissor, &renderer->scissor);
+	pixman_region32_subtract(&renderer->black, &renderer->black, &scissor);
+	pixman_region32_fini(&scissor);
+}
+
+/*
+ * image at (x, y) over target through the scissor: copied where the target is still the clear's
+ * black (OVER opaque black = the source's colour channels; the x byte of an XRGB target is not
+ * read), blended elsewhere. Returns whether any part was copied.
+ */
+static bool compose_over(struct sb_renderer *renderer, pixman_image_t *image,
+			 pixman_image_t *target, int x, int y, int width, int height)
+{
+	pixman_format_code_t format = pixman_image_get_format(target);
+	pixman_region32_t drawn, copy;
+	bool copied = false;
+
+	current_scissor(renderer, target, &drawn);
+	pixman_region32_intersect_rect(&drawn, &drawn, x, y, (unsigned)width, (unsigned)height);
+	pixman_region32_init(&copy);
+	if (format == PIXMAN_x8r8g8b8 || format == PIXMAN_x8b8g8r8)
+		pixman_region32_intersect(&copy, &drawn, &renderer->black);
+	if (pixman_region32_not_empty(&copy)) {
+		pixman_image_set_clip_region32(target, &copy);
+		pixman_image_composite32(PIXMAN_OP_SRC, image, NULL, target, 0, 0, 0, 0, x, y,
+					 width, height);
+		pixman_region32_subtract(&copy, &drawn, &copy);
+		if (pixman_region32_not_empty(&copy)) {
+			pixman_image_set_clip_region32(target, &copy);
+			pixman_image_composite32(PIXMAN_OP_OVER, image, NULL, target, 0, 0, 0, 0, x,
+						 y, width, height);
+		}
+		/* Back to wlroots' scissor, as pixman_scissor() set it. */
+		if (renderer->has_scissor) {
+			pixman_region32_fini(&copy);
+			current_scissor(renderer, target, &copy);
+			pixman_image_set_clip_region32(target, &copy);
+		} else {
+			pixman_image_set_clip_region32(target, NULL);
+		}
+		copied = true;
+	} else {
+		pixman_image_composite32(PIXMAN_OP_OVER, image, NULL, target, 0, 0, 0, 0, x, y,
+					 width, height);
+	}
+	pixman_region32_subtract(&renderer->black, &renderer->black, &drawn);
+	pixman_region32_fini(&copy);
+	pixman_region32_fini(&drawn);
+	return copied;
+}
+
+/* Composes texture at (x, y) without a transform; false: let wlroots draw it. */
 static bool compose_plain(struct sb_renderer *renderer, struct wlr_texture *texture, int x, int y)
 {
 	struct wlroots_pixman_texture *pt = image_of(texture);
@@ -140,8 +222,9 @@ static bool compose_plain(struct sb_renderer *renderer, struct wlr_texture *text
 	}
 	/* The scissor is the target's clip region, as wlroots' pixman_scissor() left it. */
 	pixman_image_set_transform(pt->image, NULL);
-	pixman_image_composite32(PIXMAN_OP_OVER, pt->image, NULL, target, 0, 0, 0, 0, x, y,
-				 texture->width, texture->height);
+	if (compose_over(renderer, pt->image, target, x, y, (int)texture->width,
+			 (int)texture->height))
+		renderer->copied++;
 	if (pt->buffer)
 		wlr_buffer_end_data_ptr_access(pt->buffer);
 	return true;
@@ -161,6 +244,7 @@ static bool renderer_render_subtexture(struct wlr_renderer *wlr_renderer,
 		return true;
 	}
 	renderer->transformed++;
+	forget_black_under_scissor(renderer);
 	return inner->impl->render_subtexture_with_matrix(inner, texture, box, matrix, alpha);
 }
 
@@ -174,9 +258,17 @@ static bool renderer_bind_buffer(struct wlr_renderer *wlr_renderer, struct wlr_b
 
 static void renderer_begin(struct wlr_renderer *wlr_renderer, uint32_t width, uint32_t height)
 {
-	struct wlr_renderer *inner = sb_renderer_from(wlr_renderer)->inner;
+	struct sb_renderer *renderer = sb_renderer_from(wlr_renderer);
+	struct wlr_renderer *inner = renderer->inner;
 
 	inner->impl->begin(inner, width, height);
+	/*
+	 * The buffer's old contents are no clear of this frame. And no scissor: wlroots' pixman
+	 * renderer leaves the last frame's on the buffer, where the black tracking must know it.
+	 */
+	pixman_region32_clear(&renderer->black);
+	inner->impl->scissor(inner, NULL);
+	renderer->has_scissor = false;
 }
 
 static void renderer_end(struct wlr_renderer *wlr_renderer)
@@ -189,23 +281,41 @@ static void renderer_end(struct wlr_renderer *wlr_renderer)
 
 static void renderer_clear(struct wlr_renderer *wlr_renderer, const float color[static 4])
 {
-	struct wlr_renderer *inner = sb_renderer_from(wlr_renderer)->inner;
+	struct sb_renderer *renderer = sb_renderer_from(wlr_renderer);
+	struct wlr_renderer *inner = renderer->inner;
+	pixman_image_t *target = wlr_pixman_renderer_get_current_image(inner);
+	pixman_region32_t scissor;
 
 	inner->impl->clear(inner, color);
+	forget_black_under_scissor(renderer);
+	/* wlroots' pixman_clear() stores color * 0xffff: exactly black only for 0, 0, 0, 1. */
+	if (!renderer->plain_enabled || !target || color[0] != 0.0f || color[1] != 0.0f ||
+	    color[2] != 0.0f || color[3] != 1.0f)
+		return;
+	current_scissor(renderer, target, &scissor);
+	pixman_region32_union(&renderer->black, &renderer->black, &scissor);
+	pixman_region32_fini(&scissor);
 }
 
 static void renderer_scissor(struct wlr_renderer *wlr_renderer, struct wlr_box *box)
 {
-	struct wlr_renderer *inner = sb_renderer_from(wlr_renderer)->inner;
+	struct sb_renderer *renderer = sb_renderer_from(wlr_renderer);
+	struct wlr_renderer *inner = renderer->inner;
 
 	inner->impl->scissor(inner, box);
+	renderer->has_scissor = box != NULL;
+	if (box)
+		renderer->scissor =
+			(pixman_box32_t){box->x, box->y, box->x + box->width, box->y + box->height};
 }
 
 static void renderer_render_quad(struct wlr_renderer *wlr_renderer, const float color[static 4],
 				 const float matrix[static 9])
 {
-	struct wlr_renderer *inner = sb_renderer_from(wlr_renderer)->inner;
+	struct sb_renderer *renderer = sb_renderer_from(wlr_renderer);
+	struct wlr_renderer *inner = renderer->inner;
 
+	forget_black_under_scissor(renderer);
 	inner->impl->render_quad_with_matrix(inner, color, matrix);
 }
 
@@ -279,8 +389,11 @@ static void renderer_destroy(struct wlr_renderer *wlr_renderer)
 	struct sb_renderer *renderer = sb_renderer_from(wlr_renderer);
 
 	wlr_log(WLR_DEBUG,
-		"renderer: %llu textures composed plain, %llu through wlroots' transform",
-		(unsigned long long)renderer->plain, (unsigned long long)renderer->transformed);
+		"renderer: %llu textures composed plain, %llu through wlroots' transform; %llu "
+		"copied onto black",
+		(unsigned long long)renderer->plain, (unsigned long long)renderer->transformed,
+		(unsigned long long)renderer->copied);
+	pixman_region32_fini(&renderer->black);
 	wlr_renderer_destroy(renderer->inner);
 	free(renderer);
 }
@@ -319,6 +432,7 @@ struct wlr_renderer *sb_renderer_create(struct wlr_renderer *inner)
 	}
 	wlr_renderer_init(&renderer->base, &renderer_impl);
 	renderer->inner = inner;
+	pixman_region32_init(&renderer->black);
 	/* A switch for comparing the two paths (tests/host/renderer_test.py), not a setting. */
 	plain = getenv("SB_PIXMAN_PLAIN");
 	renderer->plain_enabled = !plain || strcmp(plain, "0") != 0;

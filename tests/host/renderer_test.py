@@ -31,8 +31,9 @@ CLIENTS = [
 
 
 def shoot(name, output_lines, plain):
-    """Screenshot of CLIENTS under syncbridge with [output] output_lines; (rows, plain, wlroots):
-    the screenshot's pixel rows and the renderer's counts of textures composed each way."""
+    """Screenshot of CLIENTS under syncbridge with [output] output_lines; (rows, counts, path):
+    the screenshot's pixel rows and the renderer's counts of textures composed plain, through
+    wlroots' transform, and (of the plain ones) copied onto the clear's black."""
     config = os.path.join(TMP, name + ".ini")
     with open(config, "w") as f:
         f.write("[core]\nbackend=headless\nrenderer=pixman\n[output]\nmode=640x480\n")
@@ -47,17 +48,19 @@ def shoot(name, output_lines, plain):
     p = subprocess.run([SYNCBRIDGE, "-d", "-c", config, "--screenshot", shot, "--exec", script],
                        env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr[-2000:]
-    counts = re.search(r"renderer: (\d+) textures composed plain, (\d+) through wlroots'",
-                       p.stderr)
+    counts = re.search(r"renderer: (\d+) textures composed plain, (\d+) through wlroots' "
+                       r"transform; (\d+) copied onto black", p.stderr)
     assert counts, "no renderer counts in the log:\n" + p.stderr[-1500:]
-    return png.read(shot)[2], int(counts.group(1)), int(counts.group(2)), shot
+    return png.read(shot)[2], [int(n) for n in counts.groups()], shot
 
 
 def same_pixels(name, output_lines):
-    """Both paths' screenshots of one scene; asserts they are identical; the counts of each."""
-    rows_plain, plain, wlroots, shot_plain = shoot(name, output_lines, True)
-    rows_wlroots, plain_off, wlroots_off, shot_wlroots = shoot(name, output_lines, False)
-    assert plain_off == 0, f"SB_PIXMAN_PLAIN=0 still composed {plain_off} textures plain"
+    """Both paths' screenshots of one scene; asserts they are identical; the plain path's
+    counts (plain, wlroots, copied)."""
+    rows_plain, counts, shot_plain = shoot(name, output_lines, True)
+    rows_wlroots, (plain_off, wlroots_off, copied_off), shot_wlroots = shoot(name, output_lines,
+                                                                             False)
+    assert plain_off == copied_off == 0, f"SB_PIXMAN_PLAIN=0 still composed {plain_off} plain"
     assert wlroots_off > 0, "nothing was composed at all"
     if rows_plain != rows_wlroots:
         os.makedirs(ARTIFACTS, exist_ok=True)
@@ -68,26 +71,29 @@ def same_pixels(name, output_lines):
         raise AssertionError(f"{bad} pixels differ between the two paths (diff: {diff})")
     # Not a blank picture: the windows are there, translucent over opaque.
     assert len({px for row in rows_plain for px in row}) >= 4, "fewer than 4 colours on screen"
-    return plain, wlroots
+    return counts
 
 
 @test
 def untransformed_surfaces_are_composed_plain_with_identical_pixels():
-    plain, wlroots = same_pixels("scale1", [])
+    """The bottom window of each rectangle is copied onto the clear's black, the translucent ones
+    over it are blended: both show, pixel for pixel, what wlroots' own path draws."""
+    plain, wlroots, copied = same_pixels("scale1", [])
     assert plain > 0, "no texture took the plain path"
     assert wlroots == 0, f"{wlroots} textures at scale 1 still went through a transform"
+    assert 0 < copied < plain, f"{copied} of {plain} textures copied onto black: expected some"
 
 
 @test
 def scaled_output_is_composed_by_wlroots_with_identical_pixels():
-    plain, wlroots = same_pixels("scale2", ["scale=2"])
+    plain, wlroots, _ = same_pixels("scale2", ["scale=2"])
     assert plain == 0, f"{plain} textures of a scale-2 output took the plain path"
     assert wlroots > 0
 
 
 @test
 def rotated_output_is_composed_by_wlroots_with_identical_pixels():
-    plain, wlroots = same_pixels("rotated", ["transform=90"])
+    plain, wlroots, _ = same_pixels("rotated", ["transform=90"])
     assert plain == 0, f"{plain} textures of a rotated output took the plain path"
     assert wlroots > 0
 
