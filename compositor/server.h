@@ -8,7 +8,10 @@
 #include "config.h"
 
 struct sb_bounded_sync;
+struct sb_capture_trigger;
 struct sb_commit_gate;
+struct sb_control_socket;
+struct sb_frame_clock;
 struct sb_explicit_sync_v1;
 struct sb_syncobj_v1;
 struct sb_render_fence;
@@ -42,6 +45,18 @@ struct sb_server {
 	struct sb_bounded_sync *bounded_sync;
 	struct wl_protocol_logger *xdg_guard;
 	struct wl_protocol_logger *subsurface_guard;
+
+	struct sb_frame_clock *frame_clock; /* what frame callbacks and presentation say */
+	struct sb_control_socket *control;  /* --control, else NULL */
+	/* capture_window.c, capture_trigger.c */
+	struct wl_list capture_windows;	 /* sb_capture_window.link */
+	struct wl_list capture_triggers; /* sb_capture_trigger.link */
+	struct wl_listener capture_new_xdg_surface;
+	struct sb_capture_trigger *capture; /* --screenshot's, until it fired or the run ends */
+	bool capture_fired;		    /* it fired and ended the run */
+	/* Under every window (--background; screenshots are cleared to it too). */
+	float background[4];
+	struct wlr_scene_rect *background_rect;
 
 	struct wl_list outputs; /* sb_output.link */
 	struct wl_list views;	/* sb_view.link, top first */
