@@ -288,6 +288,9 @@ static void command_line_fired(struct sb_capture_trigger *trigger, struct sb_cap
 	if (!window) {
 		wlr_log(WLR_ERROR, "capture: %s; no picture", what);
 		server->exit_status = 1;
+		/* Said once: the run ends here, and capture_command_line_finish has nothing to do. */
+		capture_trigger_destroy(trigger);
+		server->capture = NULL;
 		wl_display_terminate(server->display);
 		return;
 	}

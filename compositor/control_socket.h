@@ -20,7 +20,7 @@
 struct sb_server;
 struct sb_control_socket;
 
-/* Listens on path (created 0600; a stale socket there is replaced). NULL, logged, on error. */
+/* Listens on path (only its owner may connect; a stale socket there is replaced). NULL, logged, on error. */
 struct sb_control_socket *control_socket_create(struct sb_server *server, const char *path);
 /* Closes every connection (their waits end) and removes the socket file. */
 void control_socket_destroy(struct sb_control_socket *control);

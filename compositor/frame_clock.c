@@ -2,7 +2,7 @@
 /*
  * The frame clock: what time frame callbacks and presentation feedback say. Stepped, it is a
  * frame counter: the clock of frame n reads EPOCH + n refresh periods, whatever the wall clock
- * did, and the next frame is made only once every surface sent a frame callback has committed
+ * did, where only frames that answer a frame callback count; and the next frame is made only once every surface sent a frame callback has committed
  * again (or SB_FRAME_CLOCK_WAIT_MS passed: a client may ask for a callback and then have nothing
  * to draw). A client that animates from callback time then draws frame n the same on any machine.
  */
@@ -24,6 +24,7 @@ struct sb_frame_clock {
 	uint64_t period_ns;
 	uint64_t done_at_ns;	 /* CLOCK_MONOTONIC of the last frame done */
 	int owing;		 /* surfaces sent a frame callback that have not committed since */
+	bool wanted;		 /* a commit asked for a frame callback since the last frame done */
 	struct wl_list surfaces; /* clock_surface.link */
 	struct wl_listener new_surface;
 };
@@ -55,8 +56,11 @@ static void set_owing(struct clock_surface *cs, bool owing)
 static void surface_commit(struct wl_listener *listener, void *data)
 {
 	struct clock_surface *cs = wl_container_of(listener, cs, commit);
+	struct wlr_surface *surface = data;
 
 	set_owing(cs, false);
+	if (!wl_list_empty(&surface->current.frame_callback_list))
+		cs->clock->wanted = true;
 }
 
 static void clock_surface_destroy(struct clock_surface *cs)
@@ -138,13 +142,24 @@ bool frame_clock_frame_begins(struct sb_frame_clock *clock, struct wlr_output *o
 	if (clock->owing > 0 &&
 	    monotonic_ns() - clock->done_at_ns < SB_FRAME_CLOCK_WAIT_MS * 1000000ull)
 		return false;
+	/* Then a client's frame n may differ from run to run: say so where a user looks. */
 	if (clock->frames > 0 && clock->owing > 0)
-		wlr_log(WLR_DEBUG, "frame clock: %d surfaces did not commit within %d ms",
-			clock->owing, SB_FRAME_CLOCK_WAIT_MS);
+		wlr_log(WLR_INFO,
+			"frame clock: %d surfaces sent a frame callback did not commit within %d "
+			"ms; "
+			"frame %llu goes on without them",
+			clock->owing, SB_FRAME_CLOCK_WAIT_MS,
+			(unsigned long long)clock->frames + 1);
 	/* wlr_output.refresh is in mHz; 60 Hz where the backend says nothing. */
 	clock->period_ns = output->refresh > 0 ? 1000000000000ull / (uint64_t)output->refresh
 					       : 1000000000ull / 60;
-	clock->frames++;
+	/*
+	 * Time passes only in frames that answer a frame callback: how many frames went by before
+	 * a client connected, or while it drew nothing, depends on the machine and must not show
+	 * in the times it is given.
+	 */
+	if (clock->wanted)
+		clock->frames++;
 	return true;
 }
 
@@ -183,5 +198,6 @@ void frame_clock_frame_done(struct sb_frame_clock *clock, struct wlr_scene_outpu
 	if (!clock || !clock->stepped || scene_output->output != clock->output)
 		return;
 	wlr_scene_output_for_each_surface(scene_output, mark_owing, NULL);
+	clock->wanted = false;
 	clock->done_at_ns = monotonic_ns();
 }

@@ -15,12 +15,13 @@ struct wlr_scene_output;
 /*
  * The time that frame callbacks and presentation feedback carry. Real: CLOCK_MONOTONIC. Stepped
  * (--frame-clock stepped): a clock that starts at SB_FRAME_CLOCK_EPOCH_NS and advances by exactly
- * one refresh period per frame, and a frame waits (up to SB_FRAME_CLOCK_WAIT_MS) until every
+ * one refresh period per frame that answers a frame callback (it stands still while no client
+ * asks for frames), and a frame waits (up to SB_FRAME_CLOCK_WAIT_MS) until every
  * surface that was sent a frame callback has committed again; so a client that animates from
  * frame-callback time draws the same frames on a slow machine as on a fast one.
  */
 #define SB_FRAME_CLOCK_EPOCH_NS 1000000000ull
-#define SB_FRAME_CLOCK_WAIT_MS 500
+#define SB_FRAME_CLOCK_WAIT_MS 1000
 
 /* NULL (and logs why) on allocation failure; a real clock does nothing but read the time. */
 struct sb_frame_clock *frame_clock_create(struct wl_display *display,

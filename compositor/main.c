@@ -327,10 +327,15 @@ static bool spawn(struct sb_server *server, const char *command)
 			limit.rlim_cur = (rlim_t)server->nofile_soft;
 			setrlimit(RLIMIT_NOFILE, &limit);
 		}
+		/* A process group of its own: ending the client ends what it started too. */
+		setpgid(0, 0);
 		execl("/bin/sh", "/bin/sh", "-c", command, (char *)NULL);
 		_exit(127);
 	}
+	/* Also here: whichever of the two runs first, the group exists before it is signalled. */
+	setpgid(pid, pid);
 	server->exec_pid = pid;
+	server->exec_group = pid;
 	return true;
 }
 
@@ -660,8 +665,9 @@ int main(int argc, char *argv[])
 	if (server.screenshot_path && !capture_command_line_finish(&server) &&
 	    server.exit_status == 0)
 		server.exit_status = 1;
-	if (server.exec_pid > 0)
-		kill(server.exec_pid, SIGTERM);
+	/* The client and what it started (a client put in the background by its script). */
+	if (server.exec_group > 0)
+		kill(-server.exec_group, SIGTERM);
 	control_socket_destroy(server.control);
 	wl_display_destroy_clients(server.display);
 	capture_windows_finish(&server);

@@ -10,7 +10,7 @@ packages=(
 	gcc libc6-dev pkg-config meson ninja-build clang-format clang libclang-rt-14-dev
 	libdrm-dev
 	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev libpixman-1-dev libpng-dev
-	weston wayland-utils python3-matplotlib xvfb strace libgbm-dev wlcs
+	weston wayland-utils python3-matplotlib xvfb strace libgbm-dev wlcs foot fonts-dejavu-core
 )
 vm_packages=(
 	linux-source-6.12 xz-utils make flex bison bc libelf-dev libssl-dev cpio
