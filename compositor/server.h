@@ -77,7 +77,7 @@ struct sb_server {
 	const char *screenshot_path;
 	bool screenshot_taken;
 	pid_t exec_pid;
-	pid_t exec_group; /* the --exec command's process group, ended at exit */
+	pid_t exec_group;	   /* the --exec command's process group, ended at exit */
 	unsigned long nofile_soft; /* RLIMIT_NOFILE's soft limit before raise_fd_limit(), or 0 */
 	int exit_status;
 };
