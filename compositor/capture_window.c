@@ -146,10 +146,11 @@ const char *capture_window_name(const struct sb_capture_window *window)
 {
 	const struct wlr_xdg_toplevel *toplevel = window->xdg_surface->toplevel;
 
-	if (toplevel && toplevel->app_id && *toplevel->app_id)
-		return toplevel->app_id;
+	/* The title first: clients of one program share an app_id, not (often) a title. */
 	if (toplevel && toplevel->title && *toplevel->title)
 		return toplevel->title;
+	if (toplevel && toplevel->app_id && *toplevel->app_id)
+		return toplevel->app_id;
 	return "?";
 }
 

@@ -45,7 +45,7 @@ bool capture_window_matches(const struct sb_capture_window *window, const char *
 struct sb_capture_window *capture_window_find(struct sb_server *server, const char *match);
 /* The box of layout coordinates covering the window, its subsurfaces and its popups. */
 bool capture_window_box(struct sb_capture_window *window, struct wlr_box *box);
-/* The app_id, else the title, else "?": for messages. */
+/* The title, else the app_id, else "?": for messages. */
 const char *capture_window_name(const struct sb_capture_window *window);
 /* After output rendered a frame: counts presented frames, and hashes pictures where wanted. */
 void capture_windows_frame(struct sb_server *server, struct wlr_output *output);

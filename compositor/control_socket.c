@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <wlr/types/wlr_scene.h>
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/box.h>
 #include <wlr/util/log.h>
@@ -252,6 +253,43 @@ err:
 	conn->wait_shot = NULL;
 }
 
+/* move X Y [window=MATCH]: puts the window's top-left (its geometry's) at layout (X, Y). */
+static void command_move(struct control_connection *conn, int argc, char **argv)
+{
+	struct sb_server *server = conn->control->server;
+	struct sb_capture_spec spec = {0};
+	struct sb_capture_window *window;
+	struct wlr_scene_node *node;
+	char err[256], *end_x, *end_y;
+	long x, y;
+
+	if (argc < 3) {
+		reply(conn, "error usage: move X Y [window=MATCH]");
+		return;
+	}
+	x = strtol(argv[1], &end_x, 10);
+	y = strtol(argv[2], &end_y, 10);
+	if (*argv[1] == '\0' || *end_x || *argv[2] == '\0' || *end_y || labs(x) > 100000 ||
+	    labs(y) > 100000) {
+		reply(conn, "error move %s %s: X and Y are integers (layout coordinates)", argv[1],
+		      argv[2]);
+		return;
+	}
+	if (!parse_options(argc - 3, argv + 3, &spec, NULL, err, sizeof(err))) {
+		reply(conn, "error %s", err);
+		return;
+	}
+	window = capture_window_find(server, spec.window);
+	/* xdg_shell.c keeps the toplevel's scene tree in data, offset by its window geometry. */
+	node = window ? window->xdg_surface->data : NULL;
+	if (!node) {
+		reply(conn, "error no mapped window %s", spec.window ? spec.window : "at all");
+		return;
+	}
+	wlr_scene_node_set_position(node, (int)x, (int)y);
+	reply(conn, "ok %s at %ld,%ld", capture_window_name(window), x, y);
+}
+
 static void command_windows(struct control_connection *conn)
 {
 	struct sb_server *server = conn->control->server;
@@ -297,13 +335,16 @@ static void handle_line(struct control_connection *conn, char *line)
 		command_shot(conn, argc, argv);
 	} else if (strcmp(argv[0], "wait") == 0) {
 		command_wait(conn, line);
+	} else if (strcmp(argv[0], "move") == 0) {
+		command_move(conn, argc, argv);
 	} else if (strcmp(argv[0], "windows") == 0 && argc == 1) {
 		command_windows(conn);
 	} else if (strcmp(argv[0], "quit") == 0 && argc == 1) {
 		reply(conn, "ok");
 		wl_display_terminate(conn->control->server->display);
 	} else {
-		reply(conn, "error unknown command '%s' (shot, wait, windows, quit)", argv[0]);
+		reply(conn, "error unknown command '%s' (shot, wait, move, windows, quit)",
+		      argv[0]);
 	}
 }
 

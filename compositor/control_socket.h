@@ -9,10 +9,12 @@
  * pictures, one command a line, one reply a line ("ok ..." or "error ..."):
  *   shot FILE [window=MATCH] [crop=window|output] [output=NAME]
  *   wait WHEN [window=MATCH] [timeout=MS] [shot=FILE] [crop=window|output] [output=NAME]
+ *   move X Y [window=MATCH]
  *   windows
  *   quit
  * WHEN is --capture-when's (mapped, settled[:N], frame:N, after:MS); wait answers when it is met,
- * with the picture taken at that very frame if shot= says where. Arguments holding spaces go
+ * with the picture taken at that very frame if shot= says where; move puts a window's top-left at
+ * layout (X, Y), for pictures whose layout does not depend on the order windows mapped in. Arguments holding spaces go
  * in double quotes. The compositor exports SYNCBRIDGE_CONTROL=PATH to its --exec command.
  */
 #define SB_CONTROL_ENV "SYNCBRIDGE_CONTROL"

@@ -23,6 +23,7 @@ static const char usage[] =
 	"  wait WHEN [window=ID] [timeout=MS] [shot=FILE.png] [crop=window|output]\n"
 	"              until WHEN (mapped, settled[:N], frame:N, after:MS), with a picture of\n"
 	"              that very frame if shot= is given\n"
+	"  move X Y [window=ID]   puts the window's top-left at layout (X, Y)\n"
 	"  windows     the mapped windows: app_id, title, box, frames presented\n"
 	"  quit        ends the compositor\n";
 
