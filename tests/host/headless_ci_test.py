@@ -2,7 +2,7 @@
 """Host: headless CI rendering tests as a user writes them (doc/headless-ci.md): capture triggers,
 window crops, the stepped frame clock, the control socket (sb-ctl) and sb-compare, with real
 clients from Debian (foot, weston-simple-shm). TAP.
-usage: headless_ci_test.py SYNCBRIDGE SB_CTL SB_COMPARE"""
+usage: headless_ci_test.py SYNCBRIDGE SB_CTL SB_COMPARE SB_CLIENT"""
 import hashlib
 import os
 import shutil
@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..
 import png  # noqa: E402
 import taptest  # noqa: E402
 
-SYNCBRIDGE, SB_CTL, SB_COMPARE = sys.argv[1:4]
+SYNCBRIDGE, SB_CTL, SB_COMPARE, SB_CLIENT = sys.argv[1:5]
 ROOT = os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..")
 GUIDE = os.path.join(ROOT, "doc", "headless-ci.md")
 HEADLESS_INI = os.path.join(ROOT, "weston-ini", "headless-ci.ini")
@@ -366,6 +366,34 @@ def background_colour_fills_the_output():
     assert rc == 0, err[-2000:]
     _, _, rows = pixels(os.path.join(TMP, "bg.png"))
     assert colours_in(rows, 0, 0, 1280, 720) == {(0x20, 0x40, 0x80)}
+
+
+@test
+def control_socket_moves_windows_and_sb_client_draws_its_label():
+    """The demo's picture, as a test: sb-ctl move puts two sb-clients side by side whatever order
+    they mapped in, and each draws its --label (white text on a near-black box) in its window."""
+    e = env()
+    ctl = os.path.join(e["XDG_RUNTIME_DIR"], "sb.ctl")
+    shot = os.path.join(TMP, "labels.png")
+    client = f"{SB_CLIENT} --buffer shm --color 2e8b57 --size 300x200 --duration 20"
+    script = (f"{client} --title left --label 'left|first line' & "
+              f"{client} --title right --label 'right|second' & "
+              "sb-ctl wait mapped window=title=left && sb-ctl wait mapped window=title=right && "
+              "sb-ctl move 600 100 window=title=left && sb-ctl move 100 100 window=title=right "
+              f"&& sb-ctl wait frame:5 window=right shot={shot} && sb-ctl quit")
+    p = subprocess.run(["syncbridge", "-c", HEADLESS_INI, "--control", ctl, "--exec", script],
+                       env=e, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr[-2000:]
+    assert "ok left at 600,100" in p.stdout, p.stdout
+    _, _, rows = pixels(shot)
+    for x0 in (100, 600):
+        window = colours_in(rows, x0, 100, x0 + 300, 300)
+        assert (0x2e, 0x8b, 0x57) in window, f"no window at x={x0}"
+        # The label's box and its text, in the bottom-left corner.
+        label = colours_in(rows, x0, 300 - 40, x0 + 60, 300)
+        assert {(0x14, 0x14, 0x14), (255, 255, 255)} <= label, sorted(label)[:6]
+    assert colours_in(rows, 420, 100, 580, 300) == {(0, 0, 0)}, "something between the windows"
+    assert colours_in(rows, 0, 0, 1280, 95) == {(0, 0, 0)}, "a window is not where it was put"
 
 
 def write_png(path, rows):
