@@ -360,6 +360,45 @@ def capture_options_are_checked():
 
 
 @test
+def stepped_clock_presentation_advances_one_refresh_per_frame():
+    """weston-presentation-shm prints each wp_presentation_feedback.presented: under the stepped
+    clock every presentation is exactly one refresh (16666 us at 60 Hz) after the one before."""
+    skip = need("weston-presentation-shm")
+    if skip:
+        return skip
+    log = os.path.join(TMP, "presentation-stepped.txt")
+    rc, _, err = run(["--frame-clock", "stepped", "--exec",
+                      f"timeout -s INT 1 weston-presentation-shm -f >{log} 2>&1; exit 0"])
+    assert rc == 0, err[-2000:]
+    with open(log) as f:
+        # "N: f2c .. ms, c2p .. ms, f2p .. ms, p2p NNNN us, ..."
+        p2p = [int(l.split(" p2p ")[1].split()[0]) for l in f if " p2p " in l]
+    assert len(p2p) >= 10, f"{len(p2p)} presentations"
+    assert set(p2p[1:]) == {16666}, sorted(set(p2p[1:]))[:10]
+
+
+@test
+def one_output_of_two_is_captured():
+    ini = os.path.join(TMP, "two-outputs.ini")
+    with open(ini, "w") as f:
+        f.write("[core]\nbackend=headless\nrenderer=pixman\n"
+                "[output]\nname=HEADLESS-1\nmode=640x480\n"
+                "[output]\nname=HEADLESS-2\nmode=320x200\n")
+    shot = os.path.join(TMP, "second-output.png")
+    p = subprocess.run(["syncbridge", "-c", ini, "--background", "123456", "--screenshot", shot,
+                        "--capture-output", "HEADLESS-2", "--exec", "true"], env=env(),
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr[-2000:]
+    w, h, rows = pixels(shot)
+    assert (w, h) == (320, 200), (w, h)
+    assert colours_in(rows, 0, 0, w, h) == {(0x12, 0x34, 0x56)}
+    p = subprocess.run(["syncbridge", "-c", ini, "--screenshot", shot, "--capture-output",
+                        "NOPE-1", "--exec", "true"], env=env(), capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 1 and "no output named NOPE-1" in p.stderr, p.stderr[-2000:]
+
+
+@test
 def background_colour_fills_the_output():
     rc, _, err = run(["--background", "204080", "--screenshot", os.path.join(TMP, "bg.png"),
                       "--exec", "true"])
