@@ -241,8 +241,6 @@ void capture_trigger_frame(struct sb_server *server, struct wlr_output *output)
 	struct sb_capture_window *window;
 	uint64_t now_ns;
 
-	if (wl_list_empty(&server->capture_triggers))
-		return;
 	/* Pictures are hashed only for windows a trigger waits to see settle. */
 	wl_list_for_each(window, &server->capture_windows, link)
 		window->hash_wanted = false;
@@ -251,7 +249,10 @@ void capture_trigger_frame(struct sb_server *server, struct wlr_output *output)
 		    (window = capture_window_find(server, trigger->spec.window)))
 			window->hash_wanted = true;
 	}
+	/* Always: frame:N counts from the window's map, whenever the trigger was made. */
 	capture_windows_frame(server, output);
+	if (wl_list_empty(&server->capture_triggers))
+		return;
 	now_ns = frame_clock_now_ns(server->frame_clock);
 	wl_list_for_each_safe(trigger, tmp, &server->capture_triggers, link) {
 		if (trigger->done || !(window = capture_window_find(server, trigger->spec.window)))

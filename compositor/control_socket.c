@@ -374,6 +374,13 @@ static int connection_readable(int fd, uint32_t mask, void *data)
 		connection_destroy(conn);
 		return 0;
 	}
+	/* Full of lines sent behind a pending wait: a script that floods is cut off. */
+	if (conn->in_len == sizeof(conn->in)) {
+		reply(conn, "error more than %d bytes of commands sent while waiting",
+		      LINE_MAX_BYTES);
+		connection_destroy(conn);
+		return 0;
+	}
 	n = recv(fd, conn->in + conn->in_len, sizeof(conn->in) - conn->in_len, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;

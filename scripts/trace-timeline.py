@@ -33,6 +33,9 @@ MARKS = [  # event name, label, marker, colour, row offset (releases below: same
 ]
 WAIT_COLOURS = {"snapshot": "tab:blue", "poll": "tab:orange", "explicit": "tab:cyan"}
 KERNEL_PID = 1 << 30
+# A surface whose commits waited this long (median) or longer was held by its fences; shorter
+# waits are the commit-time snapshot of a fence signalled right after the commit.
+HELD_MS = 5
 
 
 def load(path):
@@ -151,10 +154,15 @@ def main():
                 open_waits[e["id"]] = e["ts"]
             elif e.get("ph") == "e" and e["id"] in open_waits:
                 waits.append((e["ts"] - open_waits.pop(e["id"])) / 1000)
-        if waits:
+        median = statistics.median(waits) if waits else 0
+        if median >= HELD_MS:
             text = (f"HELD: {len(waits)} of {n} commits waited for their fence, "
-                    f"median {statistics.median(waits):.1f} ms")
+                    f"median {median:.1f} ms")
             colour = "tab:red"
+        elif waits:
+            text = (f"not held: {len(waits)} of {n} commits waited a median {median:.1f} ms "
+                    "(their fence was ready at commit)")
+            colour = "tab:green"
         else:
             text = f"not held: none of {n} commits waited"
             colour = "tab:green"
