@@ -362,7 +362,8 @@ def capture_options_are_checked():
 @test
 def stepped_clock_presentation_advances_one_refresh_per_frame():
     """weston-presentation-shm prints each wp_presentation_feedback.presented: under the stepped
-    clock every presentation is exactly one refresh (16666 us at 60 Hz) after the one before."""
+    clock every presentation is exactly one refresh (16666666 ns at 60 Hz) after the one
+    before, even with the other tests running beside it."""
     skip = need("weston-presentation-shm")
     if skip:
         return skip
@@ -374,7 +375,9 @@ def stepped_clock_presentation_advances_one_refresh_per_frame():
         # "N: f2c .. ms, c2p .. ms, f2p .. ms, p2p NNNN us, ..."
         p2p = [int(l.split(" p2p ")[1].split()[0]) for l in f if " p2p " in l]
     assert len(p2p) >= 10, f"{len(p2p)} presentations"
-    assert set(p2p[1:]) == {16666}, sorted(set(p2p[1:]))[:10]
+    # One refresh is 16666666 ns; the client turns times into whole microseconds, which reads
+    # 16667 where a difference crosses a second (its nanoseconds then subtract negative).
+    assert set(p2p[1:]) <= {16666, 16667}, sorted(set(p2p[1:]))[:10]
 
 
 @test
