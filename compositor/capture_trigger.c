@@ -262,6 +262,19 @@ void capture_trigger_frame(struct sb_server *server, struct wlr_output *output)
 	}
 }
 
+void capture_trigger_window_mapped(struct sb_server *server, struct sb_capture_window *window)
+{
+	struct sb_capture_trigger *trigger = server->capture;
+
+	/*
+	 * exit: a picture taken as an earlier window of the client unmapped is no longer its last
+	 * frame once it maps another; taken again then, as that one unmaps or at exit.
+	 */
+	if (trigger && trigger->spec.when == SB_CAPTURE_EXIT && window->exec_client &&
+	    capture_window_matches(window, trigger->spec.window))
+		server->screenshot_taken = false;
+}
+
 void capture_trigger_window_unmapping(struct sb_server *server, struct sb_capture_window *window)
 {
 	struct sb_capture_trigger *trigger, *tmp;

@@ -66,8 +66,9 @@ bool capture_command_line_start(struct sb_server *server, const struct sb_captur
 /* At exit: takes the picture if it is still due; false if it could not be taken. */
 bool capture_command_line_finish(struct sb_server *server);
 
-/* output.c, after an output's frame; capture_window.c, as a window unmaps. */
+/* output.c, after an output's frame; capture_window.c, as a window maps and unmaps. */
 void capture_trigger_frame(struct sb_server *server, struct wlr_output *output);
+void capture_trigger_window_mapped(struct sb_server *server, struct sb_capture_window *window);
 void capture_trigger_window_unmapping(struct sb_server *server, struct sb_capture_window *window);
 
 #endif

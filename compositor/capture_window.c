@@ -67,6 +67,7 @@ static void window_map(struct wl_listener *listener, void *data)
 	window->stable = 0;
 	wlr_log(WLR_DEBUG, "capture: window %s mapped%s", capture_window_name(window),
 		window->exec_client ? " (the --exec client's)" : "");
+	capture_trigger_window_mapped(window->server, window);
 }
 
 static void window_unmap(struct wl_listener *listener, void *data)
