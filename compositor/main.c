@@ -36,9 +36,13 @@
 #include <syncbridge/probe.h>
 
 #include "bounded_sync.h"
+#include "capture_trigger.h"
+#include "capture_window.h"
 #include "commit_gate.h"
+#include "control_socket.h"
 #include "explicit_sync_v1.h"
 #include "export_dmabuf_v1.h"
+#include "frame_clock.h"
 #include "gate_log.h"
 #include "gate_trace.h"
 #include "guards.h"
@@ -66,7 +70,22 @@ static const char usage[] =
 	"      --acquire MODE       cpu or kms: who waits for an explicit acquire fence of a\n"
 	"                           buffer that can be scanned out directly\n"
 	"      --socket NAME        the Wayland socket (default: the first free wayland-N)\n"
-	"      --screenshot FILE    write a PNG of the output on SIGUSR1, else before exiting\n"
+	"      --screenshot FILE    write a PNG when --capture-when says (and on SIGUSR1)\n"
+	"      --capture-when WHEN  exit (default): the --exec client's last frame, as its\n"
+	"                           window unmaps, else at exit; mapped; settled[:N] (the\n"
+	"                           same picture for N frames, default 10); frame:N (its Nth\n"
+	"                           presented frame); after:MS (after its map). All but exit\n"
+	"                           end the run once the picture is written (status 0)\n"
+	"      --capture-window ID  the window they watch: its app_id or title (app_id=ID,\n"
+	"                           title=TITLE to say which); default: the first mapped\n"
+	"      --capture-crop WHAT  output (default) or window (with its subsurfaces, popups)\n"
+	"      --capture-output NAME  the output to capture (default: the first)\n"
+	"      --capture-timeout S  fail (status 1) if the trigger has not fired in S seconds\n"
+	"                           (default 30; 0: never)\n"
+	"      --frame-clock MODE   real (default) or stepped: frame callbacks and presentation\n"
+	"                           times advance one refresh per frame, frames wait for clients\n"
+	"      --background RRGGBB  the colour under every window (default 000000)\n"
+	"      --control PATH       a control socket for sb-ctl (shot, wait, windows, quit)\n"
 	"      --exec CMD           run CMD (sh -c) as a client; exit with its status\n"
 	"      --trace FILE         write a Chrome trace-event JSON of every commit's sync\n"
 	"                           (Perfetto's UI, chrome://tracing; scripts/trace-merge.py)\n"
@@ -309,10 +328,15 @@ static bool spawn(struct sb_server *server, const char *command)
 			limit.rlim_cur = (rlim_t)server->nofile_soft;
 			setrlimit(RLIMIT_NOFILE, &limit);
 		}
+		/* A process group of its own: ending the client ends what it started too. */
+		setpgid(0, 0);
 		execl("/bin/sh", "/bin/sh", "-c", command, (char *)NULL);
 		_exit(127);
 	}
+	/* Also here: whichever of the two runs first, the group exists before it is signalled. */
+	setpgid(pid, pid);
 	server->exec_pid = pid;
+	server->exec_group = pid;
 	return true;
 }
 
@@ -329,7 +353,84 @@ enum long_option {
 	OPT_EXEC,
 	OPT_PROBE,
 	OPT_TRACE,
+	OPT_CAPTURE_WHEN,
+	OPT_CAPTURE_WINDOW,
+	OPT_CAPTURE_CROP,
+	OPT_CAPTURE_OUTPUT,
+	OPT_CAPTURE_TIMEOUT,
+	OPT_FRAME_CLOCK,
+	OPT_BACKGROUND,
+	OPT_CONTROL,
 };
+
+/* The capture options (capture_trigger.h); false with a message on stderr if one is wrong. */
+static bool capture_option(struct sb_server *server, struct sb_capture_spec *spec, int opt,
+			   const char *arg, bool *stepped)
+{
+	char err[256], *end;
+	unsigned long v;
+
+	switch (opt) {
+	case OPT_CAPTURE_WHEN:
+		if (!capture_spec_parse_when(spec, arg, err, sizeof(err))) {
+			fprintf(stderr, "syncbridge: --capture-when %s\n", err);
+			return false;
+		}
+		return true;
+	case OPT_CAPTURE_WINDOW:
+		spec->window = arg;
+		return true;
+	case OPT_CAPTURE_CROP:
+		spec->crop_window = strcmp(arg, "window") == 0;
+		if (spec->crop_window || strcmp(arg, "output") == 0)
+			return true;
+		fprintf(stderr, "syncbridge: --capture-crop %s: output or window\n", arg);
+		return false;
+	case OPT_CAPTURE_OUTPUT:
+		spec->output = arg;
+		return true;
+	case OPT_CAPTURE_TIMEOUT:
+		v = strtoul(arg, &end, 10);
+		if (*arg < '0' || *arg > '9' || *end != '\0' || v > 86400) {
+			fprintf(stderr, "syncbridge: --capture-timeout %s: 0 to 86400 seconds\n",
+				arg);
+			return false;
+		}
+		spec->timeout_ms = (uint32_t)v * 1000;
+		return true;
+	case OPT_FRAME_CLOCK:
+		*stepped = strcmp(arg, "stepped") == 0;
+		if (*stepped || strcmp(arg, "real") == 0)
+			return true;
+		fprintf(stderr, "syncbridge: --frame-clock %s: real or stepped\n", arg);
+		return false;
+	case OPT_BACKGROUND:
+		v = strtoul(arg, &end, 16);
+		if (strlen(arg) != 6 || *end != '\0') {
+			fprintf(stderr, "syncbridge: --background %s: RRGGBB in hex\n", arg);
+			return false;
+		}
+		server->background[0] = (float)((v >> 16) & 0xff) / 255.0f;
+		server->background[1] = (float)((v >> 8) & 0xff) / 255.0f;
+		server->background[2] = (float)(v & 0xff) / 255.0f;
+		return true;
+	}
+	return false;
+}
+
+/* A rectangle under every window, larger than any layout: the background. Black needs none. */
+static bool create_background(struct sb_server *server)
+{
+	const float *bg = server->background;
+
+	if (bg[0] == 0 && bg[1] == 0 && bg[2] == 0)
+		return true;
+	server->background_rect = wlr_scene_rect_create(&server->scene->node, 16384, 16384, bg);
+	if (!server->background_rect)
+		return false;
+	wlr_scene_node_lower_to_bottom(&server->background_rect->node);
+	return true;
+}
 
 /* A command-line option that overrides a configuration key: the same checks apply. */
 struct override {
@@ -362,10 +463,21 @@ int main(int argc, char *argv[])
 		{"exec", required_argument, NULL, OPT_EXEC},
 		{"probe", no_argument, NULL, OPT_PROBE},
 		{"trace", required_argument, NULL, OPT_TRACE},
+		{"capture-when", required_argument, NULL, OPT_CAPTURE_WHEN},
+		{"capture-window", required_argument, NULL, OPT_CAPTURE_WINDOW},
+		{"capture-crop", required_argument, NULL, OPT_CAPTURE_CROP},
+		{"capture-output", required_argument, NULL, OPT_CAPTURE_OUTPUT},
+		{"capture-timeout", required_argument, NULL, OPT_CAPTURE_TIMEOUT},
+		{"frame-clock", required_argument, NULL, OPT_FRAME_CLOCK},
+		{"background", required_argument, NULL, OPT_BACKGROUND},
+		{"control", required_argument, NULL, OPT_CONTROL},
 		{0},
 	};
-	struct sb_server server = {.exit_status = 0};
+	struct sb_server server = {.exit_status = 0, .background = {0, 0, 0, 1}};
+	struct sb_capture_spec capture = {.when = SB_CAPTURE_EXIT, .timeout_ms = 30000};
 	const char *config_path = NULL, *socket = NULL, *exec_command = NULL, *trace_path = NULL;
+	const char *control_path = NULL;
+	bool capture_options = false, stepped = false;
 	const char *override_values[sizeof(overrides) / sizeof(overrides[0])] = {0};
 	struct wl_event_source *signals[4] = {0};
 	char path_buf[4096], err[512];
@@ -395,6 +507,21 @@ int main(int argc, char *argv[])
 		case OPT_TRACE:
 			trace_path = optarg;
 			break;
+		case OPT_CONTROL:
+			control_path = optarg;
+			break;
+		case OPT_CAPTURE_WHEN:
+		case OPT_CAPTURE_WINDOW:
+		case OPT_CAPTURE_CROP:
+		case OPT_CAPTURE_OUTPUT:
+		case OPT_CAPTURE_TIMEOUT:
+			capture_options = true;
+			/* fall through */
+		case OPT_FRAME_CLOCK:
+		case OPT_BACKGROUND:
+			if (!capture_option(&server, &capture, opt, optarg, &stepped))
+				return 2;
+			break;
 		case OPT_PROBE:
 			sb_log_init(SB_ERROR, NULL);
 			printf("%d capabilities found\n", sb_probe_report(stdout));
@@ -418,6 +545,15 @@ int main(int argc, char *argv[])
 		fputs(usage, stderr);
 		return 2;
 	}
+	if (capture_options && !server.screenshot_path) {
+		fputs("syncbridge: the --capture-* options say when and what --screenshot FILE "
+		      "takes: give it\n",
+		      stderr);
+		return 2;
+	}
+	/* exit: the picture is taken when the client goes, however long that is. */
+	if (capture.when == SB_CAPTURE_EXIT)
+		capture.timeout_ms = 0;
 	server_log_init(debug);
 
 	sb_config_init_defaults(&server.config);
@@ -444,6 +580,9 @@ int main(int argc, char *argv[])
 
 	wl_list_init(&server.outputs);
 	wl_list_init(&server.views);
+	wl_list_init(&server.capture_windows);
+	wl_list_init(&server.capture_triggers);
+	wl_list_init(&server.capture_new_xdg_surface.link);
 	raise_fd_limit(&server);
 	server.display = wl_display_create();
 	server.loop = wl_display_get_event_loop(server.display);
@@ -466,6 +605,10 @@ int main(int argc, char *argv[])
 		wlr_log(WLR_ERROR, "cannot create the protocol globals");
 		goto err_backend;
 	}
+	server.frame_clock = frame_clock_create(server.display, server.compositor, stepped);
+	if (!server.frame_clock || !capture_windows_init(&server) || !create_background(&server) ||
+	    (server.screenshot_path && !capture_command_line_start(&server, &capture)))
+		goto err_backend;
 	if (trace_path && !(server.trace = sb_trace_create(trace_path)))
 		goto err_backend;
 	server.gate = commit_gate_create(server.display, server.config.sync.implicit);
@@ -504,6 +647,8 @@ int main(int argc, char *argv[])
 	/* Only under a test harness; its state goes with the display. */
 	if (!test_control_init(&server))
 		goto err_gate;
+	if (control_path && !(server.control = control_socket_create(&server, control_path)))
+		goto err_gate;
 
 	signals[0] = wl_event_loop_add_signal(server.loop, SIGTERM, handle_terminate, &server);
 	signals[1] = wl_event_loop_add_signal(server.loop, SIGINT, handle_terminate, &server);
@@ -514,13 +659,20 @@ int main(int argc, char *argv[])
 
 	wl_display_run(server.display);
 
-	/* At exit, unless SIGUSR1 already took one (the clients may be gone by now). */
-	if (server.screenshot_path && !server.screenshot_taken &&
-	    !screenshot_write_png(&server, server.screenshot_path) && server.exit_status == 0)
+	/*
+	 * At exit, unless a trigger or SIGUSR1 already took it: with --capture-when exit the
+	 * clients are still connected if the --exec client's exit was seen before its windows'.
+	 */
+	if (server.screenshot_path && !capture_command_line_finish(&server) &&
+	    server.exit_status == 0)
 		server.exit_status = 1;
-	if (server.exec_pid > 0)
-		kill(server.exec_pid, SIGTERM);
+	/* The client and what it started (a client put in the background by its script). */
+	if (server.exec_group > 0)
+		kill(-server.exec_group, SIGTERM);
+	control_socket_destroy(server.control);
 	wl_display_destroy_clients(server.display);
+	capture_windows_finish(&server);
+	frame_clock_destroy(server.frame_clock);
 	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
 		if (signals[i])
 			wl_event_source_remove(signals[i]);
@@ -552,10 +704,14 @@ err_signals:
 		if (signals[i])
 			wl_event_source_remove(signals[i]);
 err_gate:
+	control_socket_destroy(server.control);
 	sb_explicit_sync_v1_destroy(server.explicit_sync_v1);
 	sb_syncobj_v1_destroy(server.syncobj_v1);
 	commit_gate_destroy(server.gate);
 err_backend:
+	capture_trigger_destroy(server.capture);
+	capture_windows_finish(&server);
+	frame_clock_destroy(server.frame_clock);
 	seat_finish(&server);
 	guards_destroy(&server);
 	wlr_backend_destroy(server.backend);

@@ -24,6 +24,8 @@
 #include <syncbridge/sync_file.h>
 #include <syncbridge/waiter.h>
 
+#include "capture_trigger.h"
+#include "frame_clock.h"
 #include "kms_out_fence.h"
 #include "linux_dmabuf_v1.h"
 #include "render_fence.h"
@@ -277,6 +279,9 @@ static void output_frame(struct wl_listener *listener, void *data)
 	struct timespec now;
 	bool begin, bracketed = false;
 
+	/* --frame-clock stepped: this frame waits until the clients drew their last one. */
+	if (!frame_clock_frame_begins(output->server->frame_clock, output->wlr_output))
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	output->last_frame_ns = timespec_ns(&now);
 	if (!scene_output)
@@ -336,7 +341,7 @@ static void output_frame(struct wl_listener *listener, void *data)
 			.presented = true,
 		};
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
+		frame_clock_now(output->server->frame_clock, &now);
 		present.when = &now;
 		present.refresh = output->wlr_output->refresh > 0
 					  ? (int)(1000000000000LL / output->wlr_output->refresh)
@@ -347,7 +352,10 @@ done:
 	begin = false;
 	if (bracketed)
 		wlr_scene_output_for_each_surface(scene_output, surface_cpu_read, &begin);
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* After the frame is shown: capture triggers see what it presented. */
+	capture_trigger_frame(output->server, output->wlr_output);
+	frame_clock_now(output->server->frame_clock, &now);
+	frame_clock_frame_done(output->server->frame_clock, scene_output);
 	wlr_scene_output_send_frame_done(scene_output, &now);
 }
 

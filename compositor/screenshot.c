@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
-/* Screenshots: the scene rendered on the primary output into a buffer of our own, to PNG. */
+/*
+ * Screenshots: the scene rendered into a buffer of our own, as an output shows it or cropped to
+ * a box of layout coordinates (a window), to PNG.
+ */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <drm_fourcc.h>
@@ -15,6 +19,7 @@
 #include <wlr/types/wlr_scene.h>
 #include <wlr/util/log.h>
 
+#include "screenshot.h"
 #include "server.h"
 
 /* Written to PATH.tmp and renamed, so that a reader never sees half a file. */
@@ -75,21 +80,59 @@ out:
 	return ok;
 }
 
-bool screenshot_write_png(struct sb_server *server, const char *path)
+/* The output named name, or the primary one when name is NULL. */
+static struct wlr_output *output_for(struct sb_server *server, const char *name)
 {
 	struct wlr_output *output = server_primary_output(server);
+	struct wlr_output_layout_output *lo;
+
+	if (!name)
+		return output;
+	wl_list_for_each(lo, &server->output_layout->outputs, link) {
+		if (strcmp(lo->output->name, name) == 0)
+			return lo->output;
+	}
+	return NULL;
+}
+
+bool screenshot_grab(struct sb_server *server, const char *output_name, const struct wlr_box *box,
+		     struct sb_shot *shot)
+{
+	struct wlr_output *output;
 	struct wlr_drm_format *format;
-	struct wlr_buffer *buffer;
-	struct wlr_box *box;
-	uint32_t *pixels, stride;
+	struct wlr_buffer *buffer = NULL;
+	struct wlr_box *obox, area;
+	uint32_t *pixels = NULL, stride;
 	bool ok = false;
 	int width, height;
 
-	if (!output || !(box = wlr_output_layout_get_box(server->output_layout, output))) {
-		wlr_log(WLR_ERROR, "screenshot: no output");
+	*shot = (struct sb_shot){0};
+	output = box ? wlr_output_layout_output_at(server->output_layout, box->x + box->width / 2.0,
+						   box->y + box->height / 2.0)
+		     : output_for(server, output_name);
+	if (!output && box)
+		output = server_primary_output(server);
+	if (!output || !(obox = wlr_output_layout_get_box(server->output_layout, output))) {
+		wlr_log(WLR_ERROR, "screenshot: no output%s%s", output_name ? " named " : "",
+			output_name ? output_name : "");
 		return false;
 	}
-	wlr_output_effective_resolution(output, &width, &height);
+	/*
+	 * The scene is rendered as if the output's top-left were at the area's: a window's box
+	 * lands at pixel (0, 0), in the output's scale. The buffer is the output's size, so a
+	 * window larger than its output is cut at the output's size.
+	 */
+	area = box ? *box : *obox;
+	width = (int)(area.width * output->scale + 0.5f);
+	height = (int)(area.height * output->scale + 0.5f);
+	if (width > output->width)
+		width = output->width;
+	if (height > output->height)
+		height = output->height;
+	if (width <= 0 || height <= 0) {
+		wlr_log(WLR_ERROR, "screenshot: nothing to capture (%dx%d)", width, height);
+		return false;
+	}
 	format = calloc(1, sizeof(*format) + sizeof(format->modifiers[0]));
 	if (!format)
 		return false;
@@ -100,8 +143,8 @@ bool screenshot_write_png(struct sb_server *server, const char *path)
 	buffer = wlr_allocator_create_buffer(server->allocator, output->width, output->height,
 					     format);
 	free(format);
-	stride = (uint32_t)output->width * 4;
-	pixels = malloc((size_t)stride * (size_t)output->height);
+	stride = (uint32_t)width * 4;
+	pixels = malloc((size_t)stride * (size_t)height);
 	if (!buffer || !pixels) {
 		wlr_log(WLR_ERROR, "screenshot: cannot allocate a %dx%d buffer", output->width,
 			output->height);
@@ -109,24 +152,67 @@ bool screenshot_write_png(struct sb_server *server, const char *path)
 	}
 	if (!wlr_renderer_begin_with_buffer(server->renderer, buffer))
 		goto out;
-	wlr_renderer_clear(server->renderer, (float[4]){0, 0, 0, 1});
+	wlr_renderer_clear(server->renderer, server->background);
 	output_bracket_cpu_reads(server, output, true);
-	wlr_scene_render_output(server->scene, output, box->x, box->y, NULL);
+	/* No cursor: wlr_scene_render_output draws the scene's nodes only, never the cursor. */
+	wlr_scene_render_output(server->scene, output, area.x, area.y, NULL);
 	output_bracket_cpu_reads(server, output, false);
 	ok = wlr_renderer_read_pixels(server->renderer, DRM_FORMAT_XRGB8888, NULL, stride,
-				      (uint32_t)output->width, (uint32_t)output->height, 0, 0, 0, 0,
-				      pixels);
+				      (uint32_t)width, (uint32_t)height, 0, 0, 0, 0, pixels);
 	wlr_renderer_end(server->renderer);
 	if (!ok) {
 		wlr_log(WLR_ERROR, "screenshot: cannot read the rendered pixels back");
 		goto out;
 	}
-	ok = write_png(path, pixels, output->width, output->height, stride);
-	if (ok)
-		wlr_log(WLR_INFO, "screenshot: %s (%dx%d)", path, output->width, output->height);
+	*shot = (struct sb_shot){
+		.pixels = pixels, .width = width, .height = height, .stride = stride};
+	pixels = NULL;
 out:
 	free(pixels);
 	if (buffer)
 		wlr_buffer_drop(buffer);
+	return ok;
+}
+
+bool screenshot_save(const struct sb_shot *shot, const char *path)
+{
+	if (!write_png(path, shot->pixels, shot->width, shot->height, shot->stride))
+		return false;
+	wlr_log(WLR_INFO, "screenshot: %s (%dx%d)", path, shot->width, shot->height);
+	return true;
+}
+
+uint64_t screenshot_hash(const struct sb_shot *shot)
+{
+	/* FNV-1a over the visible channels: the X byte of XRGB8888 is undefined. */
+	uint64_t hash = 0xcbf29ce484222325ull;
+
+	for (int y = 0; y < shot->height; y++) {
+		const uint32_t *row = (const uint32_t *)((const uint8_t *)shot->pixels +
+							 (size_t)y * shot->stride);
+
+		for (int x = 0; x < shot->width; x++) {
+			hash ^= row[x] & 0xffffff;
+			hash *= 0x100000001b3ull;
+		}
+	}
+	return hash;
+}
+
+void screenshot_release(struct sb_shot *shot)
+{
+	free(shot->pixels);
+	*shot = (struct sb_shot){0};
+}
+
+bool screenshot_write_png(struct sb_server *server, const char *path)
+{
+	struct sb_shot shot;
+	bool ok;
+
+	if (!screenshot_grab(server, NULL, NULL, &shot))
+		return false;
+	ok = screenshot_save(&shot, path);
+	screenshot_release(&shot);
 	return ok;
 }

@@ -8,7 +8,10 @@
 #include "config.h"
 
 struct sb_bounded_sync;
+struct sb_capture_trigger;
 struct sb_commit_gate;
+struct sb_control_socket;
+struct sb_frame_clock;
 struct sb_explicit_sync_v1;
 struct sb_syncobj_v1;
 struct sb_render_fence;
@@ -43,6 +46,18 @@ struct sb_server {
 	struct wl_protocol_logger *xdg_guard;
 	struct wl_protocol_logger *subsurface_guard;
 
+	struct sb_frame_clock *frame_clock; /* what frame callbacks and presentation say */
+	struct sb_control_socket *control;  /* --control, else NULL */
+	/* capture_window.c, capture_trigger.c */
+	struct wl_list capture_windows;	 /* sb_capture_window.link */
+	struct wl_list capture_triggers; /* sb_capture_trigger.link */
+	struct wl_listener capture_new_xdg_surface;
+	struct sb_capture_trigger *capture; /* --screenshot's, until it fired or the run ends */
+	bool capture_fired;		    /* it fired and ended the run */
+	/* Under every window (--background; screenshots are cleared to it too). */
+	float background[4];
+	struct wlr_scene_rect *background_rect;
+
 	struct wl_list outputs; /* sb_output.link */
 	struct wl_list views;	/* sb_view.link, top first */
 	int next_view_x, next_view_y;
@@ -62,6 +77,7 @@ struct sb_server {
 	const char *screenshot_path;
 	bool screenshot_taken;
 	pid_t exec_pid;
+	pid_t exec_group;	   /* the --exec command's process group, ended at exit */
 	unsigned long nofile_soft; /* RLIMIT_NOFILE's soft limit before raise_fd_limit(), or 0 */
 	int exit_status;
 };

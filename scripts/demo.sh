@@ -37,7 +37,8 @@ else
 fi
 grep -q '^not ok' build/demo.tap && exit 1
 # From the trace: 800 ms once all three clients run.
-/usr/bin/python3 scripts/trace-timeline.py "$out/trace.json" "$out/timeline.png" --window-ms 800
+/usr/bin/python3 scripts/trace-timeline.py "$out/trace.json" "$out/timeline.png" --window-ms 800 \
+	--labels "$out/roles.tsv"
 echo "demo: screenshot $out/demo.png"
 echo "demo: timeline   $out/timeline.png"
 echo "demo: trace      $out/trace.json (Perfetto's UI or chrome://tracing)"

@@ -10,7 +10,7 @@ packages=(
 	gcc libc6-dev pkg-config meson ninja-build clang-format clang libclang-rt-14-dev
 	libdrm-dev
 	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev libpixman-1-dev libpng-dev
-	weston wayland-utils python3-matplotlib xvfb strace libgbm-dev wlcs
+	weston wayland-utils python3-matplotlib xvfb strace libgbm-dev wlcs foot fonts-dejavu-core
 	scdoc debhelper dpkg-dev lintian man-db
 )
 vm_packages=(

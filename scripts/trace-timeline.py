@@ -6,10 +6,16 @@ released (wl_buffer.release, the syncobj release point signalled, zwp_linux_buff
 fenced/immediate_release); one row per kernel fence timeline with its signals when the kernel's
 events were merged.
 
-    scripts/trace-timeline.py TRACE.json OUT.png [--window-ms N] [--start-ms N]
+    scripts/trace-timeline.py TRACE.json OUT.png [--window-ms N] [--start-ms N] [--labels TSV]
+
+--labels names the surface rows by their client's role instead of "surface N (comm, pid P)": a
+file of "PID<tab>LABEL" lines (scripts/demo-session.sh writes out/roles.tsv). Each surface row
+also says, over the whole trace, how many of its commits the gate held and for how long.
 (Debian's python3-matplotlib: run with /usr/bin/python3.)"""
 import argparse
 import json
+import re
+import statistics
 
 import matplotlib
 
@@ -27,6 +33,9 @@ MARKS = [  # event name, label, marker, colour, row offset (releases below: same
 ]
 WAIT_COLOURS = {"snapshot": "tab:blue", "poll": "tab:orange", "explicit": "tab:cyan"}
 KERNEL_PID = 1 << 30
+# A surface whose commits waited this long (median) or longer was held by its fences; shorter
+# waits are the commit-time snapshot of a fence signalled right after the commit.
+HELD_MS = 5
 
 
 def load(path):
@@ -41,7 +50,15 @@ def main():
     ap.add_argument("--window-ms", type=float, default=600)
     ap.add_argument("--start-ms", type=float, default=0,
                     help="window start after the moment every surface has committed")
+    ap.add_argument("--labels", help="PID<tab>LABEL lines: surface rows named by role")
     a = ap.parse_args()
+    roles = {}
+    if a.labels:
+        with open(a.labels) as f:
+            for line in f:
+                pid, _, text = line.rstrip("\n").partition("\t")
+                if pid.strip().isdigit() and text:
+                    roles[int(pid)] = text
     events = load(a.trace)
     names = {(e["pid"], e["tid"]): e["args"]["name"] for e in events
              if e.get("ph") == "M" and e.get("name") == "thread_name"}
@@ -120,8 +137,39 @@ def main():
               and t0 <= e["ts"] <= t1]
         ax.scatter(xs, [y_of[key]] * len(xs), marker="v", color="tab:red", s=50,
                    label=label("kernel: dma_fence_signaled"))
+    def row_name(key):
+        name = names.get(key, f"track {key[1]}")
+        pid = re.search(r"pid (\d+)", name)
+        return roles.get(int(pid.group(1)), name) if pid else name
+
+    # Held or not, at a glance: over the whole trace, per surface, how many commits waited.
+    for key in surface_rows:
+        n = sum(1 for e in events if (e.get("pid"), e.get("tid")) == key
+                and e.get("name") == "commit")
+        waits, open_waits = [], {}
+        for e in events:
+            if (e.get("pid"), e.get("tid")) != key or e.get("name") != "wait":
+                continue
+            if e.get("ph") == "b":
+                open_waits[e["id"]] = e["ts"]
+            elif e.get("ph") == "e" and e["id"] in open_waits:
+                waits.append((e["ts"] - open_waits.pop(e["id"])) / 1000)
+        median = statistics.median(waits) if waits else 0
+        if median >= HELD_MS:
+            text = (f"HELD: {len(waits)} of {n} commits waited for their fence, "
+                    f"median {median:.1f} ms")
+            colour = "tab:red"
+        elif waits:
+            text = (f"not held: {len(waits)} of {n} commits waited a median {median:.1f} ms "
+                    "(their fence was ready at commit)")
+            colour = "tab:green"
+        else:
+            text = f"not held: none of {n} commits waited"
+            colour = "tab:green"
+        ax.text(a.window_ms * 0.005, y_of[key] - 0.32, text, fontsize=8, color=colour,
+                fontweight="bold", va="bottom")
     ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels([names.get(k, f"track {k[1]}") for k in rows])
+    ax.set_yticklabels([row_name(k) for k in rows])
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.invert_yaxis()
     ax.set_xlim(0, a.window_ms)

@@ -12,6 +12,7 @@
 #include "frame.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "loop.h"
+#include "label.h"
 #include "pattern.h"
 #include "util.h"
 #include "window.h"
@@ -221,6 +222,9 @@ int buffer_paint(struct buffer *buffer, uint64_t frame_number)
 	pattern_paint((uint8_t *)buffer->storage.map + buffer->storage.offset,
 		      buffer->storage.stride, opts->width, opts->height, opts->pattern, opts->color,
 		      frame_number);
+	if (opts->label)
+		label_paint((uint8_t *)buffer->storage.map + buffer->storage.offset,
+			    buffer->storage.stride, opts->width, opts->height, opts->label);
 	return storage_end_write(&buffer->storage);
 }
 

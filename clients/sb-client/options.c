@@ -29,6 +29,9 @@ static const char usage[] =
 	"  --color RRGGBB|AARRGGBB     (default 3366cc, opaque)\n"
 	"  --color-from N:RRGGBB       paint frames N and later in that colour instead\n"
 	"  --pattern solid|counter     counter: a band that moves and the frame number in bits\n"
+	"  --label TEXT                TEXT in the window's bottom-left corner, lines split at\n"
+	"                              '|' (the first drawn larger): says who is who in a picture\n"
+	"  --title TEXT                the xdg_toplevel title (default sb-client)\n"
 	"  --buffers N                 buffers per surface, 1-16 (default 3)\n"
 	"  --surfaces N                toplevel windows, 1-64 (default 1)\n"
 	"Pacing and length:\n"
@@ -72,6 +75,8 @@ enum option_id {
 	OPT_COLOR,
 	OPT_COLOR_FROM,
 	OPT_PATTERN,
+	OPT_LABEL,
+	OPT_TITLE,
 	OPT_BUFFERS,
 	OPT_SURFACES,
 	OPT_RATE,
@@ -103,6 +108,8 @@ static const struct option long_options[] = {
 	{"color", required_argument, NULL, OPT_COLOR},
 	{"color-from", required_argument, NULL, OPT_COLOR_FROM},
 	{"pattern", required_argument, NULL, OPT_PATTERN},
+	{"label", required_argument, NULL, OPT_LABEL},
+	{"title", required_argument, NULL, OPT_TITLE},
 	{"buffers", required_argument, NULL, OPT_BUFFERS},
 	{"surfaces", required_argument, NULL, OPT_SURFACES},
 	{"rate", required_argument, NULL, OPT_RATE},
@@ -316,6 +323,12 @@ static int parse_one(struct options *opts, int opt, const char *arg)
 			opts->pattern = PATTERN_COUNTER;
 		else
 			return bad("pattern", arg, "solid or counter");
+		return 0;
+	case OPT_LABEL:
+		opts->label = arg;
+		return 0;
+	case OPT_TITLE:
+		opts->title = arg;
 		return 0;
 	case OPT_BUFFERS:
 		if (parse_int(arg, 1, 16, &n) < 0)

@@ -57,6 +57,8 @@ struct options {
 	uint64_t color_from_frame;
 	uint32_t color_from;
 	enum pattern_kind pattern;
+	const char *label; /* --label: drawn in the window, NULL for none */
+	const char *title; /* --title: the xdg_toplevel title, NULL for "sb-client" */
 	int buffers;
 	int surfaces;
 	uint64_t frames;      /* per surface; 0: no limit */

@@ -99,7 +99,7 @@ struct window *window_create(struct client *client, int index, int *exit_code)
 {
 	const struct options *opts = client->opts;
 	struct window *window = calloc(1, sizeof(*window));
-	char title[32];
+	char title[256];
 
 	if (!window) {
 		*exit_code = EXIT_FAIL;
@@ -128,9 +128,10 @@ struct window *window_create(struct client *client, int index, int *exit_code)
 	window->toplevel = xdg_surface_get_toplevel(window->xdg_surface);
 	xdg_toplevel_add_listener(window->toplevel, &toplevel_listener, window);
 	if (opts->surfaces > 1)
-		snprintf(title, sizeof(title), "sb-client %d", index);
+		snprintf(title, sizeof(title), "%s %d", opts->title ? opts->title : "sb-client",
+			 index);
 	else
-		snprintf(title, sizeof(title), "sb-client");
+		snprintf(title, sizeof(title), "%s", opts->title ? opts->title : "sb-client");
 	xdg_toplevel_set_title(window->toplevel, title);
 	xdg_toplevel_set_app_id(window->toplevel, "sb-client");
 	/* xdg-shell: asked before the initial commit, it is answered by the first configure. */
