@@ -37,6 +37,8 @@
 
 #include "bounded_sync.h"
 #include "commit_gate.h"
+#include "commit_timing_v1.h"
+#include "fifo_v1.h"
 #include "explicit_sync_v1.h"
 #include "export_dmabuf_v1.h"
 #include "gate_log.h"
@@ -486,6 +488,12 @@ int main(int argc, char *argv[])
 	server.explicit_sync_v1 = sb_explicit_sync_v1_create(server.display, server.gate);
 	server.new_output.notify = server_new_output;
 	wl_signal_add(&server.backend->events.new_output, &server.new_output);
+	/* After new_output: fifo_v1's frame listeners must run after the outputs' own. */
+	server.fifo_v1 = sb_fifo_v1_create(server.display, server.backend, server.gate);
+	server.commit_timing_v1 = sb_commit_timing_v1_create(
+		server.display, server.gate, wlr_backend_get_presentation_clock(server.backend));
+	if (!server.fifo_v1 || !server.commit_timing_v1)
+		goto err_gate;
 
 	if (!wlr_backend_start(server.backend)) {
 		wlr_log(WLR_ERROR, "cannot start the backend");
@@ -527,6 +535,8 @@ int main(int argc, char *argv[])
 	guards_destroy(&server);
 	sb_explicit_sync_v1_destroy(server.explicit_sync_v1);
 	sb_syncobj_v1_destroy(server.syncobj_v1);
+	sb_commit_timing_v1_destroy(server.commit_timing_v1);
+	sb_fifo_v1_destroy(server.fifo_v1);
 	commit_gate_destroy(server.gate);
 	/* As tinywl: the display's destruction takes the backend and its outputs with it. */
 	wl_display_destroy(server.display);
@@ -553,6 +563,8 @@ err_signals:
 err_gate:
 	sb_explicit_sync_v1_destroy(server.explicit_sync_v1);
 	sb_syncobj_v1_destroy(server.syncobj_v1);
+	sb_commit_timing_v1_destroy(server.commit_timing_v1);
+	sb_fifo_v1_destroy(server.fifo_v1);
 	commit_gate_destroy(server.gate);
 err_backend:
 	seat_finish(&server);

@@ -9,6 +9,8 @@
 
 struct sb_bounded_sync;
 struct sb_commit_gate;
+struct sb_commit_timing_v1;
+struct sb_fifo_v1;
 struct sb_explicit_sync_v1;
 struct sb_syncobj_v1;
 struct sb_render_fence;
@@ -36,8 +38,10 @@ struct sb_server {
 	struct sb_commit_gate *gate;
 	struct sb_syncobj_v1 *syncobj_v1;
 	struct sb_explicit_sync_v1 *explicit_sync_v1;
-	struct sb_trace *trace;		      /* --trace, else NULL */
-	struct sb_render_fence *render_fence; /* GLES2's read fences, else NULL */
+	struct sb_fifo_v1 *fifo_v1;		      /* wp_fifo_manager_v1 (#26) */
+	struct sb_commit_timing_v1 *commit_timing_v1; /* wp_commit_timing_manager_v1 (#26) */
+	struct sb_trace *trace;			      /* --trace, else NULL */
+	struct sb_render_fence *render_fence;	      /* GLES2's read fences, else NULL */
 	/* DMA_BUF_IOCTL_SYNC(START) under a bound; NULL if no timer: START is then never taken. */
 	struct sb_bounded_sync *bounded_sync;
 	struct wl_protocol_logger *xdg_guard;
