@@ -25,7 +25,6 @@
 #include <wlr/types/wlr_compositor.h>
 #include <wlr/types/wlr_data_device.h>
 #include <wlr/types/wlr_output_layout.h>
-#include <wlr/types/wlr_presentation_time.h>
 #include <wlr/types/wlr_scene.h>
 #include <wlr/types/wlr_viewporter.h>
 #include <wlr/types/wlr_xdg_output_v1.h>
@@ -39,6 +38,7 @@
 #include "commit_gate.h"
 #include "commit_timing_v1.h"
 #include "fifo_v1.h"
+#include "presentation_time.h"
 #include "explicit_sync_v1.h"
 #include "export_dmabuf_v1.h"
 #include "gate_log.h"
@@ -209,9 +209,7 @@ static bool create_globals(struct sb_server *server)
 	server->output_layout = wlr_output_layout_create();
 	server->scene = wlr_scene_create();
 	server->xdg_shell = wlr_xdg_shell_create(display);
-	server->presentation = wlr_presentation_create(display, server->backend);
-	if (!server->compositor || !server->output_layout || !server->scene || !server->xdg_shell ||
-	    !server->presentation)
+	if (!server->compositor || !server->output_layout || !server->scene || !server->xdg_shell)
 		return false;
 	/* The pixman renderer offers no dma-buf formats: linux-dmabuf is served here instead. */
 	if (!wlr_renderer_get_dmabuf_texture_formats(server->renderer) &&
@@ -224,7 +222,6 @@ static bool create_globals(struct sb_server *server)
 	    !sb_export_dmabuf_v1_create(server))
 		return false;
 	wlr_scene_attach_output_layout(server->scene, server->output_layout);
-	wlr_scene_set_presentation(server->scene, server->presentation);
 	server->new_xdg_surface.notify = server_new_xdg_surface;
 	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
 	server->xdg_guard = sb_xdg_guard_create(display);
@@ -492,7 +489,10 @@ int main(int argc, char *argv[])
 	server.fifo_v1 = sb_fifo_v1_create(server.display, server.backend, server.gate);
 	server.commit_timing_v1 = sb_commit_timing_v1_create(
 		server.display, server.gate, wlr_backend_get_presentation_clock(server.backend));
-	if (!server.fifo_v1 || !server.commit_timing_v1)
+	/* wp_presentation: syncbridge's own, its feedbacks follow the gate's commits. */
+	server.presentation =
+		sb_presentation_create(server.display, server.backend, server.scene, server.gate);
+	if (!server.fifo_v1 || !server.commit_timing_v1 || !server.presentation)
 		goto err_gate;
 
 	if (!wlr_backend_start(server.backend)) {
@@ -537,6 +537,7 @@ int main(int argc, char *argv[])
 	sb_syncobj_v1_destroy(server.syncobj_v1);
 	sb_commit_timing_v1_destroy(server.commit_timing_v1);
 	sb_fifo_v1_destroy(server.fifo_v1);
+	sb_presentation_destroy(server.presentation);
 	commit_gate_destroy(server.gate);
 	/* As tinywl: the display's destruction takes the backend and its outputs with it. */
 	wl_display_destroy(server.display);
@@ -565,6 +566,7 @@ err_gate:
 	sb_syncobj_v1_destroy(server.syncobj_v1);
 	sb_commit_timing_v1_destroy(server.commit_timing_v1);
 	sb_fifo_v1_destroy(server.fifo_v1);
+	sb_presentation_destroy(server.presentation);
 	commit_gate_destroy(server.gate);
 err_backend:
 	seat_finish(&server);

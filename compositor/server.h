@@ -11,6 +11,7 @@ struct sb_bounded_sync;
 struct sb_commit_gate;
 struct sb_commit_timing_v1;
 struct sb_fifo_v1;
+struct sb_presentation;
 struct sb_explicit_sync_v1;
 struct sb_syncobj_v1;
 struct sb_render_fence;
@@ -30,7 +31,7 @@ struct sb_server {
 	struct wlr_scene *scene;
 	struct wlr_output_layout *output_layout;
 	struct wlr_compositor *compositor;
-	struct wlr_presentation *presentation;
+	struct sb_presentation *presentation; /* presentation_time.c (#26) */
 	struct wlr_xdg_shell *xdg_shell;
 	struct wlr_seat *seat;
 	struct wlr_cursor *cursor;
