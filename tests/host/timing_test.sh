@@ -1,0 +1,45 @@
+#!/bin/sh
+# Host: wp_fifo_v1 and wp_commit_timing_v1 served by syncbridge, headless. Runs sb-conform's cases
+# of the two protocols (clients/sb-conform/cases_timing.c, the same cases the VM runs against
+# weston and sway) against a syncbridge of its own, every global required, then checks that it
+# exits cleanly (no leak under ASan).
+#   timing_test.sh SYNCBRIDGE SB-CONFORM CONFIG.INI
+set -u
+syncbridge=$1 conform=$2 ini=$3
+dir=$(mktemp -d "${TMPDIR:-/tmp}/sb-timing.XXXXXX") || exit 2
+trap 'rm -rf "$dir"' EXIT
+
+cases=$("$conform" --list | grep -E '^(fifo_|commit_timer_)')
+n=$(echo "$cases" | wc -l)
+echo "1..$((n + 2))"
+env -u WAYLAND_DISPLAY -u DISPLAY XDG_RUNTIME_DIR="$dir" "$syncbridge" -c "$ini" \
+	--socket sb-timing >"$dir/log" 2>&1 &
+pid=$!
+i=0
+while [ ! -S "$dir/sb-timing" ] && [ $i -lt 300 ] && kill -0 $pid 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ -S "$dir/sb-timing" ]; then
+	echo "ok 1 - syncbridge starts headless"
+else
+	echo "not ok 1 - syncbridge starts headless"
+	sed 's/^/# /' "$dir/log"
+fi
+# sb-conform numbers its cases from 1: ours from 2. Its stderr has the protocol errors the
+# cases provoke on purpose.
+# shellcheck disable=SC2086
+WAYLAND_DISPLAY=sb-timing XDG_RUNTIME_DIR="$dir" "$conform" -n syncbridge --globals-required \
+	-t 60 $cases 2>"$dir/err" | awk '
+	/^ok [0-9]+ / { $2 = $2 + 1; print; next }
+	/^not ok [0-9]+ / { $3 = $3 + 1; print; next }
+	/^#/ { print }'
+kill -TERM $pid 2>/dev/null
+wait $pid
+status=$?
+if [ $status -eq 0 ]; then
+	echo "ok $((n + 2)) - syncbridge exits cleanly after the cases"
+else
+	echo "not ok $((n + 2)) - syncbridge exits cleanly after the cases (status $status)"
+	sed 's/^/# /' "$dir/log" | tail -40
+fi
