@@ -494,6 +494,100 @@ static void commit_timer_time_applies_to_one_commit_only(struct sb_test_ctx *t)
 	timing_finish(&tf);
 }
 
+/* A subsurface of the fixture's window at (8, 8), synchronized or not. */
+static struct tc_surface *child_create(struct sb_test_ctx *t, struct timing_fixture *tf, bool sync)
+{
+	struct tc_client *client = tf->f.client;
+	struct tc_surface *child;
+
+	if (!client->subcompositor)
+		client->subcompositor = tc_client_bind(client, &wl_subcompositor_interface, 1);
+	if (!expect(t, client->subcompositor != NULL))
+		return NULL;
+	child = tc_subsurface_create(client, tf->f.window, 8, 8);
+	if (!expect(t, child != NULL))
+		return NULL;
+	if (!sync)
+		wl_subsurface_set_desync(child->subsurface);
+	/* wl_subsurface: the subsurface takes its place with the parent's next commit. */
+	tc_surface_commit(tf->f.window, NULL);
+	return child;
+}
+
+/* Whether the frame callback asked on child fired within ms. */
+static bool child_frame_within(struct timing_fixture *tf, struct tc_surface *child,
+			       struct tc_frame *frame, int ms)
+{
+	return tc_client_wait(tf->f.client, &frame->done, ms);
+}
+
+static void fifo_synchronized_subsurface_updates_apply_with_its_parent(struct sb_test_ctx *t)
+{
+	struct tc_frame frame = {0};
+	struct tc_surface *child = NULL;
+	struct timing_fixture tf;
+
+	if (timing_init(t, &tf, NEED_FIFO, true) && (child = child_create(t, &tf, true))) {
+		struct wp_fifo_v1 *fifo =
+			wp_fifo_manager_v1_get_fifo(tf.fifo_manager, child->surface);
+
+		/*
+		 * fifo-v1: a synchronized subsurface's barrier is cleared by its parent's commit,
+		 * which applies both of these updates.
+		 */
+		wp_fifo_v1_set_barrier(fifo);
+		tc_surface_show(child, tf.buffers[1], NULL);
+		wp_fifo_v1_wait_barrier(fifo);
+		wp_fifo_v1_set_barrier(fifo);
+		tc_frame_request(&frame, child->surface, NULL);
+		tc_surface_show(child, tf.buffers[2], NULL);
+		tc_surface_commit(tf.f.window, NULL);
+		expect(t, child_frame_within(&tf, child, &frame, SC_SOON_MS));
+		wp_fifo_v1_destroy(fifo);
+	}
+	tc_frame_finish(&frame);
+	tc_surface_destroy(child);
+	timing_finish(&tf);
+}
+
+static void commit_timer_held_update_of_a_subsurface_made_synchronized_applies_with_its_parent(
+	struct sb_test_ctx *t)
+{
+	struct presentation p = {0};
+	struct tc_frame shown = {0}, frame = {0};
+	struct tc_surface *child = NULL;
+	struct timing_fixture tf;
+
+	if (timing_init(t, &tf, NEED_TIMING, true) && presentation_bind(t, tf.f.client, &p) &&
+	    (child = child_create(t, &tf, false))) {
+		struct wp_commit_timer_v1 *timer =
+			wp_commit_timing_manager_v1_get_timer(tf.timing_manager, child->surface);
+
+		tc_frame_request(&shown, child->surface, NULL);
+		tc_surface_show(child, tf.buffers[1], NULL);
+		if (expect(t, child_frame_within(&tf, child, &shown, SC_SOON_MS))) {
+			/* A minute ahead: held while the subsurface is desynchronized. */
+			set_time(timer, clock_ns(p.clock) + 60 * 1000000000ull);
+			tc_frame_request(&frame, child->surface, NULL);
+			tc_surface_show(child, tf.buffers[2], NULL);
+			expect(t, !child_frame_within(&tf, child, &frame, SC_HELD_MS));
+			/*
+			 * commit-timing-v1: made synchronized, its held update loses its time at
+			 * the parent's next commit.
+			 */
+			wl_subsurface_set_sync(child->subsurface);
+			tc_surface_commit(tf.f.window, NULL);
+			expect(t, child_frame_within(&tf, child, &frame, SC_SOON_MS));
+		}
+		wp_commit_timer_v1_destroy(timer);
+	}
+	tc_frame_finish(&shown);
+	tc_frame_finish(&frame);
+	tc_surface_destroy(child);
+	presentation_finish(&p);
+	timing_finish(&tf);
+}
+
 const struct sc_case sc_timing_cases[] = {
 	SC_CASE(FIFO, fifo_second_object_on_a_surface_is_already_exists),
 	SC_CASE(FIFO, fifo_object_may_be_made_again_after_destroy),
@@ -502,6 +596,7 @@ const struct sc_case sc_timing_cases[] = {
 	SC_CASE(FIFO, fifo_wait_without_a_barrier_applies_at_once),
 	SC_CASE(FIFO, fifo_queued_updates_are_each_presented_in_a_refresh_of_their_own),
 	SC_CASE(FIFO, fifo_barrier_on_a_surface_on_no_output_still_clears),
+	SC_CASE(FIFO, fifo_synchronized_subsurface_updates_apply_with_its_parent),
 	SC_CASE(TIMING, commit_timer_second_on_a_surface_is_commit_timer_exists),
 	SC_CASE(TIMING, commit_timer_nsec_of_a_whole_second_is_invalid_timestamp),
 	SC_CASE(TIMING, commit_timer_second_time_before_a_commit_is_timestamp_exists),
@@ -510,5 +605,7 @@ const struct sc_case sc_timing_cases[] = {
 	SC_CASE(TIMING, commit_timer_later_update_waits_for_the_timed_one_before_it),
 	SC_CASE(TIMING, commit_timer_time_in_the_past_applies_at_once),
 	SC_CASE(TIMING, commit_timer_time_applies_to_one_commit_only),
+	SC_CASE(TIMING,
+		commit_timer_held_update_of_a_subsurface_made_synchronized_applies_with_its_parent),
 };
 const size_t sc_n_timing_cases = sizeof(sc_timing_cases) / sizeof(sc_timing_cases[0]);
