@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * wp_commit_timing_manager_v1 / wp_commit_timer_v1: a content update's target time is a condition
- * the commit gate holds it on (sb_gate_condition) until the presentation clock reaches it. The
- * update is then applied and shown by the next frame, so it is never presented before its time;
- * how far after is what tests/bench/commit-timing measures.
+ * the commit gate holds it on (sb_gate_condition). On an output whose present events follow its
+ * vblanks (DRM: PRESENT_VSYNC), the update is applied once the next vblank is the first at or
+ * after its target: it is then presented at that vblank if the frame is rendered in time, later
+ * otherwise, never earlier. Elsewhere (headless, where a frame is presented when it is rendered)
+ * it is applied when the presentation clock reaches the target. tests/bench/run-timing-bench.sh
+ * measures how far after.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -11,7 +14,9 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <wlr/backend.h>
 #include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_output.h>
 #include <wlr/types/wlr_surface.h>
 #include <wlr/util/addon.h>
 #include <wlr/util/log.h>
@@ -22,6 +27,13 @@
 
 #define MANAGER_VERSION 1
 #define NSEC_PER_SEC 1000000000ull
+/*
+ * A predicted vblank must be this far past the target to be taken as at or after it: vkms and
+ * real hardware stamp vblanks within microseconds of the grid, never this far off.
+ */
+#define VBLANK_MARGIN_NS 500000ull
+/* The timer wakes this long after the vblank before the one chosen, once that has passed. */
+#define WAKE_AFTER_VBLANK_NS 300000ull
 
 struct sb_commit_timing_v1 {
 	struct wl_global *global;
@@ -29,6 +41,18 @@ struct sb_commit_timing_v1 {
 	struct sb_commit_gate *gate;
 	struct sb_gate_condition condition;
 	clockid_t clock;
+	struct wl_listener new_output;
+	struct wl_list outputs; /* timing_output.link */
+};
+
+/* The vblank grid of an output, from its present events. */
+struct timing_output {
+	struct wlr_output *output;
+	uint64_t vblank_ns;  /* the last presented vblank, 0 if none yet */
+	uint64_t refresh_ns; /* 0: no grid (no VSYNC present, or no refresh given) */
+	struct wl_listener present;
+	struct wl_listener destroy;
+	struct wl_list link;
 };
 
 /* A commit with a target time. */
@@ -302,6 +326,42 @@ static int timing_condition_commit(struct sb_gate_condition *condition, struct w
 	return 1;
 }
 
+/* The vblank grid of the first of surface's outputs that has one, NULL if none does. */
+static struct timing_output *surface_grid(struct sb_commit_timing_v1 *timing,
+					  struct wlr_surface *surface)
+{
+	struct wlr_surface_output *so;
+	struct timing_output *to;
+
+	wl_list_for_each(so, &surface->current_outputs, link)
+		wl_list_for_each(to, &timing->outputs, link)
+			if (to->output == so->output && to->refresh_ns && to->vblank_ns)
+				return to;
+	return NULL;
+}
+
+/*
+ * When a commit meant for target_ns may apply: just after the vblank before the first one at or
+ * after the target (content applied then is presented at that one, or later), or at the target
+ * where there is no vblank grid.
+ */
+static uint64_t apply_time(struct sb_commit_timing_v1 *timing, struct wlr_surface *surface,
+			   uint64_t target_ns)
+{
+	struct timing_output *to = surface_grid(timing, surface);
+	uint64_t k, first;
+
+	if (target_ns == UINT64_MAX)
+		return UINT64_MAX; /* never */
+	if (!to)
+		return target_ns;
+	if (target_ns + VBLANK_MARGIN_NS <= to->vblank_ns)
+		return 0; /* already past */
+	k = (target_ns + VBLANK_MARGIN_NS - to->vblank_ns + to->refresh_ns - 1) / to->refresh_ns;
+	first = to->vblank_ns + k * to->refresh_ns;
+	return first - to->refresh_ns + WAKE_AFTER_VBLANK_NS;
+}
+
 /* sb_gate_condition.ready: every earlier commit has applied. */
 static bool timing_condition_ready(struct sb_gate_condition *condition, struct wlr_surface *surface,
 				   uint32_t seq)
@@ -309,8 +369,13 @@ static bool timing_condition_ready(struct sb_gate_condition *condition, struct w
 	struct sb_commit_timing_v1 *timing = wl_container_of(condition, timing, condition);
 	struct timer_surface *ts = timer_surface_find(timing, surface);
 	struct timed_commit *commit = ts ? commit_find(ts, seq) : NULL;
+	uint64_t now, wake;
 
-	if (!commit || clock_now_ns(timing->clock) >= commit->target_ns)
+	if (!commit)
+		return true;
+	now = clock_now_ns(timing->clock);
+	wake = apply_time(timing, surface, commit->target_ns);
+	if (now >= wake)
 		return true;
 	/*
 	 * commit-timing-v1: a synchronized subsurface's timed updates lose their times at its
@@ -320,7 +385,7 @@ static bool timing_condition_ready(struct sb_gate_condition *condition, struct w
 		return true;
 	if (commit->target_ns == UINT64_MAX)
 		return false;
-	if (!timer_arm(ts, commit->target_ns)) {
+	if (!timer_arm(ts, wake)) {
 		/* Never hold a commit with nothing to wake it: apply it now, early. */
 		wlr_log_errno(WLR_ERROR, "surface %p: no timer for its commit's time, applied now",
 			      (void *)surface);
@@ -329,8 +394,61 @@ static bool timing_condition_ready(struct sb_gate_condition *condition, struct w
 	return false;
 }
 
+static void timing_output_destroy(struct timing_output *to)
+{
+	wl_list_remove(&to->present.link);
+	wl_list_remove(&to->destroy.link);
+	wl_list_remove(&to->link);
+	free(to);
+}
+
+static void output_handle_destroy(struct wl_listener *listener, void *data)
+{
+	struct timing_output *to = wl_container_of(listener, to, destroy);
+
+	timing_output_destroy(to);
+}
+
+static void output_handle_present(struct wl_listener *listener, void *data)
+{
+	struct timing_output *to = wl_container_of(listener, to, present);
+	struct wlr_output_event_present *event = data;
+
+	if (!event->presented || !event->when)
+		return;
+	/* Only a present event at a vblank (DRM's page flip) gives a grid to predict from. */
+	if (!(event->flags & WLR_OUTPUT_PRESENT_VSYNC) || event->refresh <= 0) {
+		to->refresh_ns = 0;
+		return;
+	}
+	to->vblank_ns =
+		(uint64_t)event->when->tv_sec * NSEC_PER_SEC + (uint64_t)event->when->tv_nsec;
+	to->refresh_ns = (uint64_t)event->refresh;
+}
+
+static void handle_new_output(struct wl_listener *listener, void *data)
+{
+	struct sb_commit_timing_v1 *timing = wl_container_of(listener, timing, new_output);
+	struct wlr_output *output = data;
+	struct timing_output *to = calloc(1, sizeof(*to));
+
+	if (!to) {
+		wlr_log(WLR_ERROR,
+			"output %s: out of memory: timed commits on it apply at their time",
+			output->name);
+		return;
+	}
+	to->output = output;
+	to->present.notify = output_handle_present;
+	wl_signal_add(&output->events.present, &to->present);
+	to->destroy.notify = output_handle_destroy;
+	wl_signal_add(&output->events.destroy, &to->destroy);
+	wl_list_insert(&timing->outputs, &to->link);
+}
+
 struct sb_commit_timing_v1 *sb_commit_timing_v1_create(struct wl_display *display,
-						       struct sb_commit_gate *gate, clockid_t clock)
+						       struct wlr_backend *backend,
+						       struct sb_commit_gate *gate)
 {
 	struct sb_commit_timing_v1 *timing = calloc(1, sizeof(*timing));
 
@@ -344,7 +462,10 @@ struct sb_commit_timing_v1 *sb_commit_timing_v1_create(struct wl_display *displa
 	}
 	timing->loop = wl_display_get_event_loop(display);
 	timing->gate = gate;
-	timing->clock = clock;
+	timing->clock = wlr_backend_get_presentation_clock(backend);
+	wl_list_init(&timing->outputs);
+	timing->new_output.notify = handle_new_output;
+	wl_signal_add(&backend->events.new_output, &timing->new_output);
 	timing->condition.commit = timing_condition_commit;
 	timing->condition.ready = timing_condition_ready;
 	commit_gate_add_condition(gate, &timing->condition);
@@ -353,8 +474,13 @@ struct sb_commit_timing_v1 *sb_commit_timing_v1_create(struct wl_display *displa
 
 void sb_commit_timing_v1_destroy(struct sb_commit_timing_v1 *timing)
 {
+	struct timing_output *to, *tmp;
+
 	if (!timing)
 		return;
+	wl_list_for_each_safe(to, tmp, &timing->outputs, link)
+		timing_output_destroy(to);
+	wl_list_remove(&timing->new_output.link);
 	commit_gate_remove_condition(&timing->condition);
 	wl_global_destroy(timing->global);
 	free(timing);

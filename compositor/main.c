@@ -487,8 +487,8 @@ int main(int argc, char *argv[])
 	wl_signal_add(&server.backend->events.new_output, &server.new_output);
 	/* After new_output: fifo_v1's frame listeners must run after the outputs' own. */
 	server.fifo_v1 = sb_fifo_v1_create(server.display, server.backend, server.gate);
-	server.commit_timing_v1 = sb_commit_timing_v1_create(
-		server.display, server.gate, wlr_backend_get_presentation_clock(server.backend));
+	server.commit_timing_v1 =
+		sb_commit_timing_v1_create(server.display, server.backend, server.gate);
 	/* wp_presentation: syncbridge's own, its feedbacks follow the gate's commits. */
 	server.presentation =
 		sb_presentation_create(server.display, server.backend, server.scene, server.gate);
