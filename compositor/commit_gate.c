@@ -494,7 +494,7 @@ static void advance_children(struct commit_gate *gate, struct wlr_surface *paren
 			continue;
 		subsurface = wlr_subsurface_from_wlr_surface(gs->surface);
 		if (subsurface && subsurface->parent == parent)
-			gate_surface_advance(gs);
+			commit_gate_conditions_changed(&gate->base, gs->surface);
 	}
 }
 
@@ -799,8 +799,13 @@ void commit_gate_remove_condition(struct sb_gate_condition *condition)
 
 void commit_gate_conditions_changed(struct sb_commit_gate *base, struct wlr_surface *surface)
 {
-	struct gate_surface *gs = gate_surface_find(commit_gate_from_base(base), surface);
+	struct commit_gate *gate = commit_gate_from_base(base);
+	struct gate_surface *gs = gate_surface_find(gate, surface);
 
-	if (gs)
-		gate_surface_advance(gs);
+	if (!gs)
+		return;
+	/* timed: what woke the gate for these commits is the condition's event. */
+	if (gate_timed(gate))
+		clock_gettime(CLOCK_MONOTONIC, &gate->woke);
+	gate_surface_advance(gs);
 }

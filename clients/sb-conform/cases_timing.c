@@ -190,11 +190,15 @@ static void fifo_second_object_on_a_surface_is_already_exists(struct sb_test_ctx
 
 	if (timing_init(t, &tf, NEED_FIFO, false)) {
 		struct wl_surface *surface = bare_surface(&tf);
+		struct wp_fifo_v1 *first = wp_fifo_manager_v1_get_fifo(tf.fifo_manager, surface);
+		struct wp_fifo_v1 *second = wp_fifo_manager_v1_get_fifo(tf.fifo_manager, surface);
 
-		wp_fifo_manager_v1_get_fifo(tf.fifo_manager, surface);
-		wp_fifo_manager_v1_get_fifo(tf.fifo_manager, surface);
 		expect(t, tc_client_died_of(tf.f.client, wp_fifo_manager_v1_interface.name,
 					    WP_FIFO_MANAGER_V1_ERROR_ALREADY_EXISTS));
+		/* The proxies, on a dead connection: freed, nothing sent. */
+		wp_fifo_v1_destroy(first);
+		wp_fifo_v1_destroy(second);
+		wl_surface_destroy(surface);
 	}
 	timing_finish(&tf);
 }
@@ -230,6 +234,7 @@ static void fifo_request_after_surface_destroyed(struct sb_test_ctx *t, bool set
 			wp_fifo_v1_wait_barrier(fifo);
 		expect(t, tc_client_died_of(tf.f.client, wp_fifo_v1_interface.name,
 					    WP_FIFO_V1_ERROR_SURFACE_DESTROYED));
+		wp_fifo_v1_destroy(fifo);
 	}
 	timing_finish(&tf);
 }
@@ -352,11 +357,16 @@ static void commit_timer_second_on_a_surface_is_commit_timer_exists(struct sb_te
 
 	if (timing_init(t, &tf, NEED_TIMING, false)) {
 		struct wl_surface *surface = bare_surface(&tf);
+		struct wp_commit_timer_v1 *first =
+			wp_commit_timing_manager_v1_get_timer(tf.timing_manager, surface);
+		struct wp_commit_timer_v1 *second =
+			wp_commit_timing_manager_v1_get_timer(tf.timing_manager, surface);
 
-		wp_commit_timing_manager_v1_get_timer(tf.timing_manager, surface);
-		wp_commit_timing_manager_v1_get_timer(tf.timing_manager, surface);
 		expect(t, tc_client_died_of(tf.f.client, wp_commit_timing_manager_v1_interface.name,
 					    WP_COMMIT_TIMING_MANAGER_V1_ERROR_COMMIT_TIMER_EXISTS));
+		wp_commit_timer_v1_destroy(first);
+		wp_commit_timer_v1_destroy(second);
+		wl_surface_destroy(surface);
 	}
 	timing_finish(&tf);
 }
@@ -378,6 +388,9 @@ static void timer_error_case(struct sb_test_ctx *t, uint32_t nsec, bool twice, b
 		if (twice)
 			wp_commit_timer_v1_set_timestamp(timer, 0, 2, 0);
 		expect(t, tc_client_died_of(tf.f.client, wp_commit_timer_v1_interface.name, error));
+		wp_commit_timer_v1_destroy(timer);
+		if (!destroyed)
+			wl_surface_destroy(surface);
 	}
 	timing_finish(&tf);
 }
