@@ -7,8 +7,8 @@
  * test shows it). Here each feedback belongs to the wl_surface.commit it came with (the gate's
  * commit event gives its sequence number), is discarded if a later commit replaces it before an
  * output samples it, and is reported with the present event of the output commit that showed it.
- * It also reports ZERO_COPY only for the surface whose buffer was scanned out, where wlroots'
- * DRM backend flags every page flip.
+ * ZERO_COPY is decided per surface (its own buffer was the one scanned out), not taken from the
+ * output's page flip, which speaks for the output as a whole.
  */
 #include <stdlib.h>
 
