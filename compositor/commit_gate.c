@@ -8,6 +8,7 @@
 
 #include <wlr/render/dmabuf.h>
 #include <wlr/types/wlr_buffer.h>
+#include <wlr/types/wlr_compositor.h>
 #include <wlr/types/wlr_surface.h>
 #include <wlr/util/addon.h>
 #include <wlr/util/log.h>
@@ -27,8 +28,9 @@ struct commit_gate {
 	struct wl_event_loop *loop;
 	struct wl_protocol_logger *logger;
 	enum sb_implicit_mode mode;
-	struct wl_list surfaces; /* gate_surface.link */
-	struct wl_list sources;	 /* sb_gate_source.link */
+	struct wl_list surfaces;   /* gate_surface.link */
+	struct wl_list sources;	   /* sb_gate_source.link */
+	struct wl_list conditions; /* sb_gate_condition.link */
 	sb_gate_deadline_func_t deadline_func;
 	void *deadline_data;
 	enum sb_acquire_mode acquire;
@@ -60,14 +62,17 @@ struct gate_surface {
 /* One held commit. */
 struct gate_wait {
 	struct gate_surface *gs;
-	struct sb_waiter *waiter;
-	int fd;	    /* the waiter's fd, in the gate's epoll set */
-	bool armed; /* its EPOLLONESHOT registration has not fired yet */
+	struct sb_waiter *waiter; /* NULL: no fence to wait for, only conditions */
+	int fd;			  /* the waiter's fd, in the gate's epoll set */
+	bool armed;		  /* its EPOLLONESHOT registration has not fired yet */
 	uint32_t seq;
 	int planes;
 	int fences; /* fences the waiter had pending when the commit was held */
 	bool exact;
 	bool explicit;
+	bool conditional; /* it carries a condition (sb_gate_condition) */
+	bool fences_done; /* its fences signalled (or it had none): conditions are what is left */
+	int status;	  /* the fences' status, once done */
 	struct timespec committed; /* timed: when the gate took the commit */
 	struct wl_list link;
 };
@@ -82,7 +87,7 @@ static void gate_wait_detach(struct gate_wait *wait)
 	 * A registration that fired is disabled (EPOLLONESHOT) and goes with the fd's close; one
 	 * still armed is removed first, as a dup of the fd elsewhere would keep it alive.
 	 */
-	if (wait->armed)
+	if (wait->waiter && wait->armed)
 		epoll_ctl(gate->epoll_fd, EPOLL_CTL_DEL, wait->fd, NULL);
 	for (int i = 0; i < gate->batch_n; i++)
 		if (gate->batch[i].data.ptr == wait)
@@ -126,13 +131,20 @@ static const struct wlr_addon_interface gate_surface_addon_impl = {
 	.destroy = gate_surface_addon_destroy,
 };
 
-static struct gate_surface *gate_surface_get(struct commit_gate *gate, struct wlr_surface *surface)
+static struct gate_surface *gate_surface_find(struct commit_gate *gate, struct wlr_surface *surface)
 {
 	struct wlr_addon *addon = wlr_addon_find(&surface->addons, gate, &gate_surface_addon_impl);
 	struct gate_surface *gs;
 
-	if (addon)
-		return wl_container_of(addon, gs, addon);
+	return addon ? wl_container_of(addon, gs, addon) : NULL;
+}
+
+static struct gate_surface *gate_surface_get(struct commit_gate *gate, struct wlr_surface *surface)
+{
+	struct gate_surface *gs = gate_surface_find(gate, surface);
+
+	if (gs)
+		return gs;
 	gs = calloc(1, sizeof(*gs));
 	if (!gs)
 		return NULL;
@@ -146,6 +158,8 @@ static struct gate_surface *gate_surface_get(struct commit_gate *gate, struct wl
 
 static enum sb_gate_form wait_form(const struct gate_wait *wait)
 {
+	if (!wait->waiter)
+		return SB_GATE_FORM_CONDITION;
 	if (wait->explicit)
 		return SB_GATE_FORM_EXPLICIT;
 	return wait->exact ? SB_GATE_FORM_SNAPSHOT : SB_GATE_FORM_POLL;
@@ -160,6 +174,8 @@ const char *commit_gate_form_name(enum sb_gate_form form)
 		return "snapshot";
 	case SB_GATE_FORM_POLL:
 		return "poll";
+	case SB_GATE_FORM_CONDITION:
+		return "condition";
 	}
 	return "?";
 }
@@ -183,16 +199,16 @@ static bool gate_timed(const struct commit_gate *gate)
 	return !wl_list_empty(&gate->base.events.applied.listener_list);
 }
 
-static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
+/* Applies a held commit whose fences signalled and whose conditions hold; frees wait. */
+static void gate_wait_apply(struct gate_wait *wait)
 {
-	struct gate_wait *wait = data;
 	struct commit_gate *gate = wait->gs->gate;
 	struct wlr_surface *surface = wait->gs->surface;
 	bool timed = gate_timed(gate);
 	struct sb_gate_wait_event event;
 
 	wait_event_init(&event, wait, surface, wait->seq);
-	event.status = status;
+	event.status = wait->status;
 	event.committed = wait->committed;
 	event.woke = gate->woke;
 	gate_wait_detach(wait);
@@ -210,6 +226,61 @@ static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
 	 * a sync_file (its epoll item, its fences) is not part of showing the state.
 	 */
 	gate_wait_free(wait);
+}
+
+bool commit_gate_surface_is_synchronized(struct wlr_surface *surface)
+{
+	while (surface && wlr_surface_is_subsurface(surface)) {
+		struct wlr_subsurface *subsurface = wlr_subsurface_from_wlr_surface(surface);
+
+		if (!subsurface)
+			return false;
+		if (subsurface->synchronized)
+			return true;
+		surface = subsurface->parent;
+	}
+	return false;
+}
+
+static bool conditions_ready(struct commit_gate *gate, struct wlr_surface *surface, uint32_t seq)
+{
+	struct sb_gate_condition *condition;
+
+	wl_list_for_each(condition, &gate->conditions, link)
+		if (!condition->ready(condition, surface, seq))
+			return false;
+	return true;
+}
+
+/*
+ * Applies, oldest first, the held commits whose fences have signalled and whose conditions hold.
+ * A commit with a condition is asked only once every earlier one has applied: its condition may
+ * depend on them (the barrier an earlier wp_fifo_v1.set_barrier sets).
+ */
+static void gate_surface_advance(struct gate_surface *gs)
+{
+	while (!wl_list_empty(&gs->waits)) {
+		struct gate_wait *wait = wl_container_of(gs->waits.next, wait, link);
+
+		if (!wait->conditional || !wait->fences_done ||
+		    !conditions_ready(gs->gate, gs->surface, wait->seq))
+			return;
+		gate_wait_apply(wait);
+	}
+}
+
+static void gate_wait_done(struct sb_waiter *waiter, int status, void *data)
+{
+	struct gate_wait *wait = data;
+	struct gate_surface *gs = wait->gs;
+
+	wait->status = status;
+	wait->fences_done = true;
+	/* Without conditions wlroots keeps the commit order itself: apply (unlock) at once. */
+	if (!wait->conditional)
+		gate_wait_apply(wait);
+	/* The waiter is freed with the wait: sb_waiter_dispatch_ready() returns done. */
+	gate_surface_advance(gs);
 }
 
 static int gate_epoll_readable(int fd, uint32_t mask, void *data)
@@ -392,6 +463,115 @@ static bool hand_to_kms(struct commit_gate *gate, struct gate_wait *wait,
 	return ok;
 }
 
+/* Asks every condition about the commit: 1 if one holds it, 0 if none, -1 on a protocol error. */
+static int ask_conditions(struct commit_gate *gate, struct wlr_surface *surface, uint32_t seq)
+{
+	struct sb_gate_condition *condition;
+	int carried = 0;
+
+	wl_list_for_each(condition, &gate->conditions, link) {
+		int ret = condition->commit(condition, surface, seq);
+
+		if (ret < 0)
+			return -1;
+		carried |= ret;
+	}
+	return carried;
+}
+
+/*
+ * A subsurface's held commits may have lost their conditions when its parent commits (it became
+ * synchronized: wp_fifo_v1 and wp_commit_timing_v1 drop them then).
+ */
+static void advance_children(struct commit_gate *gate, struct wlr_surface *parent)
+{
+	struct gate_surface *gs, *tmp;
+
+	wl_list_for_each_safe(gs, tmp, &gate->surfaces, link) {
+		struct wlr_subsurface *subsurface;
+
+		if (wl_list_empty(&gs->waits) || !wlr_surface_is_subsurface(gs->surface))
+			continue;
+		subsurface = wlr_subsurface_from_wlr_surface(gs->surface);
+		if (subsurface && subsurface->parent == parent)
+			commit_gate_conditions_changed(&gate->base, gs->surface);
+	}
+}
+
+/*
+ * Takes the commit's fences into wait->waiter. Returns 1 if some are pending, 0 if there is
+ * nothing to wait for (none, or all signalled, or handed to KMS: waiter destroyed), -1 on a
+ * protocol error (posted), -2 if the commit must be refused (errno set).
+ */
+static int take_fences(struct commit_gate *gate, struct gate_wait *wait,
+		       struct wlr_surface *surface, bool dmabuf,
+		       const struct wlr_dmabuf_attributes *attribs)
+{
+	struct sb_gate_wait_event event;
+	int ret;
+
+	wait->waiter = sb_waiter_create(gate_wait_done, wait);
+	if (!wait->waiter) {
+		errno = ENOMEM;
+		return -2;
+	}
+	ret = ask_sources(gate, surface, wait);
+	if (ret < 0)
+		return ret; /* -1: a protocol error, posted: the client is on its way out */
+	wait->explicit = ret > 0;
+	if (!wait->explicit) {
+		if (!dmabuf || gate->mode == SB_IMPLICIT_NONE)
+			goto none;
+		if (add_planes(gate, wait, attribs) < 0) {
+			if (out_of_resources(errno))
+				return -2;
+			/* Not a reason to hold the surface forever: apply it as a plain compositor would. */
+			wlr_log_errno(WLR_ERROR, "surface %p: cannot take the buffer's fences",
+				      (void *)surface);
+			goto none;
+		}
+	}
+	if (sb_waiter_is_done(wait->waiter)) {
+		wait_event_init(&event, wait, surface, surface->pending.seq);
+		wl_signal_emit(&gate->base.events.ready, &event);
+		goto none;
+	}
+	if (wait->explicit && dmabuf && hand_to_kms(gate, wait, surface, attribs)) {
+		wait_event_init(&event, wait, surface, surface->pending.seq);
+		event.fences = sb_waiter_pending(wait->waiter);
+		wl_signal_emit(&gate->base.events.kms_handoff, &event);
+		goto none;
+	}
+	return 1;
+
+none:
+	sb_waiter_destroy(wait->waiter);
+	wait->waiter = NULL;
+	wait->exact = wait->explicit = false;
+	wait->planes = 0;
+	return 0;
+}
+
+/* Puts the commit's fence fd in the gate's epoll set; false if it cannot wait (errno set). */
+static bool arm_fences(struct commit_gate *gate, struct gate_wait *wait)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = wait};
+
+	wait->fences = sb_waiter_pending(wait->waiter);
+	/* A client's explicit fence gets the presentation it is awaited for as its deadline. */
+	if (wait->explicit && gate->deadline_func) {
+		uint64_t deadline = gate->deadline_func(gate->deadline_data);
+
+		if (deadline)
+			sb_waiter_set_deadline(wait->waiter, deadline);
+	}
+	wait->fd = sb_waiter_get_fd(wait->waiter);
+	if (wait->fd < 0 || epoll_ctl(gate->epoll_fd, EPOLL_CTL_ADD, wait->fd, &ev) < 0)
+		return false;
+	wait->armed = true;
+	return true;
+}
+
 static void gate_commit(struct commit_gate *gate, struct wlr_surface *surface)
 {
 	struct wlr_dmabuf_attributes attribs;
@@ -404,7 +584,8 @@ static void gate_commit(struct commit_gate *gate, struct wlr_surface *surface)
 	struct sb_gate_wait_event event;
 	struct gate_surface *gs;
 	struct gate_wait *wait;
-	int ret;
+	int conditional, ret;
+	bool fenced;
 
 	wl_signal_emit(&gate->base.events.commit, &commit);
 	if (!wl_list_empty(&surface->cached) && queue_full(surface)) {
@@ -415,70 +596,50 @@ static void gate_commit(struct commit_gate *gate, struct wlr_surface *surface)
 		return;
 	}
 	/* Only dma-bufs carry implicit fences; else only an explicit server's state can wait. */
-	if ((!dmabuf || gate->mode == SB_IMPLICIT_NONE) && !sources_interested(gate, surface))
+	fenced = (dmabuf && gate->mode != SB_IMPLICIT_NONE) || sources_interested(gate, surface);
+	if (!wl_list_empty(&gate->surfaces))
+		advance_children(gate, surface);
+	conditional = wl_list_empty(&gate->conditions)
+			      ? 0
+			      : ask_conditions(gate, surface, surface->pending.seq);
+	if (conditional < 0)
+		return; /* a protocol error, posted */
+	if (!fenced && !conditional)
 		return;
 	wait = calloc(1, sizeof(*wait));
 	if (!wait)
 		goto err_alloc;
+	wait->conditional = conditional > 0;
 	if (gate_timed(gate))
 		clock_gettime(CLOCK_MONOTONIC, &wait->committed);
-	wait->waiter = sb_waiter_create(gate_wait_done, wait);
-	if (!wait->waiter)
-		goto err_alloc;
-	ret = ask_sources(gate, surface, wait);
+	ret = fenced ? take_fences(gate, wait, surface, dmabuf, &attribs) : 0;
 	if (ret == -2)
 		goto err_refuse;
 	if (ret < 0)
-		goto err_waiter; /* a protocol error, posted: the client is on its way out */
-	wait->explicit = ret > 0;
-	if (!wait->explicit) {
-		if (!dmabuf || gate->mode == SB_IMPLICIT_NONE)
-			goto err_waiter;
-		if (add_planes(gate, wait, &attribs) < 0) {
-			if (out_of_resources(errno))
-				goto err_refuse;
-			/* Not a reason to hold the surface forever: apply it as a plain compositor would. */
-			wlr_log_errno(WLR_ERROR, "surface %p: cannot take the buffer's fences",
-				      (void *)surface);
-			goto err_waiter;
-		}
-	}
-	if (sb_waiter_is_done(wait->waiter)) {
-		wait_event_init(&event, wait, surface, surface->pending.seq);
-		wl_signal_emit(&gate->base.events.ready, &event);
 		goto err_waiter;
+	wait->fences_done = ret == 0;
+	gs = gate_surface_find(gate, surface);
+	if (ret == 0) {
+		/*
+		 * No fence to wait for: only its conditions can hold it, and only if they do not
+		 * hold now or an earlier commit is still held (commits apply in order).
+		 */
+		if (!wait->conditional || ((!gs || wl_list_empty(&gs->waits)) &&
+					   conditions_ready(gate, surface, surface->pending.seq)))
+			goto err_waiter;
 	}
-	if (wait->explicit && dmabuf && hand_to_kms(gate, wait, surface, &attribs)) {
-		wait_event_init(&event, wait, surface, surface->pending.seq);
-		event.fences = sb_waiter_pending(wait->waiter);
-		wl_signal_emit(&gate->base.events.kms_handoff, &event);
-		goto err_waiter;
-	}
-	gs = gate_surface_get(gate, surface);
+	if (!gs)
+		gs = gate_surface_get(gate, surface);
 	if (!gs)
 		goto err_alloc;
 	wait->gs = gs;
-	wait->fences = sb_waiter_pending(wait->waiter);
-	/* A client's explicit fence gets the presentation it is awaited for as its deadline. */
-	if (wait->explicit && gate->deadline_func) {
-		uint64_t deadline = gate->deadline_func(gate->deadline_data);
-
-		if (deadline)
-			sb_waiter_set_deadline(wait->waiter, deadline);
-	}
-	wait->fd = sb_waiter_get_fd(wait->waiter);
-	{
-		struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = wait};
-
-		if (wait->fd < 0 || epoll_ctl(gate->epoll_fd, EPOLL_CTL_ADD, wait->fd, &ev) < 0)
-			goto err_refuse;
-	}
-	wait->armed = true;
+	if (wait->waiter && !arm_fences(gate, wait))
+		goto err_refuse;
 	wait->seq = wlr_surface_lock_pending(surface);
 	wl_list_insert(gs->waits.prev, &wait->link);
 	gate->pending++;
 	wait_event_init(&event, wait, surface, wait->seq);
-	event.dmabuf = dmabuf ? &attribs : NULL;
+	event.dmabuf = dmabuf && wait->waiter ? &attribs : NULL;
 	wl_signal_emit(&gate->base.events.wait_begin, &event);
 	return;
 
@@ -544,6 +705,7 @@ struct sb_commit_gate *commit_gate_create(struct wl_display *display, enum sb_im
 	gate->mode = mode;
 	wl_list_init(&gate->surfaces);
 	wl_list_init(&gate->sources);
+	wl_list_init(&gate->conditions);
 	gate->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (gate->epoll_fd < 0)
 		goto err_free;
@@ -578,6 +740,7 @@ void commit_gate_destroy(struct sb_commit_gate *base)
 	wl_list_for_each_safe(gs, tmp, &gate->surfaces, link)
 		gate_surface_destroy(gs);
 	wl_list_remove(&gate->sources);
+	wl_list_remove(&gate->conditions);
 	wl_protocol_logger_destroy(gate->logger);
 	wl_event_source_remove(gate->epoll_source);
 	close(gate->epoll_fd);
@@ -619,4 +782,30 @@ void commit_gate_set_acquire(struct sb_commit_gate *base, enum sb_acquire_mode m
 int commit_gate_pending(const struct sb_commit_gate *base)
 {
 	return commit_gate_from_base(base)->pending;
+}
+
+void commit_gate_add_condition(struct sb_commit_gate *base, struct sb_gate_condition *condition)
+{
+	struct commit_gate *gate = commit_gate_from_base(base);
+
+	wl_list_insert(gate->conditions.prev, &condition->link);
+}
+
+void commit_gate_remove_condition(struct sb_gate_condition *condition)
+{
+	wl_list_remove(&condition->link);
+	wl_list_init(&condition->link);
+}
+
+void commit_gate_conditions_changed(struct sb_commit_gate *base, struct wlr_surface *surface)
+{
+	struct commit_gate *gate = commit_gate_from_base(base);
+	struct gate_surface *gs = gate_surface_find(gate, surface);
+
+	if (!gs)
+		return;
+	/* timed: what woke the gate for these commits is the condition's event. */
+	if (gate_timed(gate))
+		clock_gettime(CLOCK_MONOTONIC, &gate->woke);
+	gate_surface_advance(gs);
 }

@@ -74,6 +74,7 @@ enum sb_gate_form {
 	SB_GATE_FORM_EXPLICIT, /* an explicit-sync server's acquire fence or point */
 	SB_GATE_FORM_SNAPSHOT, /* the dma-buf's fences at commit (DMA_BUF_IOCTL_EXPORT_SYNC_FILE) */
 	SB_GATE_FORM_POLL,     /* poll(dma-buf): fences added after the commit delay it too */
+	SB_GATE_FORM_CONDITION, /* no fence: only conditions (struct sb_gate_condition) */
 };
 
 /* The form's name in the trace and the -d log. */
@@ -122,6 +123,37 @@ struct sb_gate_source {
 	bool (*interested)(struct sb_gate_source *source, struct wlr_surface *surface);
 	struct wl_list link; /* sb_commit_gate.sources */
 };
+
+/*
+ * A condition on a commit other than its fences: wp_fifo_v1's barrier (fifo_v1.c),
+ * wp_commit_timing_v1's target time (commit_timing_v1.c). A commit applies when its fences have
+ * signalled AND every condition it carries holds. Commits apply in order: a commit that carries a
+ * condition is held while an earlier commit of its surface is, and its conditions are asked only
+ * once every earlier commit has applied.
+ */
+struct sb_gate_condition {
+	/*
+	 * At wl_surface.commit, before wlroots moves the pending state: takes the condition's
+	 * double-buffered state into the commit seq. Returns 1 if the commit carries the condition,
+	 * 0 if not, -1 if the commit is a protocol error (posted).
+	 */
+	int (*commit)(struct sb_gate_condition *condition, struct wlr_surface *surface,
+		      uint32_t seq);
+	/* Whether commit seq, which carries the condition, may apply now. */
+	bool (*ready)(struct sb_gate_condition *condition, struct wlr_surface *surface,
+		      uint32_t seq);
+	struct wl_list link; /* sb_commit_gate.conditions */
+};
+
+void commit_gate_add_condition(struct sb_commit_gate *gate, struct sb_gate_condition *condition);
+void commit_gate_remove_condition(struct sb_gate_condition *condition);
+/* A condition may hold now for surface's held commits: the gate asks again, in commit order. */
+void commit_gate_conditions_changed(struct sb_commit_gate *gate, struct wlr_surface *surface);
+/*
+ * Whether surface's commits apply only with its parent's (a synchronized subsurface, or one with a
+ * synchronized ancestor): wp_fifo_v1 and wp_commit_timing_v1 drop their conditions there.
+ */
+bool commit_gate_surface_is_synchronized(struct wlr_surface *surface);
 
 /*
  * When the output expects to present next (CLOCK_MONOTONIC, ns), or 0 if unknown: the gate sets it

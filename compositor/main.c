@@ -25,7 +25,6 @@
 #include <wlr/types/wlr_compositor.h>
 #include <wlr/types/wlr_data_device.h>
 #include <wlr/types/wlr_output_layout.h>
-#include <wlr/types/wlr_presentation_time.h>
 #include <wlr/types/wlr_scene.h>
 #include <wlr/types/wlr_viewporter.h>
 #include <wlr/types/wlr_xdg_output_v1.h>
@@ -39,7 +38,10 @@
 #include "capture_trigger.h"
 #include "capture_window.h"
 #include "commit_gate.h"
+#include "commit_timing_v1.h"
 #include "control_socket.h"
+#include "fifo_v1.h"
+#include "presentation_time.h"
 #include "explicit_sync_v1.h"
 #include "export_dmabuf_v1.h"
 #include "frame_clock.h"
@@ -227,9 +229,7 @@ static bool create_globals(struct sb_server *server)
 	server->output_layout = wlr_output_layout_create();
 	server->scene = wlr_scene_create();
 	server->xdg_shell = wlr_xdg_shell_create(display);
-	server->presentation = wlr_presentation_create(display, server->backend);
-	if (!server->compositor || !server->output_layout || !server->scene || !server->xdg_shell ||
-	    !server->presentation)
+	if (!server->compositor || !server->output_layout || !server->scene || !server->xdg_shell)
 		return false;
 	/* The pixman renderer offers no dma-buf formats: linux-dmabuf is served here instead. */
 	if (!wlr_renderer_get_dmabuf_texture_formats(server->renderer) &&
@@ -242,7 +242,6 @@ static bool create_globals(struct sb_server *server)
 	    !sb_export_dmabuf_v1_create(server))
 		return false;
 	wlr_scene_attach_output_layout(server->scene, server->output_layout);
-	wlr_scene_set_presentation(server->scene, server->presentation);
 	server->new_xdg_surface.notify = server_new_xdg_surface;
 	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
 	server->xdg_guard = sb_xdg_guard_create(display);
@@ -630,6 +629,15 @@ int main(int argc, char *argv[])
 	server.explicit_sync_v1 = sb_explicit_sync_v1_create(server.display, server.gate);
 	server.new_output.notify = server_new_output;
 	wl_signal_add(&server.backend->events.new_output, &server.new_output);
+	/* After new_output: fifo_v1's frame listeners must run after the outputs' own. */
+	server.fifo_v1 = sb_fifo_v1_create(server.display, server.backend, server.gate);
+	server.commit_timing_v1 =
+		sb_commit_timing_v1_create(server.display, server.backend, server.gate);
+	/* wp_presentation: syncbridge's own, its feedbacks follow the gate's commits. */
+	server.presentation =
+		sb_presentation_create(server.display, server.backend, server.scene, server.gate);
+	if (!server.fifo_v1 || !server.commit_timing_v1 || !server.presentation)
+		goto err_gate;
 
 	if (!wlr_backend_start(server.backend)) {
 		wlr_log(WLR_ERROR, "cannot start the backend");
@@ -680,6 +688,9 @@ int main(int argc, char *argv[])
 	guards_destroy(&server);
 	sb_explicit_sync_v1_destroy(server.explicit_sync_v1);
 	sb_syncobj_v1_destroy(server.syncobj_v1);
+	sb_commit_timing_v1_destroy(server.commit_timing_v1);
+	sb_fifo_v1_destroy(server.fifo_v1);
+	sb_presentation_destroy(server.presentation);
 	commit_gate_destroy(server.gate);
 	/* As tinywl: the display's destruction takes the backend and its outputs with it. */
 	wl_display_destroy(server.display);
@@ -707,6 +718,9 @@ err_gate:
 	control_socket_destroy(server.control);
 	sb_explicit_sync_v1_destroy(server.explicit_sync_v1);
 	sb_syncobj_v1_destroy(server.syncobj_v1);
+	sb_commit_timing_v1_destroy(server.commit_timing_v1);
+	sb_fifo_v1_destroy(server.fifo_v1);
+	sb_presentation_destroy(server.presentation);
 	commit_gate_destroy(server.gate);
 err_backend:
 	capture_trigger_destroy(server.capture);

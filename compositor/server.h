@@ -10,8 +10,11 @@
 struct sb_bounded_sync;
 struct sb_capture_trigger;
 struct sb_commit_gate;
+struct sb_commit_timing_v1;
 struct sb_control_socket;
+struct sb_fifo_v1;
 struct sb_frame_clock;
+struct sb_presentation;
 struct sb_explicit_sync_v1;
 struct sb_syncobj_v1;
 struct sb_render_fence;
@@ -31,7 +34,7 @@ struct sb_server {
 	struct wlr_scene *scene;
 	struct wlr_output_layout *output_layout;
 	struct wlr_compositor *compositor;
-	struct wlr_presentation *presentation;
+	struct sb_presentation *presentation; /* presentation_time.c (#26) */
 	struct wlr_xdg_shell *xdg_shell;
 	struct wlr_seat *seat;
 	struct wlr_cursor *cursor;
@@ -39,8 +42,10 @@ struct sb_server {
 	struct sb_commit_gate *gate;
 	struct sb_syncobj_v1 *syncobj_v1;
 	struct sb_explicit_sync_v1 *explicit_sync_v1;
-	struct sb_trace *trace;		      /* --trace, else NULL */
-	struct sb_render_fence *render_fence; /* GLES2's read fences, else NULL */
+	struct sb_fifo_v1 *fifo_v1;		      /* wp_fifo_manager_v1 (#26) */
+	struct sb_commit_timing_v1 *commit_timing_v1; /* wp_commit_timing_manager_v1 (#26) */
+	struct sb_trace *trace;			      /* --trace, else NULL */
+	struct sb_render_fence *render_fence;	      /* GLES2's read fences, else NULL */
 	/* DMA_BUF_IOCTL_SYNC(START) under a bound; NULL if no timer: START is then never taken. */
 	struct sb_bounded_sync *bounded_sync;
 	struct wl_protocol_logger *xdg_guard;

@@ -11,7 +11,9 @@
  * resource's user data: at the next message of any client (requests are dispatched one at a
  * time, each after its logger call) or when the resource is destroyed (destroy listeners run
  * before wlroots' destructor, which needs it). wlroots itself reaches the sub-surface through
- * the wlr_surface, never through the resource, so nothing else sees the gap.
+ * the wlr_surface, never through the resource, so nothing else sees the gap. If the
+ * wlr_subsurface goes first (its wl_surface destroyed, as wl_client_destroy does in object id
+ * order), wlroots has freed it and left the resource's user data NULL: nothing is handed back.
  */
 
 #include <wayland-server-core.h>
@@ -23,22 +25,36 @@
 
 static struct {
 	struct wl_resource *resource; /* the wl_subsurface whose user data is hidden, or NULL */
-	void *data;
+	struct wlr_subsurface *data;
 	struct wl_listener destroy;
+	struct wl_listener subsurface_destroy;
 } hidden;
+
+static void forget(void)
+{
+	wl_list_remove(&hidden.destroy.link);
+	wl_list_remove(&hidden.subsurface_destroy.link);
+	hidden.resource = NULL;
+	hidden.data = NULL;
+}
 
 static void restore(void)
 {
 	if (!hidden.resource)
 		return;
 	wl_resource_set_user_data(hidden.resource, hidden.data);
-	wl_list_remove(&hidden.destroy.link);
-	hidden.resource = NULL;
+	forget();
 }
 
 static void handle_destroy(struct wl_listener *listener, void *data)
 {
 	restore();
+}
+
+/* The wlr_subsurface is being freed: handing it back would give wlroots a dangling pointer. */
+static void handle_subsurface_destroy(struct wl_listener *listener, void *data)
+{
+	forget();
 }
 
 static void subsurface_guard_logger(void *data, enum wl_protocol_logger_type type,
@@ -62,6 +78,8 @@ static void subsurface_guard_logger(void *data, enum wl_protocol_logger_type typ
 	hidden.data = subsurface;
 	hidden.destroy.notify = handle_destroy;
 	wl_resource_add_destroy_listener(message->resource, &hidden.destroy);
+	hidden.subsurface_destroy.notify = handle_subsurface_destroy;
+	wl_signal_add(&subsurface->events.destroy, &hidden.subsurface_destroy);
 	wl_resource_set_user_data(message->resource, NULL);
 }
 

@@ -39,6 +39,8 @@ extern const struct sc_case sc_syncobj_cases[];
 extern const size_t sc_n_syncobj_cases;
 extern const struct sc_case sc_frame_cases[];
 extern const size_t sc_n_frame_cases;
+extern const struct sc_case sc_timing_cases[];
+extern const size_t sc_n_timing_cases;
 
 /*
  * How long "held" is watched for (many frames at 60 Hz, even in an emulated CPU), and how long a

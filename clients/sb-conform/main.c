@@ -39,7 +39,7 @@ static const struct {
 } groups[] = {
 	{sc_dmabuf_cases, &sc_n_dmabuf_cases},	   {sc_implicit_cases, &sc_n_implicit_cases},
 	{sc_explicit_cases, &sc_n_explicit_cases}, {sc_syncobj_cases, &sc_n_syncobj_cases},
-	{sc_frame_cases, &sc_n_frame_cases},
+	{sc_frame_cases, &sc_n_frame_cases},	   {sc_timing_cases, &sc_n_timing_cases},
 };
 
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
