@@ -120,12 +120,13 @@ def table(best):
         b500 = best.get(("host", "surfaces", comp, 500, 60.0))
         m500 = "%.2f %%" % (100 * b500["missed_frac"]) if b500 else "-"
         c500 = str(b500["compositor_us_per_frame"]) if b500 else "-"
-        rate_txt = "%s (at %s surfaces)" % (fmt_x(r0), ",".join(str(x) for x in rate_s))
+        rate_txt = ("%s (at %s surfaces)" % (fmt_x(r0), ",".join(str(x) for x in rate_s))
+                    if rate_s else "not run")
         c1000 = us_at(comp, 1000)
         others = [us_at(c, 1000) for c in PEERS if c != comp and us_at(c, 1000)]
         ratio = "%.2f" % (c1000 / min(others)) if c1000 and others else "-"
         b2000 = best.get(("host", "surfaces", comp, 2000, 60.0))
-        m2000 = ("%d of %d" % (b2000["missed"], b2000["expected"])) if b2000 else "not run"
+        m2000 = ("%s of %s" % (b2000["missed"], b2000["expected"])) if b2000 else "not run"
         lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             comp, fmt_x(s0), fmt_x(s1), rate_txt, m500, c500, c1000 or "-", ratio, m2000))
     lines.append("")
@@ -232,25 +233,42 @@ def plot(best, png):
     ax.grid(True, which="both", alpha=0.3)
 
     ax = axes[1]
-    for comp in PEERS:
+    if not any(k[:2] == ("host", "rate") for k in best):
+        # No rate sweep in this run: the guest's CPU per surface frame for each buffer kind.
+        for mode in GUEST_MODES:
+            pts = sorted((k[3], r["compositor_us_per_frame"]) for k, r in best.items()
+                         if k[:3] == ("guest", mode, "syncbridge")
+                         and r["compositor_us_per_frame"] != "")
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], GUEST_STYLES[mode][0],
+                        color=GUEST_STYLES[mode][1], label=mode)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("surfaces at 60 Hz (TCG guest)")
+        ax.set_ylabel("syncbridge CPU time per surface frame (µs)")
+        ax.set_title("cost per surface frame by buffer kind (guest)")
+        ax.legend(fontsize=8)
+        ax.grid(True, which="both", alpha=0.3)
+    else:
+        for comp in PEERS:
+            pts = sorted((k[4], r["missed_frac"]) for k, r in best.items()
+                         if k[:3] == ("host", "rate", comp))
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=COLOURS[comp],
+                        label=comp)
         pts = sorted((k[4], r["missed_frac"]) for k, r in best.items()
-                     if k[:3] == ("host", "rate", comp))
+                     if k[:3] == ("host", "floor-rate", "floor"))
         if pts:
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=COLOURS[comp],
-                    label=comp)
-    pts = sorted((k[4], r["missed_frac"]) for k, r in best.items()
-                 if k[:3] == ("host", "floor-rate", "floor"))
-    if pts:
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], "x:", color="k", label="machine floor")
-    rate_s = sorted({k[3] for k in best if k[:2] == ("host", "rate")})
-    ax.set_xscale("log")
-    ax.set_yscale("symlog", linthresh=1e-3)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("commit rate per surface (Hz), %s surfaces" % ",".join(map(str, rate_s)))
-    ax.set_ylabel("missed-frame fraction")
-    ax.set_title("missed frames vs rate (host, shm)")
-    ax.legend(fontsize=8)
-    ax.grid(True, which="both", alpha=0.3)
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], "x:", color="k", label="machine floor")
+        rate_s = sorted({k[3] for k in best if k[:2] == ("host", "rate")})
+        ax.set_xscale("log")
+        ax.set_yscale("symlog", linthresh=1e-3)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("commit rate per surface (Hz), %s surfaces" % ",".join(map(str, rate_s)))
+        ax.set_ylabel("missed-frame fraction")
+        ax.set_title("missed frames vs rate (host, shm)")
+        ax.legend(fontsize=8)
+        ax.grid(True, which="both", alpha=0.3)
 
     ax = axes[2]
     for comp in PEERS:
