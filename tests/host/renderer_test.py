@@ -3,7 +3,7 @@
 without a transform (pixman's plain OVER) and give exactly the pixels wlroots' own path gives;
 scaled and rotated outputs still go through wlroots. Each case is shot twice, with the plain path
 and with SB_PIXMAN_PLAIN=0, and the two screenshots must be identical. TAP.
-usage: renderer_test.py SYNCBRIDGE SB_CLIENT"""
+usage: renderer_test.py SYNCBRIDGE SB_CLIENT SB_CTL"""
 import os
 import re
 import shutil
@@ -17,16 +17,18 @@ import subprocess  # noqa: E402
 
 SYNCBRIDGE = sys.argv[1]
 SB_CLIENT = sys.argv[2]
+SB_CTL = sys.argv[3]
 TMP = tempfile.mkdtemp(prefix="sb-renderer-test-")
 ARTIFACTS = os.environ.get("SB_TEST_ARTIFACTS", os.path.join(tempfile.gettempdir(), "sb-artifacts"))
 test = taptest.Registry()
 
-# Translucent windows cascaded over each other and over an opaque one: OVER with real blending,
-# and the opaque format that pixman reduces to a copy.
+# An opaque window, a translucent one inside it, and a translucent one that reaches out over the
+# black below it: cascaded 32 px apart in the order they map. A copy onto black, a blend, and both
+# in one texture.
 CLIENTS = [
-    f"{SB_CLIENT} --buffer shm --format xrgb8888 --color 2080c0 --size 300x200 --duration 4",
-    f"{SB_CLIENT} --buffer shm --format argb8888 --color 80ff8000 --size 200x150 --surfaces 3 "
-    "--duration 4",
+    ("base", "--format xrgb8888 --color 2080c0 --size 300x200"),
+    ("inside", "--format argb8888 --color 80ff8000 --size 200x150"),
+    ("over-black", "--format argb8888 --color 8000ff40 --size 200x150"),
 ]
 
 
@@ -39,14 +41,22 @@ def shoot(name, output_lines, plain):
         f.write("[core]\nbackend=headless\nrenderer=pixman\n[output]\nmode=640x480\n")
         f.write("".join(line + "\n" for line in output_lines))
     shot = os.path.join(TMP, f"{name}-{'plain' if plain else 'wlroots'}.png")
-    # One after the other, so that the cascade puts the windows in the same order every run.
-    started = " ".join(f"{c} & sleep 0.7;" for c in CLIENTS)
-    script = f"{started} sleep 1.3; kill -USR1 $PPID; sleep 0.3; kill $(jobs -p); wait; exit 0"
+    # Each client once the one before it has mapped (the cascade's order), the picture once the
+    # last has shown the same content for 3 frames: the same scene however loaded the machine.
+    steps = ["pids=;"]
+    for i, (title, args) in enumerate(CLIENTS):
+        last = i == len(CLIENTS) - 1
+        steps.append(f"{SB_CLIENT} --buffer shm --duration 120 --title {title} {args} & "
+                     f"pids=\"$pids $!\"; {SB_CTL} wait "
+                     + (f"settled:3 window=title={title} timeout=30000 shot={shot} crop=output"
+                        if last else f"mapped window=title={title} timeout=30000")
+                     + " || { kill $pids; exit 1; };")
+    script = " ".join(steps) + " kill $pids; wait; exit 0"
     env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "DISPLAY")}
     env.update(XDG_RUNTIME_DIR=TMP, XDG_CONFIG_HOME=TMP, SB_PIXMAN_PLAIN="1" if plain else "0")
     os.chmod(TMP, 0o700)
-    p = subprocess.run([SYNCBRIDGE, "-d", "-c", config, "--screenshot", shot, "--exec", script],
-                       env=env, capture_output=True, text=True, timeout=60)
+    p = subprocess.run([SYNCBRIDGE, "-d", "-c", config, "--control", os.path.join(TMP, "ctl"),
+                        "--exec", script], env=env, capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr[-2000:]
     counts = re.search(r"renderer: (\d+) textures composed plain, (\d+) through wlroots' "
                        r"transform; (\d+) copied onto black", p.stderr)
@@ -76,8 +86,8 @@ def same_pixels(name, output_lines):
 
 @test
 def untransformed_surfaces_are_composed_plain_with_identical_pixels():
-    """The bottom window of each rectangle is copied onto the clear's black, the translucent ones
-    over it are blended: both show, pixel for pixel, what wlroots' own path draws."""
+    """The opaque window is copied onto the clear's black, the translucent one inside it blended,
+    the one reaching out over black both: all show, pixel for pixel, what wlroots' path draws."""
     plain, wlroots, copied = same_pixels("scale1", [])
     assert plain > 0, "no texture took the plain path"
     assert wlroots == 0, f"{wlroots} textures at scale 1 still went through a transform"
