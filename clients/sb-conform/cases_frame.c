@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "feedback.h"
 #include "fixture.h"
 #include "kdev.h"
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
@@ -15,56 +16,6 @@
 #define AREA "frames"
 /* Frames in a row another client must get while one is hung. */
 #define FRAMES 5
-
-struct feedback {
-	struct wp_presentation_feedback *obj; /* until its presented or discarded event */
-	bool presented, discarded, done;
-};
-
-static void feedback_sync_output(void *data, struct wp_presentation_feedback *obj,
-				 struct wl_output *output)
-{
-}
-
-static void feedback_presented(void *data, struct wp_presentation_feedback *obj, uint32_t sec_hi,
-			       uint32_t sec_lo, uint32_t nsec, uint32_t refresh, uint32_t seq_hi,
-			       uint32_t seq_lo, uint32_t flags)
-{
-	struct feedback *f = data;
-
-	f->presented = f->done = true;
-	wp_presentation_feedback_destroy(obj);
-	f->obj = NULL;
-}
-
-static void feedback_discarded(void *data, struct wp_presentation_feedback *obj)
-{
-	struct feedback *f = data;
-
-	f->discarded = f->done = true;
-	wp_presentation_feedback_destroy(obj);
-	f->obj = NULL;
-}
-
-static const struct wp_presentation_feedback_listener feedback_listener = {
-	.sync_output = feedback_sync_output,
-	.presented = feedback_presented,
-	.discarded = feedback_discarded,
-};
-
-static void feedback_request(struct feedback *f, struct wp_presentation *presentation,
-			     struct wl_surface *surface)
-{
-	*f = (struct feedback){.obj = wp_presentation_feedback(presentation, surface)};
-	wp_presentation_feedback_add_listener(f->obj, &feedback_listener, f);
-}
-
-static void feedback_finish(struct feedback *f)
-{
-	if (f->obj)
-		wp_presentation_feedback_destroy(f->obj);
-	f->obj = NULL;
-}
 
 static void frame_callback_done_after_shm_commit(struct sb_test_ctx *t)
 {
