@@ -88,6 +88,10 @@ if ! $host_only; then
 	cat build/vm/conform.tap
 	tap_files+=(build/vm/conform.tap)
 	# The installed libsyncbridge on real fences, built out of tree in the guest: one short boot.
+	# Installed here: the guest sees the build read-only, and meson install writes into it.
+	rm -rf build/tests/install/destdir
+	meson install -C build --destdir "$root/build/tests/install/destdir" --no-rebuild --quiet \
+		>build/vm/install-destdir.log 2>&1 || { cat build/vm/install-destdir.log; status=1; }
 	tests/vm/run --log-dir build/vm-install --list build/tests/install/guest.list \
 		>build/vm/install.tap || status=1
 	cat build/vm/install.tap

@@ -5,6 +5,9 @@
 # run. On the host the consumer checks the API over pipes and eventfds; in the project's VM
 # (SBVM=1, tests/install/guest.list) the example also waits on real fences.
 #   out_of_tree_test.sh BUILD_DIR          (TAP on stdout)
+#   out_of_tree_test.sh --destdir DIR      the same against a tree `meson install --destdir DIR`
+#                                          already wrote (the guest, whose view of the build is
+#                                          read-only: meson install writes its log into the build)
 #   out_of_tree_test.sh --installed        the same against the system's files (/usr, the .debs)
 set -uo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,11 +24,16 @@ if [ "${1:-}" = "--installed" ]; then
 	export PKG_CONFIG_PATH=
 	pc_where=system
 else
-	build=$(cd "${1:?usage: out_of_tree_test.sh BUILD_DIR | --installed}" && pwd)
-	destdir=$work/destdir
-	# --no-rebuild: the test runs on a built tree (meson test); only-changed keeps it quick.
-	meson install -C "$build" --destdir "$destdir" --no-rebuild --quiet >"$work/install.log" 2>&1 ||
-		{ sed 's/^/# /' "$work/install.log"; bail "meson install --destdir failed"; }
+	if [ "${1:-}" = "--destdir" ]; then
+		destdir=${2:?--destdir needs the directory meson install --destdir wrote}
+		[ -d "$destdir" ] || bail "$destdir does not exist: run meson install --destdir $destdir first"
+	else
+		build=$(cd "${1:?usage: out_of_tree_test.sh BUILD_DIR | --destdir DIR | --installed}" && pwd)
+		destdir=$work/destdir
+		# --no-rebuild: the test runs on a built tree (meson test); only-changed keeps it quick.
+		meson install -C "$build" --destdir "$destdir" --no-rebuild --quiet >"$work/install.log" 2>&1 ||
+			{ sed 's/^/# /' "$work/install.log"; bail "meson install --destdir failed"; }
+	fi
 	pc=$(find "$destdir" -name syncbridge.pc -path '*/pkgconfig/*' | head -n1)
 	[ -n "$pc" ] || bail "no syncbridge.pc under $destdir"
 	# The destdir's .pc first; PKG_CONFIG_SYSROOT_DIR puts the destdir before its -I and -L.
