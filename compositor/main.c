@@ -55,6 +55,7 @@
 #include "renderer.h"
 #include "screencopy_v1.h"
 #include "server.h"
+#include "surface_dispatch.h"
 #include "syncobj_v1.h"
 #include "trace.h"
 #include "test_control.h"
@@ -226,6 +227,8 @@ static bool create_globals(struct sb_server *server)
 	if (!wlr_renderer_init_wl_display(server->renderer, display))
 		return false;
 	server->compositor = wlr_compositor_create(display, server->renderer);
+	if (server->compositor && !sb_surface_dispatch_create(server->compositor))
+		return false;
 	server->output_layout = wlr_output_layout_create();
 	server->scene = wlr_scene_create();
 	server->xdg_shell = wlr_xdg_shell_create(display);

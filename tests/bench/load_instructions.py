@@ -23,6 +23,7 @@ GROUPS = [("pixman", ("libpixman",)), ("libwayland", ("libwayland-server",)),
           ("the compositor", ("libweston", "libexec_weston", "desktop-shell"))]
 # What the syncbridge variants of run-load-instructions.sh are.
 VARIANTS = {"plain": "as built", "wlroots-path": "SB_PIXMAN_PLAIN=0: wlroots' transform",
+            "libffi": "SB_WL_DISPATCH=0: wl_surface through libffi",
             "baseline": "baseline commit"}
 COLOURS = {"pixman": "tab:orange", "libwayland": "tab:blue", "libffi": "tab:cyan",
            "libc": "tab:gray", "wlroots": "tab:green", "the compositor": "tab:red", "other": "k"}

@@ -9,8 +9,9 @@
 # frame is what one composition, one commit and one frame callback cost.
 #   tests/bench/run-load-instructions.sh [BUILD_DIR]
 # Environment: INSTR_SURFACES [100], INSTR_SECONDS [10], INSTR_PEERS [weston sway],
-# INSTR_VARIANTS [plain wlroots-path]: syncbridge as built, and with SB_PIXMAN_PLAIN=0 (every
-# texture through wlroots' transform: compositor/renderer.c's change undone);
+# INSTR_VARIANTS [plain wlroots-path libffi]: syncbridge as built, with SB_PIXMAN_PLAIN=0 (every
+# texture through wlroots' transform: compositor/renderer.c's change undone), and with
+# SB_WL_DISPATCH=0 (wl_surface requests through libffi: compositor/surface_dispatch.c undone);
 # INSTR_BASELINE=PATH adds a syncbridge binary of another commit as "baseline".
 # Writes tests/bench/results/load-instructions.csv, doc/bench-load-instructions.png and the
 # table in tests/bench/README.md; raw profiles in BUILD_DIR/bench-instructions/.
@@ -46,6 +47,7 @@ run() {
 	syncbridge)
 		env -u WAYLAND_DISPLAY -u DISPLAY XDG_RUNTIME_DIR="$xdg" \
 			SB_PIXMAN_PLAIN=$([ "$variant" = wlroots-path ] && echo 0 || echo 1) \
+			SB_WL_DISPATCH=$([ "$variant" = libffi ] && echo 0 || echo 1) \
 			"${vg[@]}" "$bin" -c "$root/weston-ini/conformance.ini" --output-size 1024x768 \
 			--refresh 60 --socket sb-load >"$raw/$label.log" 2>&1 &
 		;;
@@ -101,7 +103,7 @@ run() {
 }
 
 status=0
-for variant in ${INSTR_VARIANTS:-plain wlroots-path}; do
+for variant in ${INSTR_VARIANTS:-plain wlroots-path libffi}; do
 	run "syncbridge-$variant" syncbridge "$variant" "$syncbridge" || status=1
 done
 if [ -n "${INSTR_BASELINE:-}" ]; then

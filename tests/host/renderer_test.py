@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Host: the pixman composition of compositor/renderer.c. Untransformed textures are composed
 without a transform (pixman's plain OVER) and give exactly the pixels wlroots' own path gives;
-scaled and rotated outputs still go through wlroots. Each case is shot twice, with the plain path
-and with SB_PIXMAN_PLAIN=0, and the two screenshots must be identical. TAP.
+scaled and rotated outputs still go through wlroots. Each case is shot twice, with the fast paths
+and without them (SB_PIXMAN_PLAIN=0, and SB_WL_DISPATCH=0: wl_surface requests through libffi, not
+compositor/surface_dispatch.c's switch), and the two screenshots must be identical. TAP.
 usage: renderer_test.py SYNCBRIDGE SB_CLIENT SB_CTL"""
 import os
 import re
@@ -53,7 +54,8 @@ def shoot(name, output_lines, plain):
                      + " || { kill $pids; exit 1; };")
     script = " ".join(steps) + " kill $pids; wait; exit 0"
     env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "DISPLAY")}
-    env.update(XDG_RUNTIME_DIR=TMP, XDG_CONFIG_HOME=TMP, SB_PIXMAN_PLAIN="1" if plain else "0")
+    env.update(XDG_RUNTIME_DIR=TMP, XDG_CONFIG_HOME=TMP, SB_PIXMAN_PLAIN="1" if plain else "0",
+               SB_WL_DISPATCH="1" if plain else "0")
     os.chmod(TMP, 0o700)
     p = subprocess.run([SYNCBRIDGE, "-d", "-c", config, "--control", os.path.join(TMP, "ctl"),
                         "--exec", script], env=env, capture_output=True, text=True, timeout=120)
@@ -61,6 +63,16 @@ def shoot(name, output_lines, plain):
     counts = re.search(r"renderer: (\d+) textures composed plain, (\d+) through wlroots' "
                        r"transform; (\d+) copied onto black", p.stderr)
     assert counts, "no renderer counts in the log:\n" + p.stderr[-1500:]
+    dispatch = re.search(r"wl_surface dispatch: (\d+) surfaces by switch, (\d+) through libffi",
+                         p.stderr)
+    if plain:
+        # Every client's surface (3 windows) by the switch: libwayland's layout was recognised.
+        assert dispatch, "no wl_surface dispatch counts in the log:\n" + p.stderr[-1500:]
+        by_switch, by_ffi = (int(n) for n in dispatch.groups())
+        assert by_switch >= len(CLIENTS) and by_ffi == 0, \
+            f"{by_switch} wl_surfaces dispatched by switch, {by_ffi} left to libffi"
+    else:
+        assert not dispatch and "SB_WL_DISPATCH=0" in p.stderr, "SB_WL_DISPATCH=0 not honoured"
     return png.read(shot)[2], [int(n) for n in counts.groups()], shot
 
 
