@@ -222,7 +222,25 @@ bool capture_window_box(struct sb_capture_window *window, struct wlr_box *box)
 	return true;
 }
 
-/* The output a window is shown on: the one under its centre, else the primary one. */
+/*
+ * The window's geometry in layout coordinates: where its toplevel's scene tree is, plus the xdg
+ * window geometry. Unlike capture_window_box() it does not visit every surface of the window,
+ * which a frame must not do for every window (a window of 200 sub-surfaces, all committing).
+ */
+static bool window_geometry(struct sb_capture_window *window, struct wlr_box *box)
+{
+	struct wlr_scene_node *node = window->xdg_surface->data;
+	int x, y;
+
+	if (!node || !wlr_scene_node_coords(node, &x, &y))
+		return false;
+	wlr_xdg_surface_get_geometry(window->xdg_surface, box);
+	box->x += x;
+	box->y += y;
+	return true;
+}
+
+/* The output a window is shown on: the one under its geometry's centre, else the primary one. */
 static struct wlr_output *window_output(struct sb_capture_window *window, struct wlr_box *box)
 {
 	struct sb_server *server = window->server;
@@ -241,15 +259,16 @@ void capture_windows_frame(struct sb_server *server, struct wlr_output *output)
 		struct sb_shot shot;
 		uint64_t hash;
 
-		if (!window->mapped || !capture_window_box(window, &box) ||
-		    window_output(window, &box) != output)
+		/* A window with nothing new and no picture wanted has nothing to count. */
+		if (!window->mapped || (!window->committed && !window->hash_wanted) ||
+		    !window_geometry(window, &box) || window_output(window, &box) != output)
 			continue;
 		if (window->committed)
 			window->presented++;
 		window->committed = false;
 		if (!window->hash_wanted)
 			continue;
-		if (!screenshot_grab(server, NULL, &box, &shot)) {
+		if (!capture_window_box(window, &box) || !screenshot_grab(server, NULL, &box, &shot)) {
 			window->stable = 0;
 			continue;
 		}
