@@ -44,7 +44,7 @@ for peer in syncbridge weston sway; do
 		echo "not ok $n - $peer: 4 surfaces get frames for 1 s (exit $status, frames ${frames:-none})"
 		failed=$((failed + 1))
 	fi
-	echo "# $out"
+	sed 's/^/# /' <<<"$out"
 	load_stop
 	status=$?
 	if [ "$peer" = syncbridge ]; then

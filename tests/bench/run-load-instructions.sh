@@ -37,6 +37,14 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/load-instr.XXXXXX")
 chmod 755 "$work"
 trap 'pkill -f "callgrind-out-file=$raw/" 2>/dev/null; rm -rf "$work"' EXIT
 
+# wait_line FILE TEXT PID: until FILE has a line with TEXT; 1 if PID exits first.
+wait_line() {
+	until grep -q "$2" "$1" 2>/dev/null; do
+		kill -0 "$3" 2>/dev/null || { echo "run-load-instructions: $1: no \"$2\"" >&2; return 1; }
+		sleep 0.05
+	done
+}
+
 # run LABEL COMPOSITOR VARIANT BINARY: one compositor under callgrind while sb_load runs.
 run() {
 	local label=$1 comp=$2 variant=$3 bin=$4 xdg=$work/$1 as=() vpid sock i
@@ -84,10 +92,11 @@ run() {
 	WAYLAND_DISPLAY=$sock XDG_RUNTIME_DIR=$xdg "$sb_load" -n "$n" -m "$m" -r 60 -w 3 \
 		-t "$seconds" -o /dev/null -l "$label" >"$work/out" 2>"$raw/$label.err" &
 	local client=$!
-	# The counts start after the client's set-up and warm-up and end with its window.
-	sleep 3
+	# The counts start and end with the client's measured window, which it announces: its set-up
+	# takes the slowed compositor a while, longer for some than for others.
+	wait_line "$raw/$label.err" "measured window starts" $client || return 1
 	"${as[@]}" callgrind_control -z $vpid >/dev/null
-	sleep "$seconds"
+	wait_line "$raw/$label.err" "measured window ends" $client || return 1
 	"${as[@]}" callgrind_control -d $vpid >/dev/null
 	wait $client
 	kill -TERM $vpid 2>/dev/null

@@ -696,9 +696,12 @@ static void run(struct load *load)
 			load->measuring = true;
 			load->start_us = now;
 			load->cpu_start_us = cpu_time_us();
+			/* For profilers that count over the same window (run-load-instructions.sh). */
+			fprintf(stderr, "sb_load: measured window starts\n");
 		}
 		if (now >= load->end_us) {
 			load->cpu_us = cpu_time_us() - load->cpu_start_us;
+			fprintf(stderr, "sb_load: measured window ends\n");
 			break;
 		}
 		for (int c = 0; c < n; c++) {
