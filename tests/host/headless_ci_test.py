@@ -5,6 +5,7 @@ clients from Debian (foot, weston-simple-shm). TAP.
 usage: headless_ci_test.py SYNCBRIDGE SB_CTL SB_COMPARE SB_CLIENT"""
 import hashlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -216,6 +217,31 @@ def simple_shm_frame(path, frame, stepped=True):
     assert rc == 0, f"exit status {rc}\n" + err[-2000:]
     assert f"frame {frame}" in err, err[-2000:]
     return pixels(path)
+
+
+@test
+def after_ms_fires_that_long_after_the_map():
+    """--capture-when after:500: with the stepped clock the picture is exactly frame 31 (the map
+    is frame 1, each frame one 60 Hz refresh later: 30 x 16.7 ms); with the real clock it is no
+    sooner than 500 ms after the map either. Both pictures hold the client's colour."""
+    for stepped in (True, False):
+        path = os.path.join(TMP, f"after-{'stepped' if stepped else 'real'}.png")
+        args = ["--frame-clock", "stepped"] if stepped else []
+        start = time.monotonic()
+        rc, _, err = run(args + ["--screenshot", path, "--capture-window", "title=late",
+                                 "--capture-when", "after:500", "--capture-crop", "window",
+                                 "--exec", f"{SB_CLIENT} --buffer shm --duration 60 --title late "
+                                 "--color 2080c0 --size 200x100"])
+        elapsed = time.monotonic() - start
+        assert rc == 0, f"exit status {rc}\n" + err[-2000:]
+        m = re.search(r"capture: window late: 500 ms after its map \(frame (\d+)\)", err)
+        assert m, err[-2000:]
+        if stepped:
+            assert int(m.group(1)) == 31, f"stepped clock: shot at frame {m.group(1)}, not 31"
+        assert elapsed >= 0.5, f"the run took {elapsed:.2f} s: the picture came before 500 ms"
+        w, h, rows = pixels(path)
+        assert (w, h) == (200, 100) and rows[h // 2][w // 2] == (0x20, 0x80, 0xc0), \
+            ((w, h), rows[h // 2][w // 2])
 
 
 @test
