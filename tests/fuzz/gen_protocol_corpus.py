@@ -13,7 +13,8 @@ import sys
 
 # protocol_fuzz.c's bindable[] and pool slots, in their order.
 BINDABLE = ["wl_compositor", "wl_subcompositor", "wl_shm", "xdg_wm_base", "zwp_linux_dmabuf_v1",
-            "zwp_linux_explicit_synchronization_v1", "wp_linux_drm_syncobj_manager_v1"]
+            "zwp_linux_explicit_synchronization_v1", "wp_linux_drm_syncobj_manager_v1",
+            "wp_fifo_manager_v1", "wp_commit_timing_manager_v1", "wp_presentation"]
 FD_NONE, FD_MEMFD, FD_PIPE_R, FD_PIPE_W, FD_EVENTFD, FD_DEV_NULL = range(6)
 FD_FENCE_PENDING, FD_FENCE_SIGNALED, FD_DMABUF, FD_SYNCOBJ = 6, 7, 8, 9
 
@@ -228,6 +229,66 @@ def seeds():
     out["subsurface-commit"] = s.req("wl_subcompositor", 1, b"\x01\x00",
                                      new=("wl_subsurface", "sub")).shm_buffer().attach(
         "child", "buffer").commit("child").commit()
+
+    # wp_fifo_v1: barriers no output frame clears here (the backend is not started)
+    ff = [("wl_compositor", 4), ("wl_shm", 1), ("wp_fifo_manager_v1", 1)]
+
+    def fifo(s, label="fifo", surface="surface"):
+        return s.req("wp_fifo_manager_v1", 1, s.obj_arg(surface), new=("wp_fifo_v1", label))
+    s = fifo(base(*ff).surface()).shm_buffer()
+    out["fifo-barrier-then-wait"] = s.req("fifo", 0).attach("surface", "buffer").commit().req(
+        "fifo", 1).attach("surface", "buffer").commit()
+    s = fifo(base(*ff).surface()).shm_buffer().req("fifo", 0).commit()
+    for i in range(3):
+        s.req("fifo", 1).attach("surface", "buffer").commit()
+    out["fifo-waits-queued-then-disconnect"] = s
+    out["fifo-exists"] = fifo(fifo(base(*ff).surface()), "fifo2")
+    s = fifo(base(*ff).surface()).req("surface", 0, destroy=True)
+    out["fifo-surface-destroyed"] = s.req("fifo", 0)
+    s = fifo(base(*ff).surface()).shm_buffer().req("fifo", 0).commit().req("fifo", 1)
+    out["fifo-destroyed-before-commit"] = s.req("fifo", 2, destroy=True).attach(
+        "surface", "buffer").commit()
+
+    # wp_commit_timing_v1: targets in the past, the far future and invalid
+    ct = [("wl_compositor", 4), ("wl_shm", 1), ("wp_commit_timing_manager_v1", 1)]
+
+    def timer(s, label="timer", surface="surface"):
+        return s.req("wp_commit_timing_manager_v1", 1, s.obj_arg(surface),
+                     new=("wp_commit_timer_v1", label))
+    s = timer(base(*ct).surface()).shm_buffer()
+    out["timing-past-target"] = s.req("timer", 0, u32(0) + u32(1) + u32(0)).attach(
+        "surface", "buffer").commit()
+    s = timer(base(*ct).surface()).shm_buffer()
+    out["timing-far-future-then-disconnect"] = s.req(
+        "timer", 0, u32(1) + u32(0) + u32(0)).attach("surface", "buffer").commit()
+    s = timer(base(*ct).surface())
+    out["timing-invalid-nsec"] = s.req("timer", 0, u32(0) + u32(1) + u32(1000000000))
+    s = timer(base(*ct).surface())
+    out["timing-timestamp-twice"] = s.req("timer", 0, u32(0) + u32(1) + u32(0)).req(
+        "timer", 0, u32(0) + u32(2) + u32(0))
+    out["timing-timer-exists"] = timer(timer(base(*ct).surface()), "timer2")
+    s = timer(base(*ct).surface()).req("surface", 0, destroy=True)
+    out["timing-surface-destroyed"] = s.req("timer", 0, u32(0) + u32(1) + u32(0))
+
+    # wp_presentation: feedback that no output frame presents
+    pt = [("wl_compositor", 4), ("wl_shm", 1), ("wp_presentation", 1)]
+    s = base(*pt).surface().shm_buffer()
+    out["presentation-feedback-commit"] = s.req(
+        "wp_presentation", 1, s.obj_arg("surface"),
+        new=("wp_presentation_feedback", "fb")).attach("surface", "buffer").commit()
+    s = base(*pt).surface()
+    out["presentation-feedback-surface-destroyed"] = s.req(
+        "wp_presentation", 1, s.obj_arg("surface"),
+        new=("wp_presentation_feedback", "fb")).req("surface", 0, destroy=True)
+
+    # the wl_surface dispatcher: every request, a NULL buffer and a negative scale
+    s = base(("wl_compositor", 4), ("wl_shm", 1)).surface().shm_buffer()
+    s.req("wl_compositor", 1, new=("wl_region", "region"))
+    s.attach("surface", "buffer").req("surface", 2, u32(0) + u32(0) + u32(8) + u32(8))
+    s.req("surface", 3, new=("wl_callback", "cb")).req("surface", 4, s.obj_arg("region"))
+    s.req("surface", 5, s.obj_arg("region")).req("surface", 7, u32(1)).req("surface", 8, u32(1))
+    s.req("surface", 9, u32(0) + u32(0) + u32(4) + u32(4)).commit().attach("surface", None)
+    out["surface-every-request"] = s.commit().req("surface", 8, u32(0xffffffff)).commit()
 
     # raw messages libwayland must refuse
     out["raw-bad-opcode"] = Seq().registry().raw(2, 9, b"\x00" * 8)

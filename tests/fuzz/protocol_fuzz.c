@@ -3,7 +3,8 @@
  * Fuzz target: the compositor's protocol servers as a client reaches them, over a real
  * wl_display. One persistent server (wlroots 0.15 headless backend, pixman renderer,
  * wl_compositor + wl_subcompositor, wl_shm, xdg_shell, and syncbridge's linux-dmabuf, explicit
- * sync, syncobj servers and commit gate); per input, a new wl_client on a socketpair whose other
+ * sync, syncobj, fifo, commit-timing and presentation-time servers, the commit gate and the
+ * wl_surface dispatcher); per input, a new wl_client on a socketpair whose other
  * end carries raw wire messages decoded from the input (protocol_fuzz.md in the README says how).
  * After the client is gone the server must hold no more fds than before and no held commit:
  * anything else is a leak, and a leak is a crash.
@@ -29,14 +30,19 @@
 #include <wlr/render/pixman.h>
 #include <wlr/render/wlr_renderer.h>
 #include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_scene.h>
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
 
 #include <syncbridge/log.h>
 #include <syncbridge/syncobj.h>
 
+#include "commit-timing-v1-protocol.h"
 #include "commit_gate.h"
+#include "commit_timing_v1.h"
 #include "explicit_sync_v1.h"
+#include "fifo-v1-protocol.h"
+#include "fifo_v1.h"
 #include "fuzz.h"
 #include "gate_log.h"
 #include "guards.h"
@@ -45,7 +51,10 @@
 #include "linux-drm-syncobj-v1-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-protocol.h"
 #include "linux_dmabuf_v1.h"
+#include "presentation-time-protocol.h"
+#include "presentation_time.h"
 #include "release.h"
+#include "surface_dispatch.h"
 #include "syncobj_v1.h"
 #include "xdg-shell-protocol.h"
 
@@ -64,6 +73,9 @@ static const struct wl_interface *const bindable[] = {
 	&zwp_linux_dmabuf_v1_interface,
 	&zwp_linux_explicit_synchronization_v1_interface,
 	&wp_linux_drm_syncobj_manager_v1_interface,
+	&wp_fifo_manager_v1_interface,
+	&wp_commit_timing_manager_v1_interface,
+	&wp_presentation_interface,
 };
 #define N_BINDABLE (sizeof(bindable) / sizeof(bindable[0]))
 
@@ -99,6 +111,7 @@ struct fuzz_server {
 	struct wlr_backend *backend;
 	struct wlr_renderer *renderer;
 	struct sb_commit_gate *gate;
+	struct wlr_scene *scene;
 	struct global globals[N_BINDABLE];
 	int pool[POOL_COUNT];
 	int sw_timeline;
@@ -317,6 +330,7 @@ static int handle_timer(void *data)
 static struct fuzz_server *server_create(void)
 {
 	struct fuzz_server *s = calloc(1, sizeof(*s));
+	struct wlr_compositor *compositor;
 	struct wl_event_source *timer;
 
 	if (!s)
@@ -342,8 +356,9 @@ static struct fuzz_server *server_create(void)
 	 * wlroots 0.15's wlr_compositor also serves wl_subcompositor. No bounded SYNC: nothing here
 	 * renders, so no CPU read is ever bracketed.
 	 */
-	if (!wlr_compositor_create(s->display, s->renderer) || !wlr_xdg_shell_create(s->display) ||
-	    !sb_linux_dmabuf_v1_create(s->display, NULL))
+	compositor = wlr_compositor_create(s->display, s->renderer);
+	if (!compositor || !sb_surface_dispatch_create(compositor) ||
+	    !wlr_xdg_shell_create(s->display) || !sb_linux_dmabuf_v1_create(s->display, NULL))
 		__builtin_trap();
 	/* The compositor's guards against wlroots 0.15.1's own crashes, so that the regression
 	 * inputs (regressions/protocol/) reach them: without a guard, its input crashes the run. */
@@ -358,6 +373,16 @@ static struct fuzz_server *server_create(void)
 		__builtin_trap();
 	/* NULL without a DRM device with timelines (the host): the global is then not fuzzed. */
 	sb_syncobj_v1_create(s->display, s->gate, -1);
+	/*
+	 * The gate's conditions and presentation feedback. The backend is not started: no output
+	 * frame ever clears a fifo barrier or presents, so what the client leaves waiting must go
+	 * with it.
+	 */
+	s->scene = wlr_scene_create();
+	if (!s->scene || !sb_fifo_v1_create(s->display, s->backend, s->gate) ||
+	    !sb_commit_timing_v1_create(s->display, s->backend, s->gate) ||
+	    !sb_presentation_create(s->display, s->backend, s->scene, s->gate))
+		__builtin_trap();
 	open_pool(s);
 	find_globals(s);
 	return s;

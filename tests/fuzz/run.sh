@@ -34,7 +34,9 @@ gen_protocols() {
 	for xml in "$pd/stable/xdg-shell/xdg-shell.xml" \
 		"$pd/unstable/linux-dmabuf/linux-dmabuf-unstable-v1.xml" \
 		"$pd/unstable/linux-explicit-synchronization/linux-explicit-synchronization-unstable-v1.xml" \
-		"$root/protocols/linux-drm-syncobj-v1.xml"; do
+		"$pd/stable/presentation-time/presentation-time.xml" \
+		"$root/protocols/linux-drm-syncobj-v1.xml" "$root/protocols/fifo-v1.xml" \
+		"$root/protocols/commit-timing-v1.xml"; do
 		name=$(basename "$xml" .xml)
 		wayland-scanner server-header "$xml" "$out/protocols/$name-protocol.h"
 		wayland-scanner private-code "$xml" "$out/protocols/$name-protocol.c"
