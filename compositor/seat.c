@@ -20,6 +20,7 @@
 #include <wlr/util/log.h>
 #include <xkbcommon/xkbcommon.h>
 
+#include "seat_keyboard.h"
 #include "server.h"
 
 struct sb_keyboard {
@@ -52,7 +53,12 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data)
 static void keyboard_handle_destroy(struct wl_listener *listener, void *data)
 {
 	struct sb_keyboard *keyboard = wl_container_of(listener, keyboard, destroy);
+	struct sb_server *server = keyboard->server;
 
+	/* A virtual keyboard going away hands the seat back to its own (seat_keyboard.c). */
+	if (server->seat_keyboard && keyboard->device != server->seat_keyboard &&
+	    wlr_seat_get_keyboard(server->seat) == keyboard->device->keyboard)
+		wlr_seat_set_keyboard(server->seat, server->seat_keyboard);
 	wl_list_remove(&keyboard->key.link);
 	wl_list_remove(&keyboard->modifiers.link);
 	wl_list_remove(&keyboard->destroy.link);
@@ -281,11 +287,18 @@ bool seat_init(struct sb_server *server)
 		      &server->new_virtual_keyboard);
 	server->new_virtual_pointer.notify = server_new_virtual_pointer;
 	wl_signal_add(&virtual_pointer->events.new_virtual_pointer, &server->new_virtual_pointer);
+	/* A keyboard whatever the backend has, so that clients get the keymap (seat_keyboard.c). */
+	server->seat_keyboard = sb_seat_keyboard_create();
+	if (!server->seat_keyboard)
+		return false;
+	server_add_keyboard(server, server->seat_keyboard);
 	return true;
 }
 
 void seat_finish(struct sb_server *server)
 {
+	sb_seat_keyboard_destroy(server->seat_keyboard);
+	server->seat_keyboard = NULL;
 	if (!server->cursor)
 		return;
 	wl_list_remove(&server->cursor_motion.link);

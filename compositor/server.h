@@ -37,6 +37,7 @@ struct sb_server {
 	struct sb_presentation *presentation; /* presentation_time.c (#26) */
 	struct wlr_xdg_shell *xdg_shell;
 	struct wlr_seat *seat;
+	struct wlr_input_device *seat_keyboard; /* seat_keyboard.c: the seat's own */
 	struct wlr_cursor *cursor;
 	struct wlr_xcursor_manager *cursor_manager;
 	struct sb_commit_gate *gate;
