@@ -20,6 +20,7 @@
 #include <wlr/util/log.h>
 #include <xkbcommon/xkbcommon.h>
 
+#include "desktop_protocols.h"
 #include "seat_keyboard.h"
 #include "server.h"
 
@@ -45,6 +46,7 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data)
 	struct sb_keyboard *keyboard = wl_container_of(listener, keyboard, key);
 	struct wlr_event_keyboard_key *event = data;
 
+	sb_desktop_protocols_notify_activity(keyboard->server->desktop_protocols);
 	wlr_seat_set_keyboard(keyboard->server->seat, keyboard->device);
 	wlr_seat_keyboard_notify_key(keyboard->server->seat, event->time_msec, event->keycode,
 				     event->state);
@@ -146,6 +148,9 @@ static void cursor_motion(struct wl_listener *listener, void *data)
 	struct sb_server *server = wl_container_of(listener, server, cursor_motion);
 	struct wlr_event_pointer_motion *event = data;
 
+	/* zwp_relative_pointer_v1 gets every motion; a zwp_locked_pointer_v1 keeps the cursor. */
+	if (sb_desktop_protocols_pointer_motion(server->desktop_protocols, event))
+		return;
 	wlr_cursor_move(server->cursor, event->device, event->delta_x, event->delta_y);
 	cursor_update_focus(server, event->time_msec);
 }
@@ -155,6 +160,7 @@ static void cursor_motion_absolute(struct wl_listener *listener, void *data)
 	struct sb_server *server = wl_container_of(listener, server, cursor_motion_absolute);
 	struct wlr_event_pointer_motion_absolute *event = data;
 
+	sb_desktop_protocols_notify_activity(server->desktop_protocols);
 	wlr_cursor_warp_absolute(server->cursor, event->device, event->x, event->y);
 	cursor_update_focus(server, event->time_msec);
 }
@@ -167,6 +173,7 @@ static void cursor_button(struct wl_listener *listener, void *data)
 	struct sb_view *view;
 	double sx, sy;
 
+	sb_desktop_protocols_notify_activity(server->desktop_protocols);
 	wlr_seat_pointer_notify_button(server->seat, event->time_msec, event->button, event->state);
 	if (event->state != WLR_BUTTON_PRESSED)
 		return;
@@ -181,6 +188,7 @@ static void cursor_axis(struct wl_listener *listener, void *data)
 	struct sb_server *server = wl_container_of(listener, server, cursor_axis);
 	struct wlr_event_pointer_axis *event = data;
 
+	sb_desktop_protocols_notify_activity(server->desktop_protocols);
 	wlr_seat_pointer_notify_axis(server->seat, event->time_msec, event->orientation,
 				     event->delta, event->delta_discrete, event->source);
 }
