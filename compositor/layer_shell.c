@@ -267,6 +267,10 @@ static void layer_surface_handle_map(struct wl_listener *listener, void *data)
 	surface->mapped = true;
 	wlr_scene_node_set_enabled(surface->node, true);
 	layer_output_arrange(surface->output);
+	wlr_log(WLR_INFO, "layer surface '%s' mapped: %ux%u+%d+%d, exclusive zone %d",
+		surface->layer_surface->namespace, surface->layer_surface->current.actual_width,
+		surface->layer_surface->current.actual_height, surface->node->state.x,
+		surface->node->state.y, surface->layer_surface->current.exclusive_zone);
 	/* on_demand in the top and overlay layers: focused when it appears, as a launcher wants. */
 	if (surface->layer_surface->current.keyboard_interactive ==
 		    ZWLR_LAYER_SURFACE_V1_KEYBOARD_INTERACTIVITY_ON_DEMAND &&

@@ -685,6 +685,8 @@ int main(int argc, char *argv[])
 		kill(-server.exec_group, SIGTERM);
 	control_socket_destroy(server.control);
 	wl_display_destroy_clients(server.display);
+	/* What the clients' going scheduled (seat_keyboard.c's frees of virtual keyboards). */
+	wl_event_loop_dispatch_idle(server.loop);
 	capture_windows_finish(&server);
 	sb_desktop_protocols_destroy(server.desktop_protocols);
 	sb_layer_shell_destroy(server.layer_shell);

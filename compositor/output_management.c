@@ -167,8 +167,8 @@ static bool management_configure(struct sb_output_management *management,
 
 		head_to_output_config(&config_head->state, &oc);
 		if (!output_configure(wlr_output, &oc, test_only)) {
-			wlr_log(WLR_INFO, "output management: %s refused %s", wlr_output->name,
-				test_only ? "(test)" : "");
+			wlr_log(WLR_INFO, "output management: %s: the backend refused the %s",
+				wlr_output->name, test_only ? "test" : "configuration");
 			ok = false;
 			if (test_only)
 				break;

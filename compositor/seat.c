@@ -27,6 +27,7 @@
 struct sb_keyboard {
 	struct sb_server *server;
 	struct wlr_input_device *device;
+	bool virtual; /* zwp_virtual_keyboard_v1's: its wlr_keyboard is ours to free */
 	struct wl_listener key;
 	struct wl_listener modifiers;
 	struct wl_listener destroy;
@@ -64,10 +65,13 @@ static void keyboard_handle_destroy(struct wl_listener *listener, void *data)
 	wl_list_remove(&keyboard->key.link);
 	wl_list_remove(&keyboard->modifiers.link);
 	wl_list_remove(&keyboard->destroy.link);
+	if (keyboard->virtual)
+		sb_seat_keyboard_free_virtual(server->loop, keyboard->device->keyboard);
 	free(keyboard);
 }
 
-static void server_add_keyboard(struct sb_server *server, struct wlr_input_device *device)
+static struct sb_keyboard *server_add_keyboard(struct sb_server *server,
+					       struct wlr_input_device *device)
 {
 	const struct sb_config *config = &server->config;
 	struct xkb_rule_names rules = {
@@ -83,7 +87,7 @@ static void server_add_keyboard(struct sb_server *server, struct wlr_input_devic
 
 	if (!keyboard) {
 		wlr_log(WLR_ERROR, "keyboard %s: out of memory", device->name);
-		return;
+		return NULL;
 	}
 	keyboard->server = server;
 	keyboard->device = device;
@@ -110,6 +114,7 @@ static void server_add_keyboard(struct sb_server *server, struct wlr_input_devic
 	wlr_seat_set_keyboard(server->seat, device);
 	wlr_seat_set_capabilities(server->seat,
 				  WL_SEAT_CAPABILITY_KEYBOARD | WL_SEAT_CAPABILITY_POINTER);
+	return keyboard;
 }
 
 static void cursor_add_device(struct sb_server *server, struct wlr_input_device *device)
@@ -227,8 +232,10 @@ static void server_new_virtual_keyboard(struct wl_listener *listener, void *data
 {
 	struct sb_server *server = wl_container_of(listener, server, new_virtual_keyboard);
 	struct wlr_virtual_keyboard_v1 *keyboard = data;
+	struct sb_keyboard *added = server_add_keyboard(server, &keyboard->input_device);
 
-	server_add_keyboard(server, &keyboard->input_device);
+	if (added)
+		added->virtual = true;
 }
 
 static void server_new_virtual_pointer(struct wl_listener *listener, void *data)
@@ -297,10 +304,7 @@ bool seat_init(struct sb_server *server)
 	wl_signal_add(&virtual_pointer->events.new_virtual_pointer, &server->new_virtual_pointer);
 	/* A keyboard whatever the backend has, so that clients get the keymap (seat_keyboard.c). */
 	server->seat_keyboard = sb_seat_keyboard_create();
-	if (!server->seat_keyboard)
-		return false;
-	server_add_keyboard(server, server->seat_keyboard);
-	return true;
+	return server->seat_keyboard && server_add_keyboard(server, server->seat_keyboard);
 }
 
 void seat_finish(struct sb_server *server)
