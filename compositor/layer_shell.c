@@ -308,6 +308,17 @@ static void layer_surface_handle_destroy(struct wl_listener *listener, void *dat
 {
 	struct sb_layer_surface *surface = wl_container_of(listener, surface, destroy);
 	struct sb_layer_output *output = surface->output;
+	struct wlr_layer_surface_v1_configure *configure, *tmp;
+
+	/*
+	 * wlroots 0.15 frees the configures a client acked, never those still in flight when the
+	 * surface goes (LeakSanitizer, one per unacked configure); it touches the list no more
+	 * after this signal.
+	 */
+	wl_list_for_each_safe(configure, tmp, &surface->layer_surface->configure_list, link) {
+		wl_list_remove(&configure->link);
+		free(configure);
+	}
 
 	/*
 	 * The wl_surface may outlive its role (closed by the compositor, or the role object
@@ -324,6 +335,23 @@ static void layer_surface_handle_commit(struct wl_listener *listener, void *data
 	struct wlr_layer_surface_v1 *layer_surface = surface->layer_surface;
 	struct sb_layer_shell *shell = surface->output->shell;
 
+	const struct wlr_layer_surface_v1_state *st = &layer_surface->current;
+	const uint32_t horiz =
+		ZWLR_LAYER_SURFACE_V1_ANCHOR_LEFT | ZWLR_LAYER_SURFACE_V1_ANCHOR_RIGHT;
+	const uint32_t vert =
+		ZWLR_LAYER_SURFACE_V1_ANCHOR_TOP | ZWLR_LAYER_SURFACE_V1_ANCHOR_BOTTOM;
+
+	/*
+	 * zwlr_layer_surface_v1.set_size: a size of 0 stretches between two opposite anchors, and
+	 * is invalid_size without both. wlroots 0.15.1 does not check it; a later wlroots does.
+	 */
+	if ((st->desired_width == 0 && (st->anchor & horiz) != horiz) ||
+	    (st->desired_height == 0 && (st->anchor & vert) != vert)) {
+		wl_resource_post_error(layer_surface->resource,
+				       ZWLR_LAYER_SURFACE_V1_ERROR_INVALID_SIZE,
+				       "size 0 without anchors on both sides of that axis");
+		return;
+	}
 	/* The initial commit asks for the first configure; later ones only if something changed. */
 	if (layer_surface->configured && layer_surface->current.committed == 0)
 		return;
