@@ -3,7 +3,7 @@
 syncbridge each test starts for itself (issue #20): swaybg, waybar, foot typed into through
 wtype's virtual keyboard, wl-clipboard, wayland-info, wlr-randr, swayidle. A program missing on
 this host is a skip that says so. TAP.
-usage: desktop_test.py SYNCBRIDGE SB_CTL"""
+usage: desktop_test.py SYNCBRIDGE SB_CTL IDLE_INHIBIT_CLIENT"""
 import json
 import os
 import shutil
@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..
 import png  # noqa: E402
 import taptest  # noqa: E402
 
-SYNCBRIDGE, SB_CTL = [os.path.realpath(p) for p in sys.argv[1:3]]
+SYNCBRIDGE, SB_CTL, IDLE_INHIBIT_CLIENT = [os.path.realpath(p) for p in sys.argv[1:4]]
 TMP = tempfile.mkdtemp(prefix="sb-desktop-test-")
 test = taptest.Registry()
 
@@ -353,6 +353,32 @@ def swayidle_runs_its_timeout_when_there_is_no_input():
         while time.monotonic() < end and not os.path.exists(resumed):
             time.sleep(0.1)
         assert os.path.exists(resumed), "input did not end the idle state"
+
+
+@test
+def idle_inhibitor_keeps_swayidle_from_firing_until_it_goes():
+    """zwp_idle_inhibit_manager_v1: while a client holds an inhibitor, swayidle's 1-second timeout
+    does not fire; once the client is gone it does."""
+    skip = need("swayidle")
+    if skip:
+        return skip
+    idle = os.path.join(TMP, "idle-inhibited")
+    with Session() as s:
+        holder = subprocess.Popen([IDLE_INHIBIT_CLIENT], env=s.env, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        s.clients.append(holder)
+        assert holder.stdout.readline().strip() == "inhibiting", "the inhibitor client failed"
+        s.wait_log("idle: inhibited")
+        s.start(["swayidle", "-w", "timeout", "1", f"touch {idle}"])
+        time.sleep(3)
+        assert not os.path.exists(idle), "swayidle went idle under an inhibitor"
+        holder.stdin.close()
+        assert holder.wait(timeout=10) == 0
+        s.wait_log("idle: no inhibitor left, idle timers on")
+        end = time.monotonic() + 10
+        while time.monotonic() < end and not os.path.exists(idle):
+            time.sleep(0.1)
+        assert os.path.exists(idle), "swayidle never went idle after the inhibitor went"
 
 
 sys.exit(test.run())
