@@ -40,6 +40,7 @@
 #include "commit_gate.h"
 #include "commit_timing_v1.h"
 #include "control_socket.h"
+#include "desktop_protocols.h"
 #include "fifo_v1.h"
 #include "presentation_time.h"
 #include "explicit_sync_v1.h"
@@ -49,6 +50,7 @@
 #include "gate_trace.h"
 #include "guards.h"
 #include "kms_out_fence.h"
+#include "layer_shell.h"
 #include "linux_dmabuf_v1.h"
 #include "release.h"
 #include "render_fence.h"
@@ -245,11 +247,15 @@ static bool create_globals(struct sb_server *server)
 	    !sb_export_dmabuf_v1_create(server))
 		return false;
 	wlr_scene_attach_output_layout(server->scene, server->output_layout);
+	/* Before any window: it makes the scene's layers, the windows' tree among them. */
+	if (!sb_layer_shell_create(server))
+		return false;
 	server->new_xdg_surface.notify = server_new_xdg_surface;
 	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
 	server->xdg_guard = sb_xdg_guard_create(display);
 	server->subsurface_guard = sb_subsurface_guard_create(display);
-	return server->xdg_guard && server->subsurface_guard && seat_init(server);
+	return server->xdg_guard && server->subsurface_guard && seat_init(server) &&
+	       sb_desktop_protocols_create(server);
 }
 
 static int handle_terminate(int signal, void *data)
@@ -682,7 +688,11 @@ int main(int argc, char *argv[])
 		kill(-server.exec_group, SIGTERM);
 	control_socket_destroy(server.control);
 	wl_display_destroy_clients(server.display);
+	/* What the clients' going scheduled (seat_keyboard.c's frees of virtual keyboards). */
+	wl_event_loop_dispatch_idle(server.loop);
 	capture_windows_finish(&server);
+	sb_desktop_protocols_destroy(server.desktop_protocols);
+	sb_layer_shell_destroy(server.layer_shell);
 	frame_clock_destroy(server.frame_clock);
 	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
 		if (signals[i])
@@ -728,6 +738,8 @@ err_gate:
 err_backend:
 	capture_trigger_destroy(server.capture);
 	capture_windows_finish(&server);
+	sb_desktop_protocols_destroy(server.desktop_protocols);
+	sb_layer_shell_destroy(server.layer_shell);
 	frame_clock_destroy(server.frame_clock);
 	seat_finish(&server);
 	guards_destroy(&server);

@@ -551,6 +551,7 @@ void server_new_output(struct wl_listener *listener, void *data)
 	}
 	output->server = server;
 	output->wlr_output = wlr_output;
+	wlr_output->data = output;
 	/*
 	 * The modeset just committed lit its connector's CRTC on its own device: none if out-fences
 	 * are off (the legacy KMS interface, a driver that refused OUT_FENCE_PTR).
@@ -577,6 +578,34 @@ void server_new_output(struct wl_listener *listener, void *data)
 	wlr_output_create_global(wlr_output);
 	wlr_log(WLR_INFO, "output %s: %dx%d@%.3fHz scale %.2f", wlr_output->name, wlr_output->width,
 		wlr_output->height, wlr_output->refresh / 1000.0, wlr_output->scale);
+}
+
+struct wlr_output *output_wlr_output(struct sb_output *output)
+{
+	return output->wlr_output;
+}
+
+struct sb_server *output_server(struct sb_output *output)
+{
+	return output->server;
+}
+
+struct sb_output *output_from_wlr(struct wlr_output *wlr_output)
+{
+	return wlr_output->data;
+}
+
+bool output_configure(struct wlr_output *wlr_output, const struct sb_output_config *oc,
+		      bool test_only)
+{
+	output_apply_config(wlr_output, oc);
+	if (test_only) {
+		bool ok = wlr_output_test(wlr_output);
+
+		wlr_output_rollback(wlr_output);
+		return ok;
+	}
+	return wlr_output_commit(wlr_output);
 }
 
 struct wlr_output *server_primary_output(struct sb_server *server)

@@ -20,11 +20,14 @@
 #include <wlr/util/log.h>
 #include <xkbcommon/xkbcommon.h>
 
+#include "desktop_protocols.h"
+#include "seat_keyboard.h"
 #include "server.h"
 
 struct sb_keyboard {
 	struct sb_server *server;
 	struct wlr_input_device *device;
+	bool virtual; /* zwp_virtual_keyboard_v1's: its wlr_keyboard is ours to free */
 	struct wl_listener key;
 	struct wl_listener modifiers;
 	struct wl_listener destroy;
@@ -44,6 +47,7 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data)
 	struct sb_keyboard *keyboard = wl_container_of(listener, keyboard, key);
 	struct wlr_event_keyboard_key *event = data;
 
+	sb_desktop_protocols_notify_activity(keyboard->server->desktop_protocols);
 	wlr_seat_set_keyboard(keyboard->server->seat, keyboard->device);
 	wlr_seat_keyboard_notify_key(keyboard->server->seat, event->time_msec, event->keycode,
 				     event->state);
@@ -52,14 +56,22 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data)
 static void keyboard_handle_destroy(struct wl_listener *listener, void *data)
 {
 	struct sb_keyboard *keyboard = wl_container_of(listener, keyboard, destroy);
+	struct sb_server *server = keyboard->server;
 
+	/* A virtual keyboard going away hands the seat back to its own (seat_keyboard.c). */
+	if (server->seat_keyboard && keyboard->device != server->seat_keyboard &&
+	    wlr_seat_get_keyboard(server->seat) == keyboard->device->keyboard)
+		wlr_seat_set_keyboard(server->seat, server->seat_keyboard);
 	wl_list_remove(&keyboard->key.link);
 	wl_list_remove(&keyboard->modifiers.link);
 	wl_list_remove(&keyboard->destroy.link);
+	if (keyboard->virtual)
+		sb_seat_keyboard_free_virtual(server->loop, keyboard->device->keyboard);
 	free(keyboard);
 }
 
-static void server_add_keyboard(struct sb_server *server, struct wlr_input_device *device)
+static struct sb_keyboard *server_add_keyboard(struct sb_server *server,
+					       struct wlr_input_device *device)
 {
 	const struct sb_config *config = &server->config;
 	struct xkb_rule_names rules = {
@@ -75,7 +87,7 @@ static void server_add_keyboard(struct sb_server *server, struct wlr_input_devic
 
 	if (!keyboard) {
 		wlr_log(WLR_ERROR, "keyboard %s: out of memory", device->name);
-		return;
+		return NULL;
 	}
 	keyboard->server = server;
 	keyboard->device = device;
@@ -102,6 +114,7 @@ static void server_add_keyboard(struct sb_server *server, struct wlr_input_devic
 	wlr_seat_set_keyboard(server->seat, device);
 	wlr_seat_set_capabilities(server->seat,
 				  WL_SEAT_CAPABILITY_KEYBOARD | WL_SEAT_CAPABILITY_POINTER);
+	return keyboard;
 }
 
 static void cursor_add_device(struct sb_server *server, struct wlr_input_device *device)
@@ -140,6 +153,9 @@ static void cursor_motion(struct wl_listener *listener, void *data)
 	struct sb_server *server = wl_container_of(listener, server, cursor_motion);
 	struct wlr_event_pointer_motion *event = data;
 
+	/* zwp_relative_pointer_v1 gets every motion; a zwp_locked_pointer_v1 keeps the cursor. */
+	if (sb_desktop_protocols_pointer_motion(server->desktop_protocols, event))
+		return;
 	wlr_cursor_move(server->cursor, event->device, event->delta_x, event->delta_y);
 	cursor_update_focus(server, event->time_msec);
 }
@@ -149,6 +165,7 @@ static void cursor_motion_absolute(struct wl_listener *listener, void *data)
 	struct sb_server *server = wl_container_of(listener, server, cursor_motion_absolute);
 	struct wlr_event_pointer_motion_absolute *event = data;
 
+	sb_desktop_protocols_notify_activity(server->desktop_protocols);
 	wlr_cursor_warp_absolute(server->cursor, event->device, event->x, event->y);
 	cursor_update_focus(server, event->time_msec);
 }
@@ -161,6 +178,7 @@ static void cursor_button(struct wl_listener *listener, void *data)
 	struct sb_view *view;
 	double sx, sy;
 
+	sb_desktop_protocols_notify_activity(server->desktop_protocols);
 	wlr_seat_pointer_notify_button(server->seat, event->time_msec, event->button, event->state);
 	if (event->state != WLR_BUTTON_PRESSED)
 		return;
@@ -175,6 +193,7 @@ static void cursor_axis(struct wl_listener *listener, void *data)
 	struct sb_server *server = wl_container_of(listener, server, cursor_axis);
 	struct wlr_event_pointer_axis *event = data;
 
+	sb_desktop_protocols_notify_activity(server->desktop_protocols);
 	wlr_seat_pointer_notify_axis(server->seat, event->time_msec, event->orientation,
 				     event->delta, event->delta_discrete, event->source);
 }
@@ -213,8 +232,10 @@ static void server_new_virtual_keyboard(struct wl_listener *listener, void *data
 {
 	struct sb_server *server = wl_container_of(listener, server, new_virtual_keyboard);
 	struct wlr_virtual_keyboard_v1 *keyboard = data;
+	struct sb_keyboard *added = server_add_keyboard(server, &keyboard->input_device);
 
-	server_add_keyboard(server, &keyboard->input_device);
+	if (added)
+		added->virtual = true;
 }
 
 static void server_new_virtual_pointer(struct wl_listener *listener, void *data)
@@ -281,11 +302,15 @@ bool seat_init(struct sb_server *server)
 		      &server->new_virtual_keyboard);
 	server->new_virtual_pointer.notify = server_new_virtual_pointer;
 	wl_signal_add(&virtual_pointer->events.new_virtual_pointer, &server->new_virtual_pointer);
-	return true;
+	/* A keyboard whatever the backend has, so that clients get the keymap (seat_keyboard.c). */
+	server->seat_keyboard = sb_seat_keyboard_create();
+	return server->seat_keyboard && server_add_keyboard(server, server->seat_keyboard);
 }
 
 void seat_finish(struct sb_server *server)
 {
+	sb_seat_keyboard_destroy(server->seat_keyboard);
+	server->seat_keyboard = NULL;
 	if (!server->cursor)
 		return;
 	wl_list_remove(&server->cursor_motion.link);

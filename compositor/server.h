@@ -14,6 +14,8 @@ struct sb_commit_timing_v1;
 struct sb_control_socket;
 struct sb_fifo_v1;
 struct sb_frame_clock;
+struct sb_desktop_protocols;
+struct sb_layer_shell;
 struct sb_presentation;
 struct sb_explicit_sync_v1;
 struct sb_syncobj_v1;
@@ -32,11 +34,16 @@ struct sb_server {
 	struct wlr_renderer *renderer;
 	struct wlr_allocator *allocator;
 	struct wlr_scene *scene;
+	/* Windows between the bottom and top layers (layer_shell.c makes the stack). */
+	struct wlr_scene_tree *view_tree;
+	struct sb_layer_shell *layer_shell;		/* zwlr_layer_shell_v1 */
+	struct sb_desktop_protocols *desktop_protocols; /* desktop_protocols.c */
 	struct wlr_output_layout *output_layout;
 	struct wlr_compositor *compositor;
 	struct sb_presentation *presentation; /* presentation_time.c (#26) */
 	struct wlr_xdg_shell *xdg_shell;
 	struct wlr_seat *seat;
+	struct wlr_input_device *seat_keyboard; /* seat_keyboard.c: the seat's own */
 	struct wlr_cursor *cursor;
 	struct wlr_xcursor_manager *cursor_manager;
 	struct sb_commit_gate *gate;
@@ -93,6 +100,17 @@ void server_log_init(bool debug);
 /* output.c */
 void server_new_output(struct wl_listener *listener, void *data);
 struct wlr_output *server_primary_output(struct sb_server *server);
+struct sb_output;
+struct wlr_output *output_wlr_output(struct sb_output *output);
+struct sb_server *output_server(struct sb_output *output);
+/* The compositor's output of a wlr_output, NULL if it did not take it. */
+struct sb_output *output_from_wlr(struct wlr_output *wlr_output);
+/*
+ * The [output] section's settings applied to an output and committed (test_only: only tested),
+ * as at start: what wlr-output-management's apply and test requests go through.
+ */
+bool output_configure(struct wlr_output *wlr_output, const struct sb_output_config *oc,
+		      bool test_only);
 /*
  * Brackets the CPU reads of every client dma-buf visible on the output (DMA_BUF_IOCTL_SYNC):
  * around anything that renders the scene with pixman (an output frame, a screenshot).
@@ -120,6 +138,8 @@ struct sb_view *server_view_at(struct sb_server *server, double lx, double ly,
 			       struct wlr_surface **surface, double *sx, double *sy);
 /* Raises view to the top of the stack and gives it keyboard focus. */
 void view_focus(struct sb_view *view);
+/* The top window (if any) takes the keyboard: after a layer surface that had it goes. */
+void server_focus_top_view(struct sb_server *server);
 
 /* seat.c */
 bool seat_init(struct sb_server *server);

@@ -13,6 +13,7 @@
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
 
+#include "layer_shell.h"
 #include "server.h"
 
 #define CASCADE_STEP 32
@@ -108,6 +109,16 @@ void view_focus(struct sb_view *view)
 	seat_focus_surface(view->server, view->xdg_surface->surface);
 }
 
+void server_focus_top_view(struct sb_server *server)
+{
+	struct sb_view *view;
+
+	if (wl_list_empty(&server->views))
+		return;
+	view = wl_container_of(server->views.next, view, link);
+	seat_focus_surface(server, view->xdg_surface->surface);
+}
+
 struct sb_view *server_view_at(struct sb_server *server, double lx, double ly,
 			       struct wlr_surface **surface, double *sx, double *sy)
 {
@@ -164,11 +175,17 @@ void server_new_xdg_surface(struct wl_listener *listener, void *data)
 	struct sb_server *server = wl_container_of(listener, server, new_xdg_surface);
 	struct wlr_xdg_surface *xdg_surface = data;
 	struct sb_view *view;
+	struct wlr_box area;
 
 	if (xdg_surface->role == WLR_XDG_SURFACE_ROLE_POPUP) {
-		struct wlr_xdg_surface *parent =
-			wlr_xdg_surface_from_wlr_surface(xdg_surface->popup->parent);
-		struct wlr_scene_node *parent_node = parent->data;
+		struct wlr_xdg_surface *parent;
+		struct wlr_scene_node *parent_node;
+
+		/* A layer surface's popup: layer_shell.c placed it (its new_popup). */
+		if (!wlr_surface_is_xdg_surface(xdg_surface->popup->parent))
+			return;
+		parent = wlr_xdg_surface_from_wlr_surface(xdg_surface->popup->parent);
+		parent_node = parent->data;
 
 		/* The popup's node is the parent of its own popups, found through data. */
 		xdg_surface->data = wlr_scene_xdg_surface_create(parent_node, xdg_surface);
@@ -183,7 +200,7 @@ void server_new_xdg_surface(struct wl_listener *listener, void *data)
 	}
 	view->server = server;
 	view->xdg_surface = xdg_surface;
-	view->scene_node = wlr_scene_xdg_surface_create(&server->scene->node, xdg_surface);
+	view->scene_node = wlr_scene_xdg_surface_create(&server->view_tree->node, xdg_surface);
 	if (!view->scene_node) {
 		free(view);
 		wl_resource_post_no_memory(xdg_surface->resource);
@@ -191,7 +208,11 @@ void server_new_xdg_surface(struct wl_listener *listener, void *data)
 	}
 	view->scene_node->data = view;
 	xdg_surface->data = view->scene_node;
-	wlr_scene_node_set_position(view->scene_node, server->next_view_x, server->next_view_y);
+	/* Cascaded inside what panels leave of the output (their exclusive zones). */
+	sb_layer_shell_output_usable_area(server->layer_shell, server_primary_output(server),
+					  &area);
+	wlr_scene_node_set_position(view->scene_node, area.x + server->next_view_x,
+				    area.y + server->next_view_y);
 	server->next_view_x = (server->next_view_x + CASCADE_STEP) % (8 * CASCADE_STEP);
 	server->next_view_y = (server->next_view_y + CASCADE_STEP) % (8 * CASCADE_STEP);
 	wl_list_init(&view->link);
