@@ -5,9 +5,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <drm_fourcc.h>
+#include <xf86drm.h>
+#include <xf86drmMode.h>
 #include <wlr/render/dmabuf.h>
 #include <wlr/render/wlr_renderer.h>
 #include <wlr/types/wlr_buffer.h>
@@ -627,15 +630,56 @@ static void find_formats(struct sb_linux_dmabuf_v1 *dmabuf, struct wlr_renderer 
 				dmabuf->formats[dmabuf->n_formats++] = &linear_formats[i];
 }
 
-/* The device clients should allocate for: a DRM render node if there is one (vgem in the VM). */
-static dev_t find_main_device(void)
+/*
+ * Whether a client can allocate on the DRM node at path with Mesa's GBM when the device has no GPU
+ * driver of its own (kms_swrast): through dumb buffers, which the kernel gives on primary (card)
+ * nodes only (DRM_IOCTL_MODE_CREATE_DUMB is not DRM_RENDER_ALLOW). want_kms: only a device with
+ * CRTCs (vkms, virtio-gpu), where Mesa loads kms_swrast directly; vgem works too, after Mesa
+ * fails to load a "vgem" driver and falls back.
+ */
+static bool can_allocate_on(const char *path, bool want_kms, dev_t *dev)
 {
-	static const char *const nodes[] = {"/dev/dri/renderD128", "/dev/dri/card0"};
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	drmModeRes *res = NULL;
+	uint64_t dumb = 0;
 	struct stat st;
+	bool ok;
 
-	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
-		if (stat(nodes[i], &st) == 0)
-			return st.st_rdev;
+	if (fd < 0)
+		return false;
+	ok = drmGetCap(fd, DRM_CAP_DUMB_BUFFER, &dumb) == 0 && dumb && fstat(fd, &st) == 0;
+	if (ok && want_kms) {
+		res = drmModeGetResources(fd);
+		ok = res && res->count_crtcs > 0;
+		drmModeFreeResources(res);
+	}
+	if (ok)
+		*dev = st.st_rdev;
+	close(fd);
+	return ok;
+}
+
+/*
+ * The device clients should allocate on (main device and tranche target device): the DRM
+ * backend's own device when it has one (its card node), else the first card node of a KMS device,
+ * else of any device with dumb buffers. Render nodes are never named: GBM on them fails without a
+ * GPU driver (no dumb buffers there). With no device at all, 0.
+ */
+static dev_t find_main_device(int drm_fd)
+{
+	struct stat st;
+	char path[32];
+	dev_t dev;
+
+	if (drm_fd >= 0 && fstat(drm_fd, &st) == 0)
+		return st.st_rdev;
+	for (int kms = 1; kms >= 0; kms--) {
+		for (int i = 0; i < 16; i++) {
+			snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+			if (can_allocate_on(path, kms, &dev))
+				return dev;
+		}
+	}
 	return 0;
 }
 
@@ -650,7 +694,7 @@ static void handle_display_destroy(struct wl_listener *listener, void *data)
 }
 
 struct sb_linux_dmabuf_v1 *sb_linux_dmabuf_v1_create(struct wl_display *display,
-						     struct wlr_renderer *renderer,
+						     struct wlr_renderer *renderer, int drm_fd,
 						     struct sb_bounded_sync *sync)
 {
 	struct sb_linux_dmabuf_v1 *dmabuf = calloc(1, sizeof(*dmabuf));
@@ -665,7 +709,7 @@ struct sb_linux_dmabuf_v1 *sb_linux_dmabuf_v1_create(struct wl_display *display,
 	dmabuf->table_fd = create_format_table(dmabuf, &dmabuf->table_size);
 	if (dmabuf->table_fd < 0)
 		goto err_free;
-	dmabuf->main_device = find_main_device();
+	dmabuf->main_device = find_main_device(drm_fd);
 	dmabuf->sync = sync;
 	dmabuf->global = wl_global_create(display, &zwp_linux_dmabuf_v1_interface,
 					  LINUX_DMABUF_VERSION, dmabuf, dmabuf_bind);
@@ -674,8 +718,10 @@ struct sb_linux_dmabuf_v1 *sb_linux_dmabuf_v1_create(struct wl_display *display,
 	wlr_buffer_register_resource_interface(&buffer_resource_interface);
 	dmabuf->display_destroy.notify = handle_display_destroy;
 	wl_display_add_destroy_listener(display, &dmabuf->display_destroy);
-	wlr_log(WLR_INFO, "linux-dmabuf v%d: %zu linear formats read through mmap",
-		LINUX_DMABUF_VERSION, dmabuf->n_formats);
+	wlr_log(WLR_INFO,
+		"linux-dmabuf v%d: %zu linear formats read through mmap; main device %u:%u",
+		LINUX_DMABUF_VERSION, dmabuf->n_formats, major(dmabuf->main_device),
+		minor(dmabuf->main_device));
 	return dmabuf;
 
 err_table:

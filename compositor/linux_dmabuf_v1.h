@@ -19,11 +19,12 @@ struct sb_linux_dmabuf_v1;
 
 /*
  * renderer: offered are the linear single-plane formats it reads from wl_shm (borrowed, only
- * asked here). sync: the server's bounded DMA_BUF_IOCTL_SYNC (borrowed, may be NULL: reads are
- * unbracketed).
+ * asked here). drm_fd: the DRM backend's device, the feedback's main device (-1 without one: the
+ * first KMS card node is). sync: the server's bounded DMA_BUF_IOCTL_SYNC (borrowed, may be NULL:
+ * reads are unbracketed).
  */
 struct sb_linux_dmabuf_v1 *sb_linux_dmabuf_v1_create(struct wl_display *display,
-						     struct wlr_renderer *renderer,
+						     struct wlr_renderer *renderer, int drm_fd,
 						     struct sb_bounded_sync *sync);
 
 /* The dma-buf behind a buffer of ours, or NULL if it is another kind of wlr_buffer. */

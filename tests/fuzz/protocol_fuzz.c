@@ -343,7 +343,7 @@ static struct fuzz_server *server_create(void)
 	 * renders, so no CPU read is ever bracketed.
 	 */
 	if (!wlr_compositor_create(s->display, s->renderer) || !wlr_xdg_shell_create(s->display) ||
-	    !sb_linux_dmabuf_v1_create(s->display, s->renderer, NULL))
+	    !sb_linux_dmabuf_v1_create(s->display, s->renderer, -1, NULL))
 		__builtin_trap();
 	/* The compositor's guards against wlroots 0.15.1's own crashes, so that the regression
 	 * inputs (regressions/protocol/) reach them: without a guard, its input crashes the run. */
