@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 from drmtest import card_of  # noqa: E402
 
 SYNCBRIDGE, SB_CLIENT = sys.argv[1], sys.argv[2]
+ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", ".."))
 TMP = tempfile.mkdtemp(prefix="sb-dmabuf-clients-")
 os.chmod(TMP, 0o700)
 test = taptest.Registry()
@@ -36,6 +37,8 @@ WHITE = (255, 255, 255)
 def env():
     e = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "DISPLAY")}
     e.update(XDG_RUNTIME_DIR=TMP, XDG_CONFIG_HOME=TMP)
+    # Under ASan, the suppressions of wlroots' own leaks at exit (tests/lsan.supp says which).
+    e["LSAN_OPTIONS"] = "suppressions=" + os.path.join(ROOT, "tests", "lsan.supp")
     return e
 
 
