@@ -5,10 +5,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <drm_fourcc.h>
+#include <xf86drm.h>
+#include <xf86drmMode.h>
 #include <wlr/render/dmabuf.h>
+#include <wlr/render/wlr_renderer.h>
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/util/log.h>
 
@@ -20,7 +24,23 @@
 
 #define LINUX_DMABUF_VERSION 4
 
-static const uint32_t supported_formats[] = {DRM_FORMAT_XRGB8888, DRM_FORMAT_ARGB8888};
+/*
+ * The single-plane formats a CPU reader can take from a linear dma-buf, with their bytes per
+ * pixel. Offered are those of them that the renderer also reads from wl_shm (its texture from a
+ * data pointer is the same code for both): wlroots 0.15.1's pixman renderer takes all of these.
+ */
+static const struct linear_format {
+	uint32_t format;
+	uint32_t bytes_per_pixel;
+} linear_formats[] = {
+	{DRM_FORMAT_XRGB8888, 4},    {DRM_FORMAT_ARGB8888, 4},	  {DRM_FORMAT_XBGR8888, 4},
+	{DRM_FORMAT_ABGR8888, 4},    {DRM_FORMAT_RGBX8888, 4},	  {DRM_FORMAT_RGBA8888, 4},
+	{DRM_FORMAT_BGRX8888, 4},    {DRM_FORMAT_BGRA8888, 4},	  {DRM_FORMAT_RGB565, 2},
+	{DRM_FORMAT_BGR565, 2},	     {DRM_FORMAT_XRGB2101010, 4}, {DRM_FORMAT_ARGB2101010, 4},
+	{DRM_FORMAT_XBGR2101010, 4}, {DRM_FORMAT_ABGR2101010, 4},
+};
+
+#define N_LINEAR_FORMATS (sizeof(linear_formats) / sizeof(linear_formats[0]))
 
 struct sb_linux_dmabuf_v1 {
 	struct wl_global *global;
@@ -28,6 +48,9 @@ struct sb_linux_dmabuf_v1 {
 	int table_fd;		      /* the format table, shared by every feedback object */
 	size_t table_size;
 	dev_t main_device;
+	/* Offered, in format-table order: linear_formats entries the renderer reads from wl_shm. */
+	const struct linear_format *formats[N_LINEAR_FORMATS];
+	size_t n_formats;
 	struct wl_listener display_destroy;
 };
 
@@ -40,6 +63,7 @@ struct sb_dmabuf_buffer {
 	struct sb_bounded_sync *sync; /* the server's: outlives every buffer */
 	int cpu_access;		      /* nesting of CPU read brackets */
 	bool synced;		      /* the outermost bracket took DMA_BUF_IOCTL_SYNC */
+	bool y_inverted;	      /* zwp_linux_buffer_params_v1.flags: Y_INVERT */
 	struct wl_listener release;
 };
 
@@ -72,6 +96,11 @@ bool sb_dmabuf_buffers_alive(void)
 bool sb_dmabuf_buffer_is(struct wlr_buffer *buffer)
 {
 	return buffer && buffer->impl == &buffer_impl;
+}
+
+bool sb_dmabuf_buffer_y_inverted(struct wlr_buffer *buffer)
+{
+	return sb_dmabuf_buffer_is(buffer) && buffer_from_wlr(buffer)->y_inverted;
 }
 
 /*
@@ -207,12 +236,13 @@ static void buffer_handle_release(struct wl_listener *listener, void *data)
 		wl_buffer_send_release(buffer->resource);
 }
 
-static bool format_supported(uint32_t format)
+static const struct linear_format *offered_format(const struct sb_linux_dmabuf_v1 *dmabuf,
+						  uint32_t format)
 {
-	for (size_t i = 0; i < sizeof(supported_formats) / sizeof(supported_formats[0]); i++)
-		if (supported_formats[i] == format)
-			return true;
-	return false;
+	for (size_t i = 0; i < dmabuf->n_formats; i++)
+		if (dmabuf->formats[i]->format == format)
+			return dmabuf->formats[i];
+	return NULL;
 }
 
 static struct params *params_from_resource(struct wl_resource *resource)
@@ -274,6 +304,7 @@ static ssize_t params_validate(struct params *params, int32_t width, int32_t hei
 			       uint32_t format, uint32_t flags, const char **why)
 {
 	struct wlr_dmabuf_attributes *attribs = &params->attribs;
+	const struct linear_format *linear = offered_format(params->dmabuf, format);
 	uint64_t end;
 	off_t size;
 
@@ -283,12 +314,12 @@ static ssize_t params_validate(struct params *params, int32_t width, int32_t hei
 				       "plane 0 was not set");
 		return -1;
 	}
-	if (!format_supported(format) || attribs->n_planes != 1) {
-		wl_resource_post_error(
-			params->resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT,
-			"format 0x%08x with %d plane(s) is not supported (XRGB8888 or "
-			"ARGB8888, one plane)",
-			format, attribs->n_planes);
+	if (!linear || attribs->n_planes != 1) {
+		wl_resource_post_error(params->resource,
+				       ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT,
+				       "format 0x%08x with %d plane(s) is not supported (one plane "
+				       "of a format in the feedback's format table)",
+				       format, attribs->n_planes);
 		return -1;
 	}
 	if (width < 1 || height < 1) {
@@ -299,12 +330,14 @@ static ssize_t params_validate(struct params *params, int32_t width, int32_t hei
 	}
 	size = lseek(attribs->fd[0], 0, SEEK_END);
 	end = (uint64_t)attribs->offset[0] + (uint64_t)attribs->stride[0] * (uint64_t)height;
-	if (attribs->stride[0] < (uint64_t)width * 4 || (size >= 0 && end > (uint64_t)size)) {
-		wl_resource_post_error(
-			params->resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
-			"offset %u + stride %u x height %d is outside the %lld-byte "
-			"dma-buf, or the stride is under 4 x width",
-			attribs->offset[0], attribs->stride[0], height, (long long)size);
+	if (attribs->stride[0] < (uint64_t)width * linear->bytes_per_pixel ||
+	    (size >= 0 && end > (uint64_t)size)) {
+		wl_resource_post_error(params->resource,
+				       ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
+				       "offset %u + stride %u x height %d is outside the %lld-byte "
+				       "dma-buf, or the stride is under %u x width",
+				       attribs->offset[0], attribs->stride[0], height,
+				       (long long)size, linear->bytes_per_pixel);
 		return -1;
 	}
 	if (params->modifier != DRM_FORMAT_MOD_LINEAR &&
@@ -324,8 +357,14 @@ static ssize_t params_validate(struct params *params, int32_t width, int32_t hei
 		*why = "the fd is not a dma-buf";
 		return 0;
 	}
-	if (flags != 0) {
-		*why = "y-inverted and interlaced buffers are not supported";
+	/*
+	 * Y_INVERT: the renderer flips the buffer where it composes it (renderer.c) and the output
+	 * never scans it out (output.c). Interlaced and bottom-first field orders, and bits the
+	 * protocol does not define, have no meaning for a progressive output: the protocol's way
+	 * to refuse a buffer is failed (create) or invalid_wl_buffer (create_immed).
+	 */
+	if (flags & ~(uint32_t)ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_Y_INVERT) {
+		*why = "interlaced and bottom-first buffers are not supported (only y_invert)";
 		return 0;
 	}
 	return (ssize_t)size;
@@ -372,6 +411,7 @@ static void params_create_common(struct wl_client *client, struct wl_resource *p
 	buffer->attribs.height = height;
 	buffer->attribs.format = format;
 	buffer->attribs.modifier = DRM_FORMAT_MOD_LINEAR;
+	buffer->y_inverted = flags & ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_Y_INVERT;
 	params->attribs.n_planes = 0; /* the buffer owns the fd now */
 	params->plane_set[0] = false;
 	wlr_buffer_init(&buffer->base, &buffer_impl, width, height);
@@ -443,7 +483,7 @@ static const struct zwp_linux_dmabuf_feedback_v1_interface feedback_impl = {
 /* One tranche with every format we read, on the main device: all a CPU reader can say. */
 static void send_feedback(struct sb_linux_dmabuf_v1 *dmabuf, struct wl_resource *resource)
 {
-	size_t n = sizeof(supported_formats) / sizeof(supported_formats[0]);
+	size_t n = dmabuf->n_formats;
 	struct wl_array device, indices;
 
 	wl_array_init(&device);
@@ -541,51 +581,105 @@ static void dmabuf_bind(struct wl_client *client, void *data, uint32_t version, 
 	}
 	wl_resource_set_implementation(resource, &dmabuf_impl, dmabuf, NULL);
 	/* Version 4 clients learn formats from feedback; older ones from these events. */
-	for (size_t i = 0;
-	     version < 4 && i < sizeof(supported_formats) / sizeof(supported_formats[0]); i++) {
+	for (size_t i = 0; version < 4 && i < dmabuf->n_formats; i++) {
+		uint32_t format = dmabuf->formats[i]->format;
+
 		if (version >= 3)
-			zwp_linux_dmabuf_v1_send_modifier(resource, supported_formats[i],
+			zwp_linux_dmabuf_v1_send_modifier(resource, format,
 							  DRM_FORMAT_MOD_LINEAR >> 32,
 							  DRM_FORMAT_MOD_LINEAR & 0xffffffff);
 		else
-			zwp_linux_dmabuf_v1_send_format(resource, supported_formats[i]);
+			zwp_linux_dmabuf_v1_send_format(resource, format);
 	}
 }
 
 /* zwp_linux_dmabuf_feedback_v1.format_table: a sealed memfd of {u32 format, u32 pad, u64 mod}. */
-static int create_format_table(size_t *size)
+static int create_format_table(const struct sb_linux_dmabuf_v1 *dmabuf, size_t *size)
 {
-	size_t n = sizeof(supported_formats) / sizeof(supported_formats[0]);
 	struct format_table_entry {
 		uint32_t format;
 		uint32_t pad;
 		uint64_t modifier;
-	} table[sizeof(supported_formats) / sizeof(supported_formats[0])];
+	} table[N_LINEAR_FORMATS];
+	size_t bytes = dmabuf->n_formats * sizeof(table[0]);
 	int fd = memfd_create("syncbridge-dmabuf-formats", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
 	if (fd < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		table[i] = (struct format_table_entry){.format = supported_formats[i],
+	for (size_t i = 0; i < dmabuf->n_formats; i++)
+		table[i] = (struct format_table_entry){.format = dmabuf->formats[i]->format,
 						       .modifier = DRM_FORMAT_MOD_LINEAR};
-	if (write(fd, table, sizeof(table)) != (ssize_t)sizeof(table) ||
+	if (write(fd, table, bytes) != (ssize_t)bytes ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
 		close(fd);
 		return -1;
 	}
-	*size = sizeof(table);
+	*size = bytes;
 	return fd;
 }
 
-/* The device clients should allocate for: a DRM render node if there is one (vgem in the VM). */
-static dev_t find_main_device(void)
+/* The linear formats the renderer also reads from wl_shm, in linear_formats' order. */
+static void find_formats(struct sb_linux_dmabuf_v1 *dmabuf, struct wlr_renderer *renderer)
 {
-	static const char *const nodes[] = {"/dev/dri/renderD128", "/dev/dri/card0"};
-	struct stat st;
+	size_t n_shm = 0;
+	const uint32_t *shm = wlr_renderer_get_shm_texture_formats(renderer, &n_shm);
 
-	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
-		if (stat(nodes[i], &st) == 0)
-			return st.st_rdev;
+	for (size_t i = 0; i < N_LINEAR_FORMATS; i++)
+		for (size_t j = 0; shm && j < n_shm; j++)
+			if (shm[j] == linear_formats[i].format)
+				dmabuf->formats[dmabuf->n_formats++] = &linear_formats[i];
+}
+
+/*
+ * Whether a client can allocate on the DRM node at path with Mesa's GBM when the device has no GPU
+ * driver of its own (kms_swrast): through dumb buffers, which the kernel gives on primary (card)
+ * nodes only (DRM_IOCTL_MODE_CREATE_DUMB is not DRM_RENDER_ALLOW). want_kms: only a device with
+ * CRTCs (vkms, virtio-gpu), where Mesa loads kms_swrast directly; vgem works too, after Mesa
+ * fails to load a "vgem" driver and falls back.
+ */
+static bool can_allocate_on(const char *path, bool want_kms, dev_t *dev)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	drmModeRes *res = NULL;
+	uint64_t dumb = 0;
+	struct stat st;
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = drmGetCap(fd, DRM_CAP_DUMB_BUFFER, &dumb) == 0 && dumb && fstat(fd, &st) == 0;
+	if (ok && want_kms) {
+		res = drmModeGetResources(fd);
+		ok = res && res->count_crtcs > 0;
+		drmModeFreeResources(res);
+	}
+	if (ok)
+		*dev = st.st_rdev;
+	close(fd);
+	return ok;
+}
+
+/*
+ * The device clients should allocate on (main device and tranche target device): the DRM
+ * backend's own device when it has one (its card node), else the first card node of a KMS device,
+ * else of any device with dumb buffers. Render nodes are never named: GBM on them fails without a
+ * GPU driver (no dumb buffers there). With no device at all, 0.
+ */
+static dev_t find_main_device(int drm_fd)
+{
+	struct stat st;
+	char path[32];
+	dev_t dev;
+
+	if (drm_fd >= 0 && fstat(drm_fd, &st) == 0)
+		return st.st_rdev;
+	for (int kms = 1; kms >= 0; kms--) {
+		for (int i = 0; i < 16; i++) {
+			snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+			if (can_allocate_on(path, kms, &dev))
+				return dev;
+		}
+	}
 	return 0;
 }
 
@@ -600,16 +694,22 @@ static void handle_display_destroy(struct wl_listener *listener, void *data)
 }
 
 struct sb_linux_dmabuf_v1 *sb_linux_dmabuf_v1_create(struct wl_display *display,
+						     struct wlr_renderer *renderer, int drm_fd,
 						     struct sb_bounded_sync *sync)
 {
 	struct sb_linux_dmabuf_v1 *dmabuf = calloc(1, sizeof(*dmabuf));
 
 	if (!dmabuf)
 		return NULL;
-	dmabuf->table_fd = create_format_table(&dmabuf->table_size);
+	find_formats(dmabuf, renderer);
+	if (dmabuf->n_formats == 0) {
+		wlr_log(WLR_ERROR, "linux-dmabuf: the renderer reads none of the linear formats");
+		goto err_free;
+	}
+	dmabuf->table_fd = create_format_table(dmabuf, &dmabuf->table_size);
 	if (dmabuf->table_fd < 0)
 		goto err_free;
-	dmabuf->main_device = find_main_device();
+	dmabuf->main_device = find_main_device(drm_fd);
 	dmabuf->sync = sync;
 	dmabuf->global = wl_global_create(display, &zwp_linux_dmabuf_v1_interface,
 					  LINUX_DMABUF_VERSION, dmabuf, dmabuf_bind);
@@ -618,8 +718,10 @@ struct sb_linux_dmabuf_v1 *sb_linux_dmabuf_v1_create(struct wl_display *display,
 	wlr_buffer_register_resource_interface(&buffer_resource_interface);
 	dmabuf->display_destroy.notify = handle_display_destroy;
 	wl_display_add_destroy_listener(display, &dmabuf->display_destroy);
-	wlr_log(WLR_INFO, "linux-dmabuf v%d: linux XRGB8888/ARGB8888 read through mmap",
-		LINUX_DMABUF_VERSION);
+	wlr_log(WLR_INFO,
+		"linux-dmabuf v%d: %zu linear formats read through mmap; main device %u:%u",
+		LINUX_DMABUF_VERSION, dmabuf->n_formats, major(dmabuf->main_device),
+		minor(dmabuf->main_device));
 	return dmabuf;
 
 err_table:

@@ -238,7 +238,9 @@ static bool create_globals(struct sb_server *server)
 		return false;
 	/* The pixman renderer offers no dma-buf formats: linux-dmabuf is served here instead. */
 	if (!wlr_renderer_get_dmabuf_texture_formats(server->renderer) &&
-	    !sb_linux_dmabuf_v1_create(display, server->bounded_sync))
+	    !sb_linux_dmabuf_v1_create(display, server->renderer,
+				       wlr_backend_get_drm_fd(server->backend),
+				       server->bounded_sync))
 		return false;
 	/* wlroots 0.15's wlr_compositor also serves wl_subcompositor. */
 	if (!wlr_data_device_manager_create(display) || !wlr_viewporter_create(display) ||

@@ -171,7 +171,7 @@ bool server_surface_can_scanout(void *data, struct wlr_surface *surface, struct 
 	struct sb_output *output;
 
 	/* Like wlroots' scene (scene_output_scanout): no crop, the output's transform and scale. */
-	if (!buffer || next->viewport.has_src)
+	if (!buffer || next->viewport.has_src || sb_dmabuf_buffer_y_inverted(buffer))
 		return false;
 	wl_list_for_each(output, &server->outputs, link) {
 		struct wlr_output *o = output->wlr_output;
@@ -208,13 +208,40 @@ static void find_unready(struct wlr_surface *surface, int sx, int sy, void *data
 	}
 }
 
+static bool surface_y_inverted(struct wlr_surface *surface)
+{
+	return surface->buffer && sb_dmabuf_buffer_y_inverted(surface->buffer->source);
+}
+
+static void find_y_inverted(struct wlr_surface *surface, int sx, int sy, void *data)
+{
+	if (surface_y_inverted(surface))
+		*(bool *)data = true;
+}
+
+/*
+ * KMS (through wlroots 0.15's DRM backend) has no way to be told a buffer is y-inverted: a frame
+ * showing one is composed, where the renderer flips it. wlroots' scene tries direct scanout on its
+ * own; the attach-render lock makes that test fail for this frame.
+ */
+static bool lock_scanout_if_y_inverted(struct wlr_scene_output *scene_output)
+{
+	bool found = false;
+
+	wlr_scene_output_for_each_surface(scene_output, find_y_inverted, &found);
+	if (found)
+		wlr_output_lock_attach_render(scene_output->output, true);
+	return found;
+}
+
 /* Whether the frame will be surface's buffer scanned out: wlroots' own test, then rolled back. */
 static bool frame_scans_out(struct sb_output *output, struct wlr_surface *surface)
 {
 	struct wlr_output *o = output->wlr_output;
 	bool ok;
 
-	if (!surface->buffer || !surface_alone_on(output->server, o, surface) ||
+	if (!surface->buffer || surface_y_inverted(surface) ||
+	    !surface_alone_on(output->server, o, surface) ||
 	    surface->buffer->base.width != o->width || surface->buffer->base.height != o->height)
 		return false;
 	wlr_output_attach_buffer(o, &surface->buffer->base);
@@ -277,7 +304,7 @@ static void output_frame(struct wl_listener *listener, void *data)
 	struct wlr_scene_output *scene_output =
 		wlr_scene_get_scene_output(output->server->scene, output->wlr_output);
 	struct timespec now;
-	bool begin, bracketed = false;
+	bool begin, bracketed = false, scanout_locked, committed;
 
 	/* --frame-clock stepped: this frame waits until the clients drew their last one. */
 	if (!frame_clock_frame_begins(output->server->frame_clock, output->wlr_output))
@@ -316,7 +343,11 @@ static void output_frame(struct wl_listener *listener, void *data)
 	if (begin)
 		wlr_scene_output_for_each_surface(scene_output, surface_cpu_read, &begin);
 	bracketed = begin;
-	if (!wlr_scene_output_commit(scene_output))
+	scanout_locked = sb_dmabuf_buffers_alive() && lock_scanout_if_y_inverted(scene_output);
+	committed = wlr_scene_output_commit(scene_output);
+	if (scanout_locked)
+		wlr_output_lock_attach_render(output->wlr_output, false);
+	if (!committed)
 		goto done;
 	/* Composed, not scanned out: GLES2 read the client buffers on the GPU. */
 	if (!scene_output->prev_scanout)

@@ -32,6 +32,7 @@
 #include <wlr/util/box.h>
 #include <wlr/util/log.h>
 
+#include "linux_dmabuf_v1.h"
 #include "renderer.h"
 
 struct sb_renderer {
@@ -45,7 +46,7 @@ struct sb_renderer {
 	pixman_region32_t black;
 	pixman_box32_t scissor;
 	bool has_scissor;
-	uint64_t plain, copied, transformed;
+	uint64_t plain, copied, transformed, flipped;
 };
 
 /*
@@ -230,14 +231,37 @@ static bool compose_plain(struct sb_renderer *renderer, struct wlr_texture *text
 	return true;
 }
 
+/*
+ * linux-dmabuf's Y_INVERT: the buffer's first row is the bottom of the picture. The box the caller
+ * asks for is in the picture's coordinates; in the buffer's it is mirrored about the middle row,
+ * and the unit square is drawn upside down (t -> 1 - t) before the caller's matrix.
+ */
+static bool render_flipped(struct sb_renderer *renderer, struct wlr_texture *texture,
+			   const struct wlr_fbox *box, const float matrix[static 9], float alpha)
+{
+	static const float flip[9] = {1.0f, 0.0f, 0.0f, 0.0f, -1.0f, 1.0f, 0.0f, 0.0f, 1.0f};
+	struct wlr_renderer *inner = renderer->inner;
+	struct wlr_fbox mirrored = *box;
+	float m[9];
+
+	mirrored.y = (double)texture->height - box->y - box->height;
+	wlr_matrix_multiply(m, matrix, flip);
+	renderer->flipped++;
+	forget_black_under_scissor(renderer);
+	return inner->impl->render_subtexture_with_matrix(inner, texture, &mirrored, m, alpha);
+}
+
 static bool renderer_render_subtexture(struct wlr_renderer *wlr_renderer,
 				       struct wlr_texture *texture, const struct wlr_fbox *box,
 				       const float matrix[static 9], float alpha)
 {
 	struct sb_renderer *renderer = sb_renderer_from(wlr_renderer);
 	struct wlr_renderer *inner = renderer->inner;
+	struct wlroots_pixman_texture *pt = image_of(texture);
 	int x, y;
 
+	if (pt && sb_dmabuf_buffer_y_inverted(pt->buffer))
+		return render_flipped(renderer, texture, box, matrix, alpha);
 	if (renderer->plain_enabled && alpha == 1.0f && integer_translation(box, matrix, &x, &y) &&
 	    compose_plain(renderer, texture, x, y)) {
 		renderer->plain++;
@@ -390,9 +414,10 @@ static void renderer_destroy(struct wlr_renderer *wlr_renderer)
 
 	wlr_log(WLR_DEBUG,
 		"renderer: %llu textures composed plain, %llu through wlroots' transform; %llu "
-		"copied onto black",
-		(unsigned long long)renderer->plain, (unsigned long long)renderer->transformed,
-		(unsigned long long)renderer->copied);
+		"copied onto black; %llu y-inverted flipped",
+		(unsigned long long)renderer->plain,
+		(unsigned long long)(renderer->transformed + renderer->flipped),
+		(unsigned long long)renderer->copied, (unsigned long long)renderer->flipped);
 	pixman_region32_fini(&renderer->black);
 	wlr_renderer_destroy(renderer->inner);
 	free(renderer);

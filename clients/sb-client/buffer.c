@@ -14,6 +14,7 @@
 #include "loop.h"
 #include "label.h"
 #include "pattern.h"
+#include "pixel_format.h"
 #include "util.h"
 #include "window.h"
 
@@ -86,6 +87,7 @@ static void create_dmabuf(struct buffer *buffer)
 	struct client *client = buffer->window->client;
 	const struct options *opts = client->opts;
 	uint64_t modifier = buffer->storage.modifier;
+	uint32_t flags = opts->dmabuf_flags;
 
 	buffer->params = zwp_linux_dmabuf_v1_create_params(client->dmabuf);
 	zwp_linux_buffer_params_v1_add_listener(buffer->params, &params_listener, buffer);
@@ -94,12 +96,12 @@ static void create_dmabuf(struct buffer *buffer)
 				       (uint32_t)(modifier >> 32), (uint32_t)modifier);
 	if (opts->dmabuf_create == DMABUF_CREATE_ASYNC) {
 		zwp_linux_buffer_params_v1_create(buffer->params, (int32_t)opts->width,
-						  (int32_t)opts->height, opts->format, 0);
+						  (int32_t)opts->height, opts->format, flags);
 		return;
 	}
 	/* Kept until the roundtrip: create_immed may still be answered by failed. */
 	buffer->wl_buffer = zwp_linux_buffer_params_v1_create_immed(
-		buffer->params, (int32_t)opts->width, (int32_t)opts->height, opts->format, 0);
+		buffer->params, (int32_t)opts->width, (int32_t)opts->height, opts->format, flags);
 	wl_buffer_add_listener(buffer->wl_buffer, &buffer_listener, buffer);
 }
 
@@ -216,15 +218,37 @@ bool buffer_ready(struct buffer *buffer)
 int buffer_paint(struct buffer *buffer, uint64_t frame_number)
 {
 	const struct options *opts = buffer->window->client->opts;
+	const struct pixel_format *format = pixel_format_by_fourcc(opts->format);
+	uint8_t *pixels = (uint8_t *)buffer->storage.map + buffer->storage.offset;
+	uint32_t stride = buffer->storage.stride;
+	uint8_t *argb = pixels;
+	uint32_t argb_stride = stride;
 
 	if (storage_begin_write(&buffer->storage) < 0)
 		return -1;
-	pattern_paint((uint8_t *)buffer->storage.map + buffer->storage.offset,
-		      buffer->storage.stride, opts->width, opts->height, opts->pattern, opts->color,
+	/*
+	 * Painted as ARGB8888, then packed in the format: in place where a row holds width x 4
+	 * bytes (sb-client's own allocations), else (a 16-bit GBM buffer) through a scratch image.
+	 */
+	if (stride < opts->width * 4) {
+		argb_stride = opts->width * 4;
+		argb = malloc((size_t)argb_stride * opts->height);
+		if (!argb) {
+			log_errno(SB_ERROR, "scratch image for painting");
+			storage_end_write(&buffer->storage);
+			return -1;
+		}
+	}
+	pattern_paint(argb, argb_stride, opts->width, opts->height, opts->pattern, opts->color,
 		      frame_number);
 	if (opts->label)
-		label_paint((uint8_t *)buffer->storage.map + buffer->storage.offset,
-			    buffer->storage.stride, opts->width, opts->height, opts->label);
+		label_paint(argb, argb_stride, opts->width, opts->height, opts->label);
+	pixel_format_convert(format, argb, argb_stride, pixels, stride, opts->width, opts->height);
+	if (argb != pixels)
+		free(argb);
+	/* Y_INVERT: the same picture, its bottom row first in memory. */
+	if (opts->dmabuf_flags & ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_Y_INVERT)
+		pattern_flip_rows(pixels, stride, opts->height);
 	return storage_end_write(&buffer->storage);
 }
 

@@ -2,13 +2,16 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <drm_fourcc.h>
 
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "options.h"
+#include "pixel_format.h"
 #include "util.h"
 
 static const char usage[] =
@@ -21,14 +24,22 @@ static const char usage[] =
 	"  --heap NAME                 dma-buf heap for --buffer heap (default system)\n"
 	"  --gbm-device PATH           DRM node for --buffer gbm (default: the first render\n"
 	"                              node, else card node, where Mesa's GBM allocates)\n"
-	"  --format xrgb8888|argb8888  (default xrgb8888)\n"
+	"  --format NAME               xrgb8888 (default), argb8888, xbgr8888, abgr8888,\n"
+	"                              rgbx8888, rgba8888, bgrx8888, bgra8888, rgb565, bgr565,\n"
+	"                              xrgb2101010, argb2101010, xbgr2101010, abgr2101010\n"
 	"  --size WxH                  buffer and window size (default 256x256)\n"
 	"  --fullscreen                xdg_toplevel.set_fullscreen before the first commit;\n"
 	"                              buffers take the size of the configure that answers it\n"
 	"                              (--size when it suggests none)\n"
 	"  --color RRGGBB|AARRGGBB     (default 3366cc, opaque)\n"
 	"  --color-from N:RRGGBB       paint frames N and later in that colour instead\n"
-	"  --pattern solid|counter     counter: a band that moves and the frame number in bits\n"
+	"  --pattern solid|counter|edges  counter: a band that moves and the frame number in\n"
+	"                              bits; edges: the top eighth white, the bottom eighth\n"
+	"                              the colour's inverse (which way up it is shown)\n"
+	"  --y-invert                  dma-buf rows stored bottom first, with linux-dmabuf's\n"
+	"                              y_invert flag: shown the same as without it\n"
+	"  --dmabuf-flags N            zwp_linux_buffer_params_v1 flags as sent, any bits\n"
+	"                              (interlaced 2, bottom_first 4: for the refusal tests)\n"
 	"  --label TEXT                TEXT in the window's bottom-left corner, lines split at\n"
 	"                              '|' (the first drawn larger): says who is who in a picture\n"
 	"  --title TEXT                the xdg_toplevel title (default sb-client)\n"
@@ -72,6 +83,8 @@ enum option_id {
 	OPT_FORMAT,
 	OPT_SIZE,
 	OPT_FULLSCREEN,
+	OPT_Y_INVERT,
+	OPT_DMABUF_FLAGS,
 	OPT_COLOR,
 	OPT_COLOR_FROM,
 	OPT_PATTERN,
@@ -105,6 +118,8 @@ static const struct option long_options[] = {
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"size", required_argument, NULL, OPT_SIZE},
 	{"fullscreen", no_argument, NULL, OPT_FULLSCREEN},
+	{"y-invert", no_argument, NULL, OPT_Y_INVERT},
+	{"dmabuf-flags", required_argument, NULL, OPT_DMABUF_FLAGS},
 	{"color", required_argument, NULL, OPT_COLOR},
 	{"color-from", required_argument, NULL, OPT_COLOR_FROM},
 	{"pattern", required_argument, NULL, OPT_PATTERN},
@@ -293,18 +308,30 @@ static int parse_one(struct options *opts, int opt, const char *arg)
 			return bad("gbm-device", arg, "a DRM node such as /dev/dri/renderD128");
 		opts->gbm_device = arg;
 		return 0;
-	case OPT_FORMAT:
-		if (strcmp(arg, "xrgb8888") == 0)
-			opts->format = DRM_FORMAT_XRGB8888;
-		else if (strcmp(arg, "argb8888") == 0)
-			opts->format = DRM_FORMAT_ARGB8888;
-		else
-			return bad("format", arg, "xrgb8888 or argb8888");
+	case OPT_FORMAT: {
+		const struct pixel_format *format = pixel_format_by_name(arg);
+
+		if (!format)
+			return bad("format", arg, pixel_format_names());
+		opts->format = format->fourcc;
 		return 0;
+	}
 	case OPT_SIZE:
 		if (parse_size(arg, &opts->width, &opts->height) < 0)
 			return bad("size", arg, "WxH, each 1-16384");
 		return 0;
+	case OPT_Y_INVERT:
+		opts->dmabuf_flags |= ZWP_LINUX_BUFFER_PARAMS_V1_FLAGS_Y_INVERT;
+		return 0;
+	case OPT_DMABUF_FLAGS: {
+		char *end;
+		unsigned long flags = strtoul(arg, &end, 0);
+
+		if (*arg == '\0' || *end != '\0' || flags > UINT32_MAX)
+			return bad("dmabuf-flags", arg, "a 32-bit number");
+		opts->dmabuf_flags = (uint32_t)flags;
+		return 0;
+	}
 	case OPT_FULLSCREEN:
 		opts->fullscreen = true;
 		return 0;
@@ -321,8 +348,10 @@ static int parse_one(struct options *opts, int opt, const char *arg)
 			opts->pattern = PATTERN_SOLID;
 		else if (strcmp(arg, "counter") == 0)
 			opts->pattern = PATTERN_COUNTER;
+		else if (strcmp(arg, "edges") == 0)
+			opts->pattern = PATTERN_EDGES;
 		else
-			return bad("pattern", arg, "solid or counter");
+			return bad("pattern", arg, "solid, counter or edges");
 		return 0;
 	case OPT_LABEL:
 		opts->label = arg;
@@ -465,6 +494,10 @@ static int options_check(struct options *opts)
 	default:
 		break;
 	}
+	/* zwp_linux_buffer_params_v1.flags: wl_shm has no such flag. */
+	if (opts->dmabuf_flags && !dmabuf)
+		return conflict("--y-invert and --dmabuf-flags need a dma-buf buffer (--buffer "
+				"udmabuf, heap, vgem or gbm)");
 	/* An implicit fence lives in a dma-buf's dma_resv: a wl_shm buffer has none. */
 	if (fences && !dmabuf)
 		return conflict("--fence-delay and --later-fence-delay need a dma-buf buffer "

@@ -21,6 +21,7 @@ enum fence_kind {
 enum pattern_kind {
 	PATTERN_SOLID,
 	PATTERN_COUNTER,
+	PATTERN_EDGES,
 };
 
 enum dmabuf_create {
@@ -80,7 +81,8 @@ struct options {
 	enum misbehave misbehave;
 	uint64_t drain_ns;
 	const char *display;
-	bool fullscreen; /* sized by the configure of xdg_toplevel.set_fullscreen */
+	uint32_t dmabuf_flags; /* zwp_linux_buffer_params_v1 flags; Y_INVERT: rows bottom first */
+	bool fullscreen;       /* sized by the configure of xdg_toplevel.set_fullscreen */
 	bool debug;
 };
 

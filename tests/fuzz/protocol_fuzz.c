@@ -358,7 +358,8 @@ static struct fuzz_server *server_create(void)
 	 */
 	compositor = wlr_compositor_create(s->display, s->renderer);
 	if (!compositor || !sb_surface_dispatch_create(compositor) ||
-	    !wlr_xdg_shell_create(s->display) || !sb_linux_dmabuf_v1_create(s->display, NULL))
+	    !wlr_xdg_shell_create(s->display) ||
+	    !sb_linux_dmabuf_v1_create(s->display, s->renderer, -1, NULL))
 		__builtin_trap();
 	/* The compositor's guards against wlroots 0.15.1's own crashes, so that the regression
 	 * inputs (regressions/protocol/) reach them: without a guard, its input crashes the run. */
