@@ -10,7 +10,10 @@
  * Prints TAP (one result per scenario and heap) and the samples as "# csv: ..." comments, which
  * kernel/bench/report.py turns into CSV, a PNG and a markdown table.
  *
- *   heap_latency_bench [ITERATIONS]      (default 60 per size, scenario and heap)
+ *   heap_latency_bench [ITERATIONS [TAG]]   (default 60 per size, scenario and heap)
+ *
+ * TAG is appended to both heaps' names in the samples, to tell runs apart in one report (the
+ * ablation in kernel/README.md runs it once per chunk_heap.max_range_order in one boot).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -63,6 +66,8 @@ static void *reader_loop(void *arg)
 	return NULL;
 }
 
+static const char *tag = "";
+
 static int run(const char *scenario, int iterations, int *tap)
 {
 	int failures[2] = {0, 0};
@@ -81,8 +86,8 @@ static int run(const char *scenario, int iterations, int *tap)
 					continue;
 				}
 				close(fd);
-				printf("# csv: %s,%s,%llu,%d,%llu\n", scenario,
-				       h == 0 ? "chunk (fail-fast)" : "cma",
+				printf("# csv: %s,%s%s%s,%llu,%d,%llu\n", scenario,
+				       h == 0 ? "chunk (fail-fast)" : "cma", *tag ? " " : "", tag,
 				       (unsigned long long)(sizes[s] / KiB), i, (unsigned long long)ns);
 			}
 		}
@@ -102,6 +107,8 @@ int main(int argc, char **argv)
 	pthread_t thread;
 	void *chunks[EAT_MAX];
 
+	if (argc > 2)
+		tag = argv[2];
 	printf("1..6\n# csv: scenario,heap,size_kib,iteration,ns\n");
 	failed += run("idle", iterations, &tap);
 	n = sb_eat_normal_memory(chunks, EAT_MAX, 96 * 1024);
