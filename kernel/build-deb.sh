@@ -106,7 +106,7 @@ check_config() {
 }
 
 main() {
-	local base version src args key
+	local base version src args key missing p
 	[[ -f $TARBALL ]] || die "$TARBALL is missing: apt-get install $PKG"
 	[[ -f $FRAGMENT ]] || die "$FRAGMENT is missing"
 	base=$(base_config)
@@ -152,6 +152,12 @@ main() {
 		grep '^not ok' "$WORK/config-check.tap" >&2
 		die "the merged config lost options the project needs (above)"
 	}
+	missing=()
+	for p in build-essential bc bison flex libelf-dev libssl-dev cpio rsync kmod dpkg-dev; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	((${#missing[@]} == 0)) || die "make bindeb-pkg needs: apt-get install ${missing[*]}"
 	log "config merged; make bindeb-pkg -j$JOBS (hours on a small machine)"
 	make -C "$src" -j"$JOBS" bindeb-pkg KDEB_PKGVERSION="$(make -s -C "$src" kernelversion)-1syncbridge" >&2
 	mkdir -p "$OUT"
