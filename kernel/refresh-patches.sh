@@ -73,10 +73,15 @@ PY
 
 # Write the commits after the base tag back as kernel/patches/*, named as series names them.
 export_series() {
-	local tree=$1 out names=() i=0 f
+	local tree=$1 out names=() i=0 f prefix
 	mapfile -t names < <(series)
 	out=$(mktemp -d)
-	git -C "$tree" format-patch -q --no-signature -o "$out" syncbridge-base..HEAD
+	# core.abbrev: index lines as short as in a fresh tree, however many objects this one holds.
+	# The subject prefix ("PATCH v5") is the hand-written cover letter's, when there is one.
+	prefix=$(sed -n 's/^Subject: \[\(.*\) 0\/[0-9]*\].*/\1/p' "$PATCH_DIR/0000-cover-letter.patch" \
+		2>/dev/null | head -n1)
+	git -C "$tree" -c core.abbrev=7 format-patch -q --no-signature --subject-prefix="${prefix:-PATCH}" \
+		-o "$out" syncbridge-base..HEAD
 	mapfile -t files < <(find "$out" -name '*.patch' | sort)
 	((${#files[@]} == ${#names[@]})) ||
 		die "$tree has ${#files[@]} commit(s) after syncbridge-base, the series ${#names[@]}"
