@@ -78,8 +78,10 @@ export_series() {
 	out=$(mktemp -d)
 	# core.abbrev: index lines as short as in a fresh tree, however many objects this one holds.
 	# The subject prefix ("PATCH v5") is the hand-written cover letter's, when there is one.
-	prefix=$(sed -n 's/^Subject: \[\(.*\) 0\/[0-9]*\].*/\1/p' "$PATCH_DIR/0000-cover-letter.patch" \
-		2>/dev/null | head -n1)
+	prefix=
+	[[ -f $PATCH_DIR/0000-cover-letter.patch ]] &&
+		prefix=$(sed -n 's/^Subject: \[\(.*\) 0\/[0-9]*\].*/\1/p' \
+			"$PATCH_DIR/0000-cover-letter.patch" | head -n1)
 	git -C "$tree" -c core.abbrev=7 format-patch -q --no-signature --subject-prefix="${prefix:-PATCH}" \
 		-o "$out" syncbridge-base..HEAD
 	mapfile -t files < <(find "$out" -name '*.patch' | sort)
