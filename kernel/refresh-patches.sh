@@ -51,12 +51,39 @@ series() {
 	done <"$PATCH_DIR/series"
 }
 
+# A patch's changelog (the notes between its `---` and the diffstat, for reviewers, not part of
+# the commit) does not survive `git am`: carry it from the old file OLD over to the new one NEW.
+keep_changelog() {
+	local old=$1 new=$2
+	[[ -f $old ]] || return 0
+	python3 - "$old" "$new" <<'PY'
+import re, sys
+old, new = (open(p, encoding="utf-8").read() for p in sys.argv[1:])
+def split(text):
+    head, sep, rest = text.partition("\n---\n")
+    # The changelog ends where the diffstat (" path | n +-") or the diff begins.
+    m = re.search(r"^( \S.* \| |diff --git )", rest, re.M)
+    return head + sep, rest[:m.start()] if m else "", rest[m.start():] if m else rest
+_, log, _ = split(old)
+head, _, tail = split(new)
+if log.strip():
+    open(sys.argv[2], "w", encoding="utf-8").write(head + log + tail)
+PY
+}
+
 # Write the commits after the base tag back as kernel/patches/*, named as series names them.
 export_series() {
-	local tree=$1 out names=() i=0 f
+	local tree=$1 out names=() i=0 f prefix
 	mapfile -t names < <(series)
 	out=$(mktemp -d)
-	git -C "$tree" format-patch -q --no-signature -o "$out" syncbridge-base..HEAD
+	# core.abbrev: index lines as short as in a fresh tree, however many objects this one holds.
+	# The subject prefix ("PATCH v5") is the hand-written cover letter's, when there is one.
+	prefix=
+	[[ -f $PATCH_DIR/0000-cover-letter.patch ]] &&
+		prefix=$(sed -n 's/^Subject: \[\(.*\) 0\/[0-9]*\].*/\1/p' \
+			"$PATCH_DIR/0000-cover-letter.patch" | head -n1)
+	git -C "$tree" -c core.abbrev=7 format-patch -q --no-signature --subject-prefix="${prefix:-PATCH}" \
+		-o "$out" syncbridge-base..HEAD
 	mapfile -t files < <(find "$out" -name '*.patch' | sort)
 	((${#files[@]} == ${#names[@]})) ||
 		die "$tree has ${#files[@]} commit(s) after syncbridge-base, the series ${#names[@]}"
@@ -64,6 +91,7 @@ export_series() {
 		# format-patch's names come from the subjects; keep the series' own names.
 		[[ $(basename "$f") == "${names[i]}" ]] ||
 			log "note: $(basename "$f") is written as ${names[i]} (the name series uses)"
+		keep_changelog "$PATCH_DIR/${names[i]}" "$f"
 		cp "$f" "$PATCH_DIR/${names[i]}"
 		i=$((i + 1))
 	done

@@ -16,7 +16,7 @@ packages=(
 	swaybg waybar wtype wl-clipboard wlr-randr swayidle
 )
 vm_packages=(
-	linux-source-6.12 xz-utils make flex bison bc libelf-dev libssl-dev cpio
+	linux-source-6.12 linux-config-6.12 xz-utils make flex bison bc libelf-dev libssl-dev cpio
 	qemu-system-x86 busybox-static seatd sway libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri
 	udev
 )

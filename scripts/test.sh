@@ -41,7 +41,11 @@ if ! $host_only; then
 	# The project's kernel, built or taken from the cache, before any VM stage: when it cannot be
 	# built, say so once, with what to do, and count it, instead of every stage failing on it.
 	mkdir -p build/vm build-asan/vm
-	tap_files+=(build/vm/kernel-build.tap)
+	# The kernel for real machines (kernel/build-deb.sh): Debian's config + the project's options
+	# after olddefconfig still has every option syncbridge needs. Config only, no build.
+	kernel/tests/machine_config_test.sh >build/vm/machine-config.tap || status=1
+	cat build/vm/machine-config.tap
+	tap_files+=(build/vm/machine-config.tap build/vm/kernel-build.tap)
 	if kernel/build.sh >/dev/null; then
 		printf '1..1\nok 1 - kernel: the project kernel is built (or cached)\n' >build/vm/kernel-build.tap
 	else

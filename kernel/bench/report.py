@@ -10,6 +10,7 @@ RESULT_TAP is tests/vm/run's result.tap (or the program's own stdout). Writes OU
 
 import collections
 import csv
+import math
 import os
 import re
 import sys
@@ -18,9 +19,10 @@ CSV_LINE = re.compile(r"^#\s*(?:vm/[^:]+:\s*)?csv:\s*(.+)$")
 
 
 def percentile(values, p):
-    """Nearest-rank percentile of a non-empty list."""
+    """Nearest-rank percentile of a non-empty list: the ceil(p/100 * n)-th smallest (p99 of 100
+    samples is the 99th, the second highest; of 40, the highest)."""
     s = sorted(values)
-    k = max(0, min(len(s) - 1, int(round(p / 100.0 * len(s) + 0.5)) - 1))
+    k = max(0, min(len(s) - 1, math.ceil(p / 100.0 * len(s) - 1e-9) - 1))
     return s[k]
 
 

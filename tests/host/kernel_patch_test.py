@@ -275,6 +275,30 @@ def refresh_rebases_the_series_keeping_authorship_message_and_trailers():
 
 
 @test
+def refresh_keeps_the_changelog_below_the_dashes_and_takes_the_cover_letters_prefix():
+    if not shutil.which("git"):
+        return "git is not installed"
+    changelog = "v5:\n- give up on a busy range before isolating it\n\n"
+    tarball = make_tarball("refresh-log", ORIGINAL)
+    patches = make_series("refresh-log")
+    name = os.path.join(patches, "0001-mm-fail-fast-with-__GFP_NORETRY.patch")
+    with open(name, "w") as f:
+        f.write(PATCH.replace("---\n mm/alloc.c", "---\n" + changelog + " mm/alloc.c", 1))
+    # A cover letter (not in series) gives the subject prefix.
+    with open(os.path.join(patches, "0000-cover-letter.patch"), "w") as f:
+        f.write("Subject: [PATCH v9 0/1] fail fast\n\nWhy.\n")
+    p = subprocess.run(["bash", REFRESH], env=refresh_env(tarball, patches),
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    with open(name) as f:
+        text = f.read()
+    # git am drops it from the commit; the refresh puts it back, between --- and the diffstat.
+    assert "---\n" + changelog + " mm/alloc.c | " in text, text
+    assert text.count("v5:") == 1, text
+    assert "Subject: [PATCH v9] mm: fail fast with __GFP_NORETRY" in text, text
+
+
+@test
 def refresh_stops_on_a_hunk_that_cannot_be_placed_and_keeps_the_tree():
     if not shutil.which("git"):
         return "git is not installed"
