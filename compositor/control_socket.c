@@ -25,6 +25,7 @@
 #include "capture_window.h"
 #include "control_socket.h"
 #include "server.h"
+#include "view.h"
 
 #define LINE_MAX_BYTES 4096
 #define MAX_ARGS 16
@@ -259,7 +260,6 @@ static void command_move(struct control_connection *conn, int argc, char **argv)
 	struct sb_server *server = conn->control->server;
 	struct sb_capture_spec spec = {0};
 	struct sb_capture_window *window;
-	struct wlr_scene_node *node;
 	char err[256], *end_x, *end_y;
 	long x, y;
 
@@ -280,13 +280,11 @@ static void command_move(struct control_connection *conn, int argc, char **argv)
 		return;
 	}
 	window = capture_window_find(server, spec.window);
-	/* xdg_shell.c keeps the toplevel's scene tree in data, offset by its window geometry. */
-	node = window ? window->xdg_surface->data : NULL;
-	if (!node) {
+	if (!window) {
 		reply(conn, "error no mapped window %s", spec.window ? spec.window : "at all");
 		return;
 	}
-	wlr_scene_node_set_position(node, (int)x, (int)y);
+	view_move(window->view, (int)x, (int)y);
 	reply(conn, "ok %s at %ld,%ld", capture_window_name(window), x, y);
 }
 
@@ -299,7 +297,7 @@ static void command_windows(struct control_connection *conn)
 
 	buf[0] = '\0';
 	wl_list_for_each(window, &server->capture_windows, link) {
-		const struct wlr_xdg_toplevel *toplevel = window->xdg_surface->toplevel;
+		struct sb_view *view = window->view;
 		struct wlr_box box = {0};
 		int n;
 
@@ -307,9 +305,8 @@ static void command_windows(struct control_connection *conn)
 			continue;
 		capture_window_box(window, &box);
 		n = snprintf(buf + len, sizeof(buf) - len, "%s\"%s\" \"%s\" %dx%d+%d+%d frames=%u",
-			     len ? "; " : "", toplevel->app_id ? toplevel->app_id : "",
-			     toplevel->title ? toplevel->title : "", box.width, box.height, box.x,
-			     box.y, window->presented);
+			     len ? "; " : "", view_app_id(view), view_title(view), box.width,
+			     box.height, box.x, box.y, window->presented);
 		if (n < 0 || (size_t)n >= sizeof(buf) - len)
 			break;
 		len += (size_t)n;

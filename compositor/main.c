@@ -579,9 +579,10 @@ int main(int argc, char *argv[])
 
 	wl_list_init(&server.outputs);
 	wl_list_init(&server.views);
+	wl_signal_init(&server.events.new_view);
 	wl_list_init(&server.capture_windows);
 	wl_list_init(&server.capture_triggers);
-	wl_list_init(&server.capture_new_xdg_surface.link);
+	wl_list_init(&server.capture_new_view.link);
 	raise_fd_limit(&server);
 	server.display = wl_display_create();
 	server.loop = wl_display_get_event_loop(server.display);

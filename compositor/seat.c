@@ -16,11 +16,12 @@
 #include <wlr/types/wlr_virtual_keyboard_v1.h>
 #include <wlr/types/wlr_virtual_pointer_v1.h>
 #include <wlr/types/wlr_xcursor_manager.h>
-#include <wlr/types/wlr_xdg_shell.h>
+#include <wlr/util/edges.h>
 #include <wlr/util/log.h>
 #include <xkbcommon/xkbcommon.h>
 
 #include "server.h"
+#include "view.h"
 
 struct sb_keyboard {
 	struct sb_server *server;
@@ -122,7 +123,7 @@ static void cursor_update_focus(struct sb_server *server, uint32_t time_msec)
 	struct wlr_surface *surface;
 	double sx, sy;
 
-	server_view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
+	view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
 	if (!surface) {
 		/* Over the background no client draws the cursor: the compositor's own image. */
 		wlr_xcursor_manager_set_cursor_image(server->cursor_manager, "left_ptr",
@@ -135,13 +136,79 @@ static void cursor_update_focus(struct sb_server *server, uint32_t time_msec)
 	wlr_seat_pointer_notify_motion(server->seat, time_msec, sx, sy);
 }
 
+static void grab_end(struct sb_server *server)
+{
+	if (!server->grab.view)
+		return;
+	wl_list_remove(&server->grab.view_unmap.link);
+	server->grab.view = NULL;
+}
+
+static void grab_view_unmap(struct wl_listener *listener, void *data)
+{
+	struct sb_server *server = wl_container_of(listener, server, grab.view_unmap);
+
+	grab_end(server);
+}
+
+void seat_begin_grab(struct sb_server *server, struct sb_view *view, uint32_t edges)
+{
+	/* A maximized or fullscreen window keeps its place: sway and weston do the same. */
+	if (!view->mapped || view->fullscreen || view->maximized)
+		return;
+	grab_end(server);
+	server->grab.view = view;
+	server->grab.edges = edges;
+	server->grab.cursor_x = server->cursor->x;
+	server->grab.cursor_y = server->cursor->y;
+	view_get_box(view, &server->grab.box);
+	server->grab.view_unmap.notify = grab_view_unmap;
+	wl_signal_add(&view->events.unmap, &server->grab.view_unmap);
+	/* The client loses the pointer for the grab, as it would to a title bar's. */
+	wlr_seat_pointer_clear_focus(server->seat);
+	wlr_log(WLR_DEBUG, "seat: interactive %s of '%s'", edges ? "resize" : "move",
+		view_title(view));
+}
+
+/* The window follows the cursor: moved by its motion, or its grabbed edges with it. */
+static void grab_motion(struct sb_server *server)
+{
+	struct wlr_box box = server->grab.box;
+	int dx = (int)(server->cursor->x - server->grab.cursor_x);
+	int dy = (int)(server->cursor->y - server->grab.cursor_y);
+	uint32_t edges = server->grab.edges;
+
+	if (edges == 0) {
+		view_move(server->grab.view, box.x + dx, box.y + dy);
+		return;
+	}
+	if (edges & WLR_EDGE_LEFT) {
+		box.x += dx;
+		box.width -= dx;
+	} else if (edges & WLR_EDGE_RIGHT) {
+		box.width += dx;
+	}
+	if (edges & WLR_EDGE_TOP) {
+		box.y += dy;
+		box.height -= dy;
+	} else if (edges & WLR_EDGE_BOTTOM) {
+		box.height += dy;
+	}
+	if (box.width < 1 || box.height < 1)
+		return;
+	view_move_resize(server->grab.view, &box);
+}
+
 static void cursor_motion(struct wl_listener *listener, void *data)
 {
 	struct sb_server *server = wl_container_of(listener, server, cursor_motion);
 	struct wlr_event_pointer_motion *event = data;
 
 	wlr_cursor_move(server->cursor, event->device, event->delta_x, event->delta_y);
-	cursor_update_focus(server, event->time_msec);
+	if (server->grab.view)
+		grab_motion(server);
+	else
+		cursor_update_focus(server, event->time_msec);
 }
 
 static void cursor_motion_absolute(struct wl_listener *listener, void *data)
@@ -150,7 +217,10 @@ static void cursor_motion_absolute(struct wl_listener *listener, void *data)
 	struct wlr_event_pointer_motion_absolute *event = data;
 
 	wlr_cursor_warp_absolute(server->cursor, event->device, event->x, event->y);
-	cursor_update_focus(server, event->time_msec);
+	if (server->grab.view)
+		grab_motion(server);
+	else
+		cursor_update_focus(server, event->time_msec);
 }
 
 static void cursor_button(struct wl_listener *listener, void *data)
@@ -161,11 +231,19 @@ static void cursor_button(struct wl_listener *listener, void *data)
 	struct sb_view *view;
 	double sx, sy;
 
+	if (server->grab.view) {
+		/* The grab's button went up: the window stays where it is, the pointer goes back. */
+		if (event->state == WLR_BUTTON_RELEASED) {
+			grab_end(server);
+			cursor_update_focus(server, event->time_msec);
+		}
+		return;
+	}
+	view = view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
 	wlr_seat_pointer_notify_button(server->seat, event->time_msec, event->button, event->state);
 	if (event->state != WLR_BUTTON_PRESSED)
 		return;
 	/* Click to focus: the window under the cursor goes to the top and takes the keyboard. */
-	view = server_view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
 	if (view)
 		view_focus(view);
 }
@@ -286,6 +364,7 @@ bool seat_init(struct sb_server *server)
 
 void seat_finish(struct sb_server *server)
 {
+	grab_end(server);
 	if (!server->cursor)
 		return;
 	wl_list_remove(&server->cursor_motion.link);
@@ -307,14 +386,10 @@ void seat_focus_surface(struct sb_server *server, struct wlr_surface *surface)
 
 	if (prev == surface)
 		return;
-	if (prev && wlr_surface_is_xdg_surface(prev)) {
-		struct wlr_xdg_surface *prev_xdg = wlr_xdg_surface_from_wlr_surface(prev);
-
-		if (prev_xdg->role == WLR_XDG_SURFACE_ROLE_TOPLEVEL)
-			wlr_xdg_toplevel_set_activated(prev_xdg, false);
+	if (!surface) {
+		wlr_seat_keyboard_clear_focus(server->seat);
+		return;
 	}
-	if (wlr_surface_is_xdg_surface(surface))
-		wlr_xdg_toplevel_set_activated(wlr_xdg_surface_from_wlr_surface(surface), true);
 	/*
 	 * Entered even without a keyboard: the seat's focused surface is what the next
 	 * activation deactivates, and a keyboard that appears later types into it.
