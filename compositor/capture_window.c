@@ -43,7 +43,7 @@ static bool is_exec_client(struct sb_server *server, struct wl_client *client)
 {
 	pid_t pid;
 
-	if (server->exec_pid <= 0)
+	if (server->exec_pid <= 0 || !client)
 		return false;
 	wl_client_get_credentials(client, &pid, NULL, NULL);
 	for (int depth = 0; pid > 1 && depth < 32; depth++) {

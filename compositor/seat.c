@@ -4,9 +4,13 @@
  * zwlr_virtual_pointer_v1 for tests), one wlr_cursor on the output layout, pointer focus on the
  * surface under it, keyboard focus on the top window.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
+#include <linux/input-event-codes.h>
+
 #include <wlr/backend.h>
+#include <wlr/backend/session.h>
 #include <wlr/types/wlr_cursor.h>
 #include <wlr/types/wlr_input_device.h>
 #include <wlr/types/wlr_keyboard.h>
@@ -20,8 +24,15 @@
 #include <wlr/util/log.h>
 #include <xkbcommon/xkbcommon.h>
 
+#include "keybinding.h"
 #include "server.h"
 #include "view.h"
+
+_Static_assert((int)SB_MOD_SHIFT == (int)WLR_MODIFIER_SHIFT &&
+		       (int)SB_MOD_CTRL == (int)WLR_MODIFIER_CTRL &&
+		       (int)SB_MOD_ALT == (int)WLR_MODIFIER_ALT &&
+		       (int)SB_MOD_LOGO == (int)WLR_MODIFIER_LOGO,
+	       "keybinding.h's modifier bits are wlroots' own");
 
 struct sb_keyboard {
 	struct sb_server *server;
@@ -29,6 +40,7 @@ struct sb_keyboard {
 	struct wl_listener key;
 	struct wl_listener modifiers;
 	struct wl_listener destroy;
+	uint32_t bound_key; /* the keycode of the last bound key pressed, until its release */
 };
 
 static void keyboard_handle_modifiers(struct wl_listener *listener, void *data)
@@ -40,11 +52,91 @@ static void keyboard_handle_modifiers(struct wl_listener *listener, void *data)
 					   &keyboard->device->keyboard->modifiers);
 }
 
+static struct sb_view *top_view(struct sb_server *server)
+{
+	struct sb_view *view;
+
+	if (wl_list_empty(&server->views))
+		return NULL;
+	return wl_container_of(server->views.next, view, link);
+}
+
+/* Does what a bound key asks; false if the key is not bound (it goes to the client). */
+static bool keyboard_handle_binding(struct sb_keyboard *keyboard, uint32_t keycode)
+{
+	struct sb_server *server = keyboard->server;
+	struct wlr_keyboard *wlr_keyboard = keyboard->device->keyboard;
+	/* libinput keycodes are evdev codes; XKB's are 8 more. */
+	xkb_keycode_t xkb_keycode = keycode + 8;
+	const xkb_keysym_t *syms, *raw_syms;
+	int n_syms, n_raw;
+	xkb_layout_index_t layout;
+	struct wlr_session *session;
+	struct sb_view *view;
+	unsigned int vt = 0;
+	enum sb_key_action action;
+
+	if (!wlr_keyboard->xkb_state)
+		return false;
+	n_syms = xkb_state_key_get_syms(wlr_keyboard->xkb_state, xkb_keycode, &syms);
+	layout = xkb_state_key_get_layout(wlr_keyboard->xkb_state, xkb_keycode);
+	n_raw = xkb_keymap_key_get_syms_by_level(wlr_keyboard->keymap, xkb_keycode, layout, 0,
+						 &raw_syms);
+	action = sb_keybindings_match(
+		&server->config.keybindings, wlr_keyboard_get_modifiers(wlr_keyboard), syms,
+		n_syms > 0 ? (size_t)n_syms : 0, raw_syms, n_raw > 0 ? (size_t)n_raw : 0, &vt);
+	view = top_view(server);
+	switch (action) {
+	case SB_KEY_ACTION_NONE:
+	case SB_KEY_ACTION_COUNT:
+		return false;
+	case SB_KEY_ACTION_VT:
+		/* Only a session (the DRM backend through libseat) has VTs to switch. */
+		session = wlr_backend_get_session(server->backend);
+		wlr_log(WLR_INFO, "keybinding: switch to VT %u%s", vt,
+			session ? "" : " (no session on this backend: ignored)");
+		if (session && !wlr_session_change_vt(session, vt))
+			wlr_log(WLR_ERROR, "keybinding: cannot switch to VT %u", vt);
+		return true;
+	case SB_KEY_ACTION_QUIT:
+		wlr_log(WLR_INFO, "keybinding: quit");
+		wl_display_terminate(server->display);
+		return true;
+	case SB_KEY_ACTION_CYCLE_FOCUS:
+		view_cycle_focus(server);
+		return true;
+	case SB_KEY_ACTION_CLOSE:
+		if (view)
+			view_close(view);
+		return true;
+	case SB_KEY_ACTION_MAXIMIZE:
+		if (view)
+			view_set_maximized(view, !view->maximized);
+		return true;
+	case SB_KEY_ACTION_FULLSCREEN:
+		if (view)
+			view_set_fullscreen(view, !view->fullscreen, NULL);
+		return true;
+	}
+	return false;
+}
+
 static void keyboard_handle_key(struct wl_listener *listener, void *data)
 {
 	struct sb_keyboard *keyboard = wl_container_of(listener, keyboard, key);
 	struct wlr_event_keyboard_key *event = data;
 
+	/* A bound key's press is the compositor's, and so is its release: the client saw neither. */
+	if (event->state == WL_KEYBOARD_KEY_STATE_PRESSED &&
+	    keyboard_handle_binding(keyboard, event->keycode)) {
+		keyboard->bound_key = event->keycode;
+		return;
+	}
+	if (event->state == WL_KEYBOARD_KEY_STATE_RELEASED && keyboard->bound_key &&
+	    event->keycode == keyboard->bound_key) {
+		keyboard->bound_key = 0;
+		return;
+	}
 	wlr_seat_set_keyboard(keyboard->server->seat, keyboard->device);
 	wlr_seat_keyboard_notify_key(keyboard->server->seat, event->time_msec, event->keycode,
 				     event->state);
@@ -223,6 +315,16 @@ static void cursor_motion_absolute(struct wl_listener *listener, void *data)
 		cursor_update_focus(server, event->time_msec);
 }
 
+/* Whether [shell] move-modifier is held on the seat's keyboard. */
+static bool drag_modifier_held(struct sb_server *server)
+{
+	struct wlr_keyboard *keyboard = wlr_seat_get_keyboard(server->seat);
+	uint32_t modifier = server->config.shell.move_modifier;
+
+	return modifier && keyboard &&
+	       (wlr_keyboard_get_modifiers(keyboard) & modifier) == modifier;
+}
+
 static void cursor_button(struct wl_listener *listener, void *data)
 {
 	struct sb_server *server = wl_container_of(listener, server, cursor_button);
@@ -240,6 +342,13 @@ static void cursor_button(struct wl_listener *listener, void *data)
 		return;
 	}
 	view = view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
+	if (view && event->state == WLR_BUTTON_PRESSED && drag_modifier_held(server)) {
+		/* [shell] move-modifier + left drag moves, + right drag resizes from the corner. */
+		view_focus(view);
+		seat_begin_grab(server, view,
+				event->button == BTN_RIGHT ? WLR_EDGE_BOTTOM | WLR_EDGE_RIGHT : 0);
+		return;
+	}
 	wlr_seat_pointer_notify_button(server->seat, event->time_msec, event->button, event->state);
 	if (event->state != WLR_BUTTON_PRESSED)
 		return;
@@ -331,6 +440,7 @@ bool seat_init(struct sb_server *server)
 {
 	struct wlr_virtual_keyboard_manager_v1 *virtual_keyboard;
 	struct wlr_virtual_pointer_manager_v1 *virtual_pointer;
+	char size[16];
 
 	server->seat = wlr_seat_create(server->display, "seat0");
 	virtual_keyboard = wlr_virtual_keyboard_manager_v1_create(server->display);
@@ -338,8 +448,16 @@ bool seat_init(struct sb_server *server)
 	if (!server->seat || !virtual_keyboard || !virtual_pointer)
 		return false;
 	server->cursor = wlr_cursor_create();
-	/* NULL theme: $XCURSOR_THEME, else the default theme or wlroots' built-in cursors. */
-	server->cursor_manager = wlr_xcursor_manager_create(NULL, 24);
+	/*
+	 * [shell] cursor-theme, else $XCURSOR_THEME, else the default theme or wlroots' built-in
+	 * cursors. Clients (Xwayland's too) read the same from the environment.
+	 */
+	if (server->config.shell.cursor_theme)
+		setenv("XCURSOR_THEME", server->config.shell.cursor_theme, 1);
+	snprintf(size, sizeof(size), "%d", server->config.shell.cursor_size);
+	setenv("XCURSOR_SIZE", size, 1);
+	server->cursor_manager = wlr_xcursor_manager_create(
+		server->config.shell.cursor_theme, (uint32_t)server->config.shell.cursor_size);
 	if (!server->cursor || !server->cursor_manager) {
 		if (server->cursor)
 			wlr_cursor_destroy(server->cursor);

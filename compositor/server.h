@@ -96,7 +96,11 @@ struct sb_server {
 	const char *screenshot_path;
 	bool screenshot_taken;
 	pid_t exec_pid;
-	pid_t exec_group;	   /* the --exec command's process group, ended at exit */
+	pid_t exec_group; /* the --exec command's process group, ended at exit */
+	/* [autostart] commands' process groups, ended at exit */
+	pid_t autostart_groups[SB_CONFIG_AUTOSTART_MAX];
+	size_t n_autostart_groups;
+	enum sb_backend_kind backend_kind; /* the backend made, never auto */
 	unsigned long nofile_soft; /* RLIMIT_NOFILE's soft limit before raise_fd_limit(), or 0 */
 	int exit_status;
 };

@@ -93,7 +93,7 @@ void view_focus(struct sb_view *view)
 	wl_list_remove(&view->link);
 	wl_list_insert(&server->views, &view->link);
 	wlr_scene_node_raise_to_top(&view->tree->node);
-	if (prev == view)
+	if (prev == view || view->unmanaged)
 		return;
 	if (prev)
 		prev->impl->set_activated(prev, false);

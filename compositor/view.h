@@ -37,6 +37,8 @@ struct sb_view {
 	/* The view's own tree, its top-left at the window's; node->data is the view. */
 	struct wlr_scene_tree *tree;
 	bool mapped, maximized, fullscreen;
+	/* Placed by its client, never focused (X11 override-redirect: menus, tooltips). */
+	bool unmanaged;
 	struct wlr_box saved; /* the floating box before maximize or fullscreen */
 	struct {
 		struct wl_signal map;	  /* after it was placed and focused */
