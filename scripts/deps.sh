@@ -12,7 +12,7 @@ packages=(
 	libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev libpixman-1-dev libpng-dev
 	weston wayland-utils python3-matplotlib xvfb strace libgbm-dev wlcs foot fonts-dejavu-core
 	scdoc debhelper dpkg-dev lintian man-db
-	xwayland x11-apps libxcb1-dev
+	xwayland x11-apps libxcb1-dev wtype
 )
 vm_packages=(
 	linux-source-6.12 xz-utils make flex bison bc libelf-dev libssl-dev cpio
