@@ -28,6 +28,8 @@ struct sb_xwayland_view {
 	struct sb_view view;
 	struct wlr_xwayland_surface *xsurface;
 	struct wlr_scene_node *surface_node; /* while mapped */
+	/* The scene destroys surface_node itself when the wl_surface goes before the unmap. */
+	struct wl_listener surface_node_destroy;
 	struct wl_listener map;
 	struct wl_listener unmap;
 	struct wl_listener destroy;
@@ -127,6 +129,30 @@ static const struct sb_view_impl x_view_impl = {
 	.client = x_client,
 };
 
+static void surface_node_forget(struct sb_xwayland_view *xview)
+{
+	if (!xview->surface_node)
+		return;
+	wl_list_remove(&xview->surface_node_destroy.link);
+	xview->surface_node = NULL;
+}
+
+static void handle_surface_node_destroy(struct wl_listener *listener, void *data)
+{
+	struct sb_xwayland_view *xview = wl_container_of(listener, xview, surface_node_destroy);
+
+	surface_node_forget(xview);
+}
+
+static void surface_node_destroy(struct sb_xwayland_view *xview)
+{
+	struct wlr_scene_node *node = xview->surface_node;
+
+	surface_node_forget(xview);
+	if (node)
+		wlr_scene_node_destroy(node);
+}
+
 static void handle_map(struct wl_listener *listener, void *data)
 {
 	struct sb_xwayland_view *xview = wl_container_of(listener, xview, map);
@@ -140,6 +166,8 @@ static void handle_map(struct wl_listener *listener, void *data)
 			xsurface->title ? xsurface->title : "");
 		return;
 	}
+	xview->surface_node_destroy.notify = handle_surface_node_destroy;
+	wl_signal_add(&xview->surface_node->events.destroy, &xview->surface_node_destroy);
 	xview->view.unmanaged = xsurface->override_redirect;
 	/* Override-redirect windows are where the client put them; managed ones cascade. */
 	if (xsurface->override_redirect)
@@ -157,10 +185,7 @@ static void handle_unmap(struct wl_listener *listener, void *data)
 	struct sb_xwayland_view *xview = wl_container_of(listener, xview, unmap);
 
 	view_unmap(&xview->view);
-	if (xview->surface_node) {
-		wlr_scene_node_destroy(xview->surface_node);
-		xview->surface_node = NULL;
-	}
+	surface_node_destroy(xview);
 }
 
 static void handle_destroy(struct wl_listener *listener, void *data)
@@ -177,9 +202,9 @@ static void handle_destroy(struct wl_listener *listener, void *data)
 	wl_list_remove(&xview->request_resize.link);
 	wl_list_remove(&xview->request_activate.link);
 	wl_list_remove(&xview->set_geometry.link);
+	/* Before view_finish: the node is in the view's tree, which view_finish destroys. */
+	surface_node_destroy(xview);
 	view_finish(&xview->view);
-	if (xview->surface_node)
-		wlr_scene_node_destroy(xview->surface_node);
 	free(xview);
 }
 
