@@ -287,12 +287,20 @@ struct sb_view *view_from_surface(struct sb_server *server, struct wlr_surface *
 
 void view_cycle_focus(struct sb_server *server)
 {
-	struct sb_view *top, *next;
+	struct sb_view *top, *next = NULL, *view;
 
-	if (wl_list_length(&server->views) < 2)
+	if (wl_list_empty(&server->views))
 		return;
 	top = wl_container_of(server->views.next, top, link);
-	next = wl_container_of(top->link.next, next, link);
+	/* The next window that takes focus: menus and tooltips (unmanaged) are passed over. */
+	wl_list_for_each(view, &server->views, link) {
+		if (view != top && !view->unmanaged) {
+			next = view;
+			break;
+		}
+	}
+	if (!next)
+		return;
 	/* The top one goes under all others, so repeated presses visit every window. */
 	wl_list_remove(&top->link);
 	wl_list_insert(server->views.prev, &top->link);

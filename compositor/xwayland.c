@@ -10,6 +10,7 @@
 #include <wlr/types/wlr_scene.h>
 #include <wlr/types/wlr_seat.h>
 #include <wlr/types/wlr_surface.h>
+#include <wlr/types/wlr_xcursor_manager.h>
 #include <wlr/util/log.h>
 #include <wlr/xwayland.h>
 
@@ -320,6 +321,24 @@ static void handle_new_surface(struct wl_listener *listener, void *data)
 	wl_signal_add(&xsurface->events.set_geometry, &xview->set_geometry);
 }
 
+/* The root window's cursor: what X11 clients that set none show (the compositor's left_ptr). */
+static void xwayland_set_default_cursor(struct sb_xwayland *xwayland)
+{
+	struct wlr_xcursor_manager *manager = xwayland->server->cursor_manager;
+	struct wlr_xcursor *xcursor;
+	struct wlr_xcursor_image *image;
+
+	if (!manager || !wlr_xcursor_manager_load(manager, 1))
+		return;
+	xcursor = wlr_xcursor_manager_get_xcursor(manager, "left_ptr", 1);
+	if (!xcursor || xcursor->image_count == 0)
+		return;
+	image = xcursor->images[0];
+	wlr_xwayland_set_cursor(xwayland->wlr_xwayland, image->buffer, image->width * 4,
+				image->width, image->height, (int32_t)image->hotspot_x,
+				(int32_t)image->hotspot_y);
+}
+
 static void handle_ready(struct wl_listener *listener, void *data)
 {
 	struct sb_xwayland *xwayland = wl_container_of(listener, xwayland, ready);
@@ -327,6 +346,7 @@ static void handle_ready(struct wl_listener *listener, void *data)
 	wlr_log(WLR_INFO, "xwayland: Xwayland is running on DISPLAY=%s",
 		xwayland->wlr_xwayland->display_name);
 	wlr_xwayland_set_seat(xwayland->wlr_xwayland, xwayland->server->seat);
+	xwayland_set_default_cursor(xwayland);
 }
 
 struct sb_xwayland *sb_xwayland_create(struct sb_server *server)
