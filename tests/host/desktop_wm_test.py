@@ -149,13 +149,13 @@ sb-ctl maximize window=xlogo >/dev/null
 wait_for "1280x720+0+0 frames=[0-9]* x11 focused maximized"
 echo "maximized: $(sb-ctl windows)"
 sb-ctl maximize window=xlogo off >/dev/null
-wait_for "x[0-9]*+100+60 frames=[0-9]* x11 focused$"
+wait_for " 20[02]x15[02]+100+60 frames=[0-9]* x11 focused$"
 echo "restored: $(sb-ctl windows)"
 sb-ctl fullscreen window=xlogo >/dev/null
 wait_for "1280x720+0+0 frames=[0-9]* x11 focused fullscreen"
 echo "fullscreen: $(sb-ctl windows)"
 sb-ctl fullscreen window=xlogo off >/dev/null
-wait_for "x[0-9]*+100+60 frames=[0-9]* x11 focused$"
+wait_for " 20[02]x15[02]+100+60 frames=[0-9]* x11 focused$"
 echo "back: $(sb-ctl windows)"
 """)
     assert rc == 0, out + err[-3000:]
