@@ -22,6 +22,7 @@
 #include "frame_clock.h"
 #include "screenshot.h"
 #include "server.h"
+#include "view.h"
 
 #define SETTLED_DEFAULT_FRAMES 10
 
@@ -173,27 +174,49 @@ void capture_trigger_describe(struct sb_capture_trigger *trigger, struct sb_capt
 	}
 }
 
+#define HIDDEN_MAX 8
+
+/*
+ * A window that is unmapping was just hidden by the scene (its tree, or the shell's node in it):
+ * shown for this one picture. The nodes it enabled go into hidden, to be disabled again.
+ */
+static size_t show_hidden(struct wlr_scene_node *tree, struct wlr_scene_node **hidden)
+{
+	struct wlr_scene_node *child;
+	size_t n = 0;
+
+	if (!tree->state.enabled) {
+		hidden[n++] = tree;
+		wlr_scene_node_set_enabled(tree, true);
+	}
+	wl_list_for_each(child, &tree->state.children, state.link) {
+		if (n < HIDDEN_MAX && !child->state.enabled) {
+			hidden[n++] = child;
+			wlr_scene_node_set_enabled(child, true);
+		}
+	}
+	return n;
+}
+
 bool capture_shoot(struct sb_server *server, const struct sb_capture_spec *spec,
 		   struct sb_capture_window *window, const char *path, int *width, int *height)
 {
-	struct wlr_scene_node *node = window ? window->xdg_surface->data : NULL;
-	bool was_enabled = node ? node->state.enabled : true, ok;
+	struct wlr_scene_node *hidden[HIDDEN_MAX];
+	size_t n_hidden = window ? show_hidden(&window->view->tree->node, hidden) : 0;
 	struct wlr_box box;
 	struct sb_shot shot;
+	bool ok;
 
 	if (spec->crop_window && !window) {
 		wlr_log(WLR_ERROR, "capture: no window %s to crop to",
 			spec->window ? spec->window : "at all");
 		return false;
 	}
-	/* A window that is unmapping was just hidden by the scene: shown for this one picture. */
-	if (node && !was_enabled)
-		wlr_scene_node_set_enabled(node, true);
 	ok = spec->crop_window ? capture_window_box(window, &box) &&
 					 screenshot_grab(server, NULL, &box, &shot)
 			       : screenshot_grab(server, spec->output, NULL, &shot);
-	if (node && !was_enabled)
-		wlr_scene_node_set_enabled(node, false);
+	for (size_t i = 0; i < n_hidden; i++)
+		wlr_scene_node_set_enabled(hidden[i], false);
 	if (!ok)
 		return false;
 	ok = screenshot_save(&shot, path);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Capture windows: the xdg toplevels as the capture triggers see them. Each counts the frames
+ * Capture windows: the views (xdg toplevels, X11 windows) as the capture triggers see them. Each counts the frames
  * that presented a new commit of it since it mapped and, while a trigger waits for it to settle,
  * hashes its picture after every frame of its output to count how long it has stayed the same.
  */
@@ -11,7 +11,6 @@
 
 #include <wlr/types/wlr_output_layout.h>
 #include <wlr/types/wlr_scene.h>
-#include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
 
 #include "capture_trigger.h"
@@ -19,6 +18,7 @@
 #include "frame_clock.h"
 #include "screenshot.h"
 #include "server.h"
+#include "view.h"
 
 /* The parent of pid from /proc/PID/stat, or 0. */
 static pid_t parent_of(pid_t pid)
@@ -43,7 +43,7 @@ static bool is_exec_client(struct sb_server *server, struct wl_client *client)
 {
 	pid_t pid;
 
-	if (server->exec_pid <= 0)
+	if (server->exec_pid <= 0 || !client)
 		return false;
 	wl_client_get_credentials(client, &pid, NULL, NULL);
 	for (int depth = 0; pid > 1 && depth < 32; depth++) {
@@ -59,8 +59,7 @@ static void window_map(struct wl_listener *listener, void *data)
 	struct sb_capture_window *window = wl_container_of(listener, window, map);
 
 	window->mapped = true;
-	window->exec_client = is_exec_client(window->server,
-					     wl_resource_get_client(window->xdg_surface->resource));
+	window->exec_client = is_exec_client(window->server, view_client(window->view));
 	window->mapped_ns = frame_clock_now_ns(window->server->frame_clock);
 	window->presented = 0;
 	window->committed = true;
@@ -97,29 +96,27 @@ static void window_destroy(struct wl_listener *listener, void *data)
 	free(window);
 }
 
-static void handle_new_xdg_surface(struct wl_listener *listener, void *data)
+static void handle_new_view(struct wl_listener *listener, void *data)
 {
-	struct sb_server *server = wl_container_of(listener, server, capture_new_xdg_surface);
-	struct wlr_xdg_surface *xdg_surface = data;
+	struct sb_server *server = wl_container_of(listener, server, capture_new_view);
+	struct sb_view *view = data;
 	struct sb_capture_window *window;
 
-	if (xdg_surface->role != WLR_XDG_SURFACE_ROLE_TOPLEVEL)
-		return;
 	window = calloc(1, sizeof(*window));
 	if (!window) {
 		wlr_log(WLR_ERROR, "capture: out of memory: a window will not be seen");
 		return;
 	}
 	window->server = server;
-	window->xdg_surface = xdg_surface;
+	window->view = view;
 	window->map.notify = window_map;
-	wl_signal_add(&xdg_surface->events.map, &window->map);
+	wl_signal_add(&view->events.map, &window->map);
 	window->unmap.notify = window_unmap;
-	wl_signal_add(&xdg_surface->events.unmap, &window->unmap);
+	wl_signal_add(&view->events.unmap, &window->unmap);
 	window->destroy.notify = window_destroy;
-	wl_signal_add(&xdg_surface->events.destroy, &window->destroy);
+	wl_signal_add(&view->events.destroy, &window->destroy);
 	window->commit.notify = window_commit;
-	wl_signal_add(&xdg_surface->surface->events.commit, &window->commit);
+	wl_signal_add(&view->events.commit, &window->commit);
 	/* Newest last: capture_window_find(NULL) takes the oldest. */
 	wl_list_insert(server->capture_windows.prev, &window->link);
 }
@@ -127,9 +124,9 @@ static void handle_new_xdg_surface(struct wl_listener *listener, void *data)
 bool capture_windows_init(struct sb_server *server)
 {
 	wl_list_init(&server->capture_windows);
-	/* After xdg_shell.c's listener (added first): the toplevel's scene node exists. */
-	server->capture_new_xdg_surface.notify = handle_new_xdg_surface;
-	wl_signal_add(&server->xdg_shell->events.new_surface, &server->capture_new_xdg_surface);
+	/* view_init emits it once the view's scene tree exists. */
+	server->capture_new_view.notify = handle_new_view;
+	wl_signal_add(&server->events.new_view, &server->capture_new_view);
 	return true;
 }
 
@@ -137,29 +134,28 @@ void capture_windows_finish(struct sb_server *server)
 {
 	struct sb_capture_window *window, *tmp;
 
-	wl_list_remove(&server->capture_new_xdg_surface.link);
-	wl_list_init(&server->capture_new_xdg_surface.link);
+	wl_list_remove(&server->capture_new_view.link);
+	wl_list_init(&server->capture_new_view.link);
 	wl_list_for_each_safe(window, tmp, &server->capture_windows, link)
 		window_destroy(&window->destroy, NULL);
 }
 
 const char *capture_window_name(const struct sb_capture_window *window)
 {
-	const struct wlr_xdg_toplevel *toplevel = window->xdg_surface->toplevel;
+	const char *title = view_title(window->view), *app_id = view_app_id(window->view);
 
 	/* The title first: clients of one program share an app_id, not (often) a title. */
-	if (toplevel && toplevel->title && *toplevel->title)
-		return toplevel->title;
-	if (toplevel && toplevel->app_id && *toplevel->app_id)
-		return toplevel->app_id;
+	if (*title)
+		return title;
+	if (*app_id)
+		return app_id;
 	return "?";
 }
 
 bool capture_window_matches(const struct sb_capture_window *window, const char *match)
 {
-	const struct wlr_xdg_toplevel *toplevel = window->xdg_surface->toplevel;
-	const char *app_id = toplevel && toplevel->app_id ? toplevel->app_id : "";
-	const char *title = toplevel && toplevel->title ? toplevel->title : "";
+	const char *app_id = view_app_id(window->view);
+	const char *title = view_title(window->view);
 
 	if (!match)
 		return true;
@@ -205,13 +201,10 @@ static void add_surface_box(struct wlr_surface *surface, int sx, int sy, void *d
 
 bool capture_window_box(struct sb_capture_window *window, struct wlr_box *box)
 {
-	struct wlr_scene_node *node = window->xdg_surface->data;
 	struct box_union u = {0};
 
-	/* xdg_shell.c keeps the toplevel's scene tree in data; its popups are children of it. */
-	if (!node)
-		return false;
-	wlr_scene_node_for_each_surface(node, add_surface_box, &u);
+	/* The view's tree holds its surfaces, subsurfaces and popups. */
+	wlr_scene_node_for_each_surface(&window->view->tree->node, add_surface_box, &u);
 	if (!u.any)
 		return false;
 	/*
@@ -223,20 +216,15 @@ bool capture_window_box(struct sb_capture_window *window, struct wlr_box *box)
 }
 
 /*
- * The window's geometry in layout coordinates: where its toplevel's scene tree is, plus the xdg
- * window geometry. Unlike capture_window_box() it does not visit every surface of the window,
- * which a frame must not do for every window (a window of 200 sub-surfaces, all committing).
+ * The window's box in layout coordinates (view.c: its place and geometry). Unlike
+ * capture_window_box() it does not visit every surface of the window, which a frame must not do
+ * for every window (a window of 200 sub-surfaces, all committing).
  */
 static bool window_geometry(struct sb_capture_window *window, struct wlr_box *box)
 {
-	struct wlr_scene_node *node = window->xdg_surface->data;
-	int x, y;
-
-	if (!node || !wlr_scene_node_coords(node, &x, &y))
+	if (!window->view->mapped)
 		return false;
-	wlr_xdg_surface_get_geometry(window->xdg_surface, box);
-	box->x += x;
-	box->y += y;
+	view_get_box(window->view, box);
 	return true;
 }
 
@@ -268,7 +256,8 @@ void capture_windows_frame(struct sb_server *server, struct wlr_output *output)
 		window->committed = false;
 		if (!window->hash_wanted)
 			continue;
-		if (!capture_window_box(window, &box) || !screenshot_grab(server, NULL, &box, &shot)) {
+		if (!capture_window_box(window, &box) ||
+		    !screenshot_grab(server, NULL, &box, &shot)) {
 			window->stable = 0;
 			continue;
 		}

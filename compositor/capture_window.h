@@ -9,7 +9,7 @@
 
 struct sb_server;
 struct wlr_output;
-struct wlr_xdg_surface;
+struct sb_view;
 
 /*
  * What the capture triggers know of one xdg toplevel: whether it is mapped, how many frames with
@@ -18,7 +18,7 @@ struct wlr_xdg_surface;
 struct sb_capture_window {
 	struct wl_list link; /* sb_server.capture_windows */
 	struct sb_server *server;
-	struct wlr_xdg_surface *xdg_surface;
+	struct sb_view *view;
 	bool mapped;
 	bool exec_client;   /* its client is the --exec command or one of its descendants */
 	uint64_t mapped_ns; /* frame clock time of its map */

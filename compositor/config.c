@@ -52,6 +52,12 @@ static const char *const implicit_names[] = {
 	[SB_IMPLICIT_NONE] = "none",
 };
 
+static const char *const xwayland_names[] = {
+	[SB_XWAYLAND_AUTO] = "auto",
+	[SB_XWAYLAND_ON] = "true",
+	[SB_XWAYLAND_OFF] = "false",
+};
+
 static const char *const acquire_names[] = {
 	[SB_ACQUIRE_CPU] = "cpu",
 	[SB_ACQUIRE_KMS] = "kms",
@@ -344,6 +350,107 @@ static int set_repeat_delay(struct config_ctx *ctx, void *target, const char *va
 	return parse_int(ctx, "repeat-delay", value, &config->keyboard.repeat_delay);
 }
 
+static int set_xwayland_enabled(struct config_ctx *ctx, void *target, const char *value)
+{
+	struct sb_config *config = target;
+	int i = parse_choice(ctx, "enabled", value, xwayland_names, ARRAY_LEN(xwayland_names));
+
+	if (i < 0)
+		return -1;
+	config->xwayland.enabled = (enum sb_xwayland_mode)i;
+	return 0;
+}
+
+static int set_cursor_theme(struct config_ctx *ctx, void *target, const char *value)
+{
+	return set_string(ctx, &((struct sb_config *)target)->shell.cursor_theme, value);
+}
+
+static int set_cursor_size(struct config_ctx *ctx, void *target, const char *value)
+{
+	struct sb_config *config = target;
+	int size;
+
+	if (parse_int(ctx, "cursor-size", value, &size) < 0)
+		return -1;
+	if (size < 1 || size > SB_CONFIG_CURSOR_SIZE_MAX)
+		return fail(ctx, "invalid cursor-size " QUOTED "; expected 1 to %d pixels", value,
+			    SB_CONFIG_CURSOR_SIZE_MAX);
+	config->shell.cursor_size = size;
+	return 0;
+}
+
+static int set_move_modifier(struct config_ctx *ctx, void *target, const char *value)
+{
+	struct sb_config *config = target;
+	uint32_t mod = sb_modifier_from_name(value);
+
+	if (!mod && strcmp(value, "none") != 0)
+		return fail(ctx,
+			    "invalid move-modifier " QUOTED "; expected super, alt, ctrl, "
+			    "shift or none",
+			    value);
+	config->shell.move_modifier = mod;
+	return 0;
+}
+
+static int set_binding(struct config_ctx *ctx, struct sb_config *config, enum sb_key_action action,
+		       const char *value)
+{
+	char msg[256];
+
+	if (sb_keybinding_parse(value, &config->keybindings.keys[action], msg, sizeof(msg)) < 0)
+		return fail(ctx, "[keybinding] %s: %s", sb_key_action_name(action), msg);
+	return 0;
+}
+
+static int set_key_quit(struct config_ctx *ctx, void *target, const char *value)
+{
+	return set_binding(ctx, target, SB_KEY_ACTION_QUIT, value);
+}
+
+static int set_key_cycle_focus(struct config_ctx *ctx, void *target, const char *value)
+{
+	return set_binding(ctx, target, SB_KEY_ACTION_CYCLE_FOCUS, value);
+}
+
+static int set_key_close(struct config_ctx *ctx, void *target, const char *value)
+{
+	return set_binding(ctx, target, SB_KEY_ACTION_CLOSE, value);
+}
+
+static int set_key_maximize(struct config_ctx *ctx, void *target, const char *value)
+{
+	return set_binding(ctx, target, SB_KEY_ACTION_MAXIMIZE, value);
+}
+
+static int set_key_fullscreen(struct config_ctx *ctx, void *target, const char *value)
+{
+	return set_binding(ctx, target, SB_KEY_ACTION_FULLSCREEN, value);
+}
+
+/* [autostart] command=: one command per section, appended in file order. */
+static int set_autostart_command(struct config_ctx *ctx, void *target, const char *value)
+{
+	struct sb_config *config = target;
+	char **list, *copy;
+
+	if (*value == '\0')
+		return fail(ctx, "empty command; expected a shell command line");
+	if (config->n_autostart >= SB_CONFIG_AUTOSTART_MAX)
+		return fail(ctx, "more than %d [autostart] commands; expected at most %d",
+			    SB_CONFIG_AUTOSTART_MAX, SB_CONFIG_AUTOSTART_MAX);
+	copy = strdup(value);
+	list = copy ? realloc(config->autostart, (config->n_autostart + 1) * sizeof(*list)) : NULL;
+	if (!list) {
+		free(copy);
+		return fail_nomem(ctx);
+	}
+	list[config->n_autostart++] = copy;
+	config->autostart = list;
+	return 0;
+}
+
 static int set_output_name(struct config_ctx *ctx, void *target, const char *value)
 {
 	struct sb_output_config *output = target;
@@ -518,11 +625,39 @@ static const struct config_key sync_keys[] = {
 	{.name = "acquire", .set = set_acquire},
 };
 
+static const struct config_key xwayland_keys[] = {
+	{.name = "enabled", .set = set_xwayland_enabled},
+};
+
+static const struct config_key shell_keys[] = {
+	{.name = "cursor-theme", .set = set_cursor_theme},
+	{.name = "cursor-size", .set = set_cursor_size},
+	{.name = "move-modifier", .set = set_move_modifier},
+};
+
+/* Keys named after enum sb_key_action (sb_key_action_name). */
+static const struct config_key keybinding_keys[] = {
+	{.name = "quit", .set = set_key_quit},
+	{.name = "cycle-focus", .set = set_key_cycle_focus},
+	{.name = "close", .set = set_key_close},
+	{.name = "maximize", .set = set_key_maximize},
+	{.name = "fullscreen", .set = set_key_fullscreen},
+};
+
+/* A file-only key: an override would add a command per call. */
+static const struct config_key autostart_keys[] = {
+	{.name = "command", .set = set_autostart_command, .use = KEY_FILE_ONLY},
+};
+
 static const struct config_section sections[] = {
 	{"core", core_keys, ARRAY_LEN(core_keys)},
 	{"output", output_keys, ARRAY_LEN(output_keys)},
 	{"keyboard", keyboard_keys, ARRAY_LEN(keyboard_keys)},
 	{"sync", sync_keys, ARRAY_LEN(sync_keys)},
+	{"xwayland", xwayland_keys, ARRAY_LEN(xwayland_keys)},
+	{"shell", shell_keys, ARRAY_LEN(shell_keys)},
+	{"keybinding", keybinding_keys, ARRAY_LEN(keybinding_keys)},
+	{"autostart", autostart_keys, ARRAY_LEN(autostart_keys)},
 };
 
 #define OUTPUT_SECTION (&sections[1])
@@ -532,6 +667,8 @@ _Static_assert(ARRAY_LEN(core_keys) <= SECTION_KEYS_MAX, "raise SECTION_KEYS_MAX
 _Static_assert(ARRAY_LEN(output_keys) <= SECTION_KEYS_MAX, "raise SECTION_KEYS_MAX");
 _Static_assert(ARRAY_LEN(keyboard_keys) <= SECTION_KEYS_MAX, "raise SECTION_KEYS_MAX");
 _Static_assert(ARRAY_LEN(sync_keys) <= SECTION_KEYS_MAX, "raise SECTION_KEYS_MAX");
+_Static_assert(ARRAY_LEN(shell_keys) <= SECTION_KEYS_MAX, "raise SECTION_KEYS_MAX");
+_Static_assert(ARRAY_LEN(keybinding_keys) <= SECTION_KEYS_MAX, "raise SECTION_KEYS_MAX");
 
 static const char *section_list(char *buf, size_t size)
 {
@@ -609,7 +746,18 @@ void sb_config_init_defaults(struct sb_config *config)
 		/* weston's defaults */
 		.keyboard = {.repeat_rate = 40, .repeat_delay = 400},
 		.sync = {.implicit = SB_IMPLICIT_SNAPSHOT, .acquire = SB_ACQUIRE_CPU},
+		.xwayland = {.enabled = SB_XWAYLAND_AUTO},
+		/* wlroots' and sway's cursor size; sway's floating_modifier default */
+		.shell = {.cursor_size = 24, .move_modifier = SB_MOD_LOGO},
 	};
+	sb_keybindings_init_defaults(&config->keybindings);
+}
+
+bool sb_config_xwayland_enabled(const struct sb_config *config, enum sb_backend_kind backend)
+{
+	if (config->xwayland.enabled == SB_XWAYLAND_AUTO)
+		return backend != SB_BACKEND_HEADLESS;
+	return config->xwayland.enabled == SB_XWAYLAND_ON;
 }
 
 void sb_config_finish(struct sb_config *config)
@@ -624,6 +772,10 @@ void sb_config_finish(struct sb_config *config)
 	free(config->keyboard.options);
 	free(config->keyboard.model);
 	free(config->keyboard.rules);
+	free(config->shell.cursor_theme);
+	for (size_t i = 0; i < config->n_autostart; i++)
+		free(config->autostart[i]);
+	free(config->autostart);
 	sb_config_init_defaults(config);
 }
 

@@ -4,6 +4,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "keybinding.h"
 
 /*
  * The compositor's settings, read from a file in weston.ini syntax (weston's
@@ -49,6 +52,18 @@ enum sb_implicit_mode {
 	SB_IMPLICIT_NONE,     /* not at all */
 };
 
+/* [xwayland] enabled: auto is on for the drm, wayland and x11 backends, off for headless. */
+enum sb_xwayland_mode {
+	SB_XWAYLAND_AUTO,
+	SB_XWAYLAND_ON,
+	SB_XWAYLAND_OFF,
+};
+
+/* Largest [shell] cursor-size, in pixels. */
+#define SB_CONFIG_CURSOR_SIZE_MAX 256
+/* The most [autostart] sections. */
+#define SB_CONFIG_AUTOSTART_MAX 32
+
 enum sb_acquire_mode {
 	SB_ACQUIRE_CPU,
 	SB_ACQUIRE_KMS,
@@ -79,7 +94,22 @@ struct sb_config {
 		enum sb_implicit_mode implicit;
 		enum sb_acquire_mode acquire;
 	} sync;
+	struct {
+		enum sb_xwayland_mode enabled;
+	} xwayland;
+	struct {
+		char *cursor_theme;	/* NULL: $XCURSOR_THEME, else the default theme */
+		int cursor_size;	/* pixels */
+		uint32_t move_modifier; /* enum sb_modifier held for drag-to-move; 0: none */
+	} shell;
+	struct sb_keybindings keybindings; /* [keybinding] */
+	/* One per [autostart] section, in file order: sh -c COMMAND once the compositor runs. */
+	char **autostart;
+	size_t n_autostart;
 };
+
+/* Whether Xwayland runs with backend (the one chosen at start, never auto). */
+bool sb_config_xwayland_enabled(const struct sb_config *config, enum sb_backend_kind backend);
 
 /* Owns nothing: a config left as it is needs no sb_config_finish(). */
 void sb_config_init_defaults(struct sb_config *config);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <wlr/types/wlr_scene.h>
+#include <wlr/types/wlr_seat.h>
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/box.h>
 #include <wlr/util/log.h>
@@ -25,6 +26,7 @@
 #include "capture_window.h"
 #include "control_socket.h"
 #include "server.h"
+#include "view.h"
 
 #define LINE_MAX_BYTES 4096
 #define MAX_ARGS 16
@@ -259,7 +261,6 @@ static void command_move(struct control_connection *conn, int argc, char **argv)
 	struct sb_server *server = conn->control->server;
 	struct sb_capture_spec spec = {0};
 	struct sb_capture_window *window;
-	struct wlr_scene_node *node;
 	char err[256], *end_x, *end_y;
 	long x, y;
 
@@ -280,14 +281,46 @@ static void command_move(struct control_connection *conn, int argc, char **argv)
 		return;
 	}
 	window = capture_window_find(server, spec.window);
-	/* xdg_shell.c keeps the toplevel's scene tree in data, offset by its window geometry. */
-	node = window ? window->xdg_surface->data : NULL;
-	if (!node) {
+	if (!window) {
 		reply(conn, "error no mapped window %s", spec.window ? spec.window : "at all");
 		return;
 	}
-	wlr_scene_node_set_position(node, (int)x, (int)y);
+	view_move(window->view, (int)x, (int)y);
 	reply(conn, "ok %s at %ld,%ld", capture_window_name(window), x, y);
+}
+
+/*
+ * close|maximize|fullscreen [window=MATCH] [off]: what the keybindings do, to a named window.
+ * close asks the client (xdg_toplevel.close, WM_DELETE_WINDOW); it unmaps when it agrees.
+ */
+static void command_window_state(struct control_connection *conn, int argc, char **argv)
+{
+	struct sb_server *server = conn->control->server;
+	struct sb_capture_spec spec = {0};
+	struct sb_capture_window *window;
+	bool off = argc > 1 && strcmp(argv[argc - 1], "off") == 0;
+	char err[256];
+
+	if (off && strcmp(argv[0], "close") == 0) {
+		reply(conn, "error usage: close [window=MATCH]");
+		return;
+	}
+	if (!parse_options(argc - 1 - off, argv + 1, &spec, NULL, err, sizeof(err))) {
+		reply(conn, "error %s", err);
+		return;
+	}
+	window = capture_window_find(server, spec.window);
+	if (!window) {
+		reply(conn, "error no mapped window %s", spec.window ? spec.window : "at all");
+		return;
+	}
+	if (strcmp(argv[0], "close") == 0)
+		view_close(window->view);
+	else if (strcmp(argv[0], "maximize") == 0)
+		view_set_maximized(window->view, !off);
+	else
+		view_set_fullscreen(window->view, !off, NULL);
+	reply(conn, "ok %s %s%s", argv[0], capture_window_name(window), off ? " off" : "");
 }
 
 static void command_windows(struct control_connection *conn)
@@ -299,17 +332,22 @@ static void command_windows(struct control_connection *conn)
 
 	buf[0] = '\0';
 	wl_list_for_each(window, &server->capture_windows, link) {
-		const struct wlr_xdg_toplevel *toplevel = window->xdg_surface->toplevel;
+		struct sb_view *view = window->view;
+		bool focused = view->surface &&
+			       view->surface == server->seat->keyboard_state.focused_surface;
 		struct wlr_box box = {0};
 		int n;
 
 		if (!window->mapped)
 			continue;
 		capture_window_box(window, &box);
-		n = snprintf(buf + len, sizeof(buf) - len, "%s\"%s\" \"%s\" %dx%d+%d+%d frames=%u",
-			     len ? "; " : "", toplevel->app_id ? toplevel->app_id : "",
-			     toplevel->title ? toplevel->title : "", box.width, box.height, box.x,
-			     box.y, window->presented);
+		n = snprintf(buf + len, sizeof(buf) - len,
+			     "%s\"%s\" \"%s\" %dx%d+%d+%d frames=%u %s%s%s", len ? "; " : "",
+			     view_app_id(view), view_title(view), box.width, box.height, box.x,
+			     box.y, window->presented, view->impl->kind, focused ? " focused" : "",
+			     view->fullscreen  ? " fullscreen"
+			     : view->maximized ? " maximized"
+					       : "");
 		if (n < 0 || (size_t)n >= sizeof(buf) - len)
 			break;
 		len += (size_t)n;
@@ -337,13 +375,18 @@ static void handle_line(struct control_connection *conn, char *line)
 		command_wait(conn, line);
 	} else if (strcmp(argv[0], "move") == 0) {
 		command_move(conn, argc, argv);
+	} else if (strcmp(argv[0], "close") == 0 || strcmp(argv[0], "maximize") == 0 ||
+		   strcmp(argv[0], "fullscreen") == 0) {
+		command_window_state(conn, argc, argv);
 	} else if (strcmp(argv[0], "windows") == 0 && argc == 1) {
 		command_windows(conn);
 	} else if (strcmp(argv[0], "quit") == 0 && argc == 1) {
 		reply(conn, "ok");
 		wl_display_terminate(conn->control->server->display);
 	} else {
-		reply(conn, "error unknown command '%s' (shot, wait, move, windows, quit)",
+		reply(conn,
+		      "error unknown command '%s' (shot, wait, move, close, maximize, fullscreen, "
+		      "windows, quit)",
 		      argv[0]);
 	}
 }

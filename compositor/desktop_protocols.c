@@ -50,6 +50,7 @@
 #include "foreign_toplevel.h"
 #include "output_management.h"
 #include "server.h"
+#include "view.h"
 
 struct sb_desktop_protocols {
 	struct sb_server *server;
@@ -158,19 +159,13 @@ static void handle_new_toplevel_decoration(struct wl_listener *listener, void *d
 /* xdg_activation_v1.activate: wlroots has checked the token; the window comes forward. */
 static void handle_request_activate(struct wl_listener *listener, void *data)
 {
+	struct sb_desktop_protocols *desktop = wl_container_of(listener, desktop, request_activate);
 	struct wlr_xdg_activation_v1_request_activate_event *event = data;
-	struct wlr_xdg_surface *xdg_surface;
-	struct wlr_scene_node *node;
+	/* Any mapped window's main surface: an xdg toplevel's or an X11 window's. */
+	struct sb_view *view = view_from_surface(desktop->server, event->surface);
 
-	if (!wlr_surface_is_xdg_surface(event->surface))
-		return;
-	xdg_surface = wlr_xdg_surface_from_wlr_surface(event->surface);
-	if (!xdg_surface || xdg_surface->role != WLR_XDG_SURFACE_ROLE_TOPLEVEL)
-		return;
-	/* xdg_shell.c: a toplevel's data is its scene node, whose data is its view. */
-	node = xdg_surface->data;
-	if (node && node->data)
-		view_focus(node->data);
+	if (view)
+		view_focus(view);
 }
 
 static void idle_inhibitor_destroy(struct wl_listener *listener, void *data)

@@ -14,6 +14,7 @@
 
 #include "foreign_toplevel.h"
 #include "server.h"
+#include "view.h"
 
 struct sb_foreign_toplevel {
 	struct sb_server *server;
@@ -35,18 +36,16 @@ struct sb_toplevel_handle {
 	struct wl_listener request_close;
 };
 
-/* xdg_shell.c's convention: the toplevel's scene node is its data, the view the node's. */
-static struct sb_view *toplevel_view(struct wlr_xdg_surface *xdg_surface)
+/* The toplevel's window while it is mapped (view.c), else NULL. */
+static struct sb_view *toplevel_view(struct sb_toplevel_handle *toplevel)
 {
-	struct wlr_scene_node *node = xdg_surface->data;
-
-	return node ? node->data : NULL;
+	return view_from_surface(toplevel->foreign->server, toplevel->xdg_surface->surface);
 }
 
 static void handle_request_activate(struct wl_listener *listener, void *data)
 {
 	struct sb_toplevel_handle *toplevel = wl_container_of(listener, toplevel, request_activate);
-	struct sb_view *view = toplevel_view(toplevel->xdg_surface);
+	struct sb_view *view = toplevel_view(toplevel);
 
 	if (view)
 		view_focus(view);

@@ -23,6 +23,7 @@
 
 #include "layer_shell.h"
 #include "server.h"
+#include "view.h"
 
 #define LAYER_COUNT 4 /* zwlr_layer_shell_v1.layer: background, bottom, top, overlay */
 
@@ -289,7 +290,7 @@ static void layer_surface_handle_unmap(struct wl_listener *listener, void *data)
 	/* The keyboard goes back to the top window. */
 	if (server->seat->keyboard_state.focused_surface == surface->layer_surface->surface) {
 		wlr_seat_keyboard_notify_clear_focus(server->seat);
-		server_focus_top_view(server);
+		view_focus_top(server);
 	}
 }
 

@@ -60,6 +60,7 @@
 #include "surface_dispatch.h"
 #include "syncobj_v1.h"
 #include "trace.h"
+#include "xwayland.h"
 #include "test_control.h"
 
 static const char usage[] =
@@ -118,6 +119,7 @@ static struct wlr_backend *create_backend(struct sb_server *server)
 		else
 			kind = SB_BACKEND_HEADLESS;
 	}
+	server->backend_kind = kind;
 	switch (kind) {
 	case SB_BACKEND_WAYLAND:
 		wlr_log(WLR_INFO, "backend: wayland (nested in %s)", getenv("WAYLAND_DISPLAY"));
@@ -316,12 +318,13 @@ static void raise_fd_limit(struct sb_server *server)
 		(unsigned long long)limit.rlim_max);
 }
 
-static bool spawn(struct sb_server *server, const char *command)
+/* sh -c command in a process group of its own: the --exec client (exec) or an [autostart] one. */
+static bool spawn(struct sb_server *server, const char *command, bool exec)
 {
 	pid_t pid = fork();
 
 	if (pid < 0) {
-		wlr_log_errno(WLR_ERROR, "--exec: fork failed");
+		wlr_log_errno(WLR_ERROR, "%s: fork failed", exec ? "--exec" : "[autostart]");
 		return false;
 	}
 	if (pid == 0) {
@@ -345,6 +348,11 @@ static bool spawn(struct sb_server *server, const char *command)
 	}
 	/* Also here: whichever of the two runs first, the group exists before it is signalled. */
 	setpgid(pid, pid);
+	if (!exec) {
+		wlr_log(WLR_INFO, "autostart: pid %d: %s", (int)pid, command);
+		server->autostart_groups[server->n_autostart_groups++] = pid;
+		return true;
+	}
 	server->exec_pid = pid;
 	server->exec_group = pid;
 	return true;
@@ -590,9 +598,10 @@ int main(int argc, char *argv[])
 
 	wl_list_init(&server.outputs);
 	wl_list_init(&server.views);
+	wl_signal_init(&server.events.new_view);
 	wl_list_init(&server.capture_windows);
 	wl_list_init(&server.capture_triggers);
-	wl_list_init(&server.capture_new_xdg_surface.link);
+	wl_list_init(&server.capture_new_view.link);
 	raise_fd_limit(&server);
 	server.display = wl_display_create();
 	server.loop = wl_display_get_event_loop(server.display);
@@ -663,6 +672,9 @@ int main(int argc, char *argv[])
 	}
 	setenv("WAYLAND_DISPLAY", socket, 1);
 	wlr_log(WLR_INFO, "running on WAYLAND_DISPLAY=%s", socket);
+	/* [xwayland]: DISPLAY is set before any client is started; a failure is logged, not fatal. */
+	if (sb_config_xwayland_enabled(&server.config, server.backend_kind))
+		server.xwayland = sb_xwayland_create(&server);
 	/* Only under a test harness; its state goes with the display. */
 	if (!test_control_init(&server))
 		goto err_gate;
@@ -673,7 +685,9 @@ int main(int argc, char *argv[])
 	signals[1] = wl_event_loop_add_signal(server.loop, SIGINT, handle_terminate, &server);
 	signals[2] = wl_event_loop_add_signal(server.loop, SIGUSR1, handle_usr1, &server);
 	signals[3] = wl_event_loop_add_signal(server.loop, SIGCHLD, handle_child, &server);
-	if (exec_command && !spawn(&server, exec_command))
+	for (size_t i = 0; i < server.config.n_autostart; i++)
+		spawn(&server, server.config.autostart[i], false);
+	if (exec_command && !spawn(&server, exec_command, true))
 		goto err_signals;
 
 	wl_display_run(server.display);
@@ -688,7 +702,10 @@ int main(int argc, char *argv[])
 	/* The client and what it started (a client put in the background by its script). */
 	if (server.exec_group > 0)
 		kill(-server.exec_group, SIGTERM);
+	for (size_t i = 0; i < server.n_autostart_groups; i++)
+		kill(-server.autostart_groups[i], SIGTERM);
 	control_socket_destroy(server.control);
+	sb_xwayland_destroy(server.xwayland);
 	wl_display_destroy_clients(server.display);
 	/* What the clients' going scheduled (seat_keyboard.c's frees of virtual keyboards). */
 	wl_event_loop_dispatch_idle(server.loop);
@@ -731,6 +748,7 @@ err_signals:
 			wl_event_source_remove(signals[i]);
 err_gate:
 	control_socket_destroy(server.control);
+	sb_xwayland_destroy(server.xwayland);
 	sb_explicit_sync_v1_destroy(server.explicit_sync_v1);
 	sb_syncobj_v1_destroy(server.syncobj_v1);
 	sb_commit_timing_v1_destroy(server.commit_timing_v1);

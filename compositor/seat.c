@@ -4,9 +4,13 @@
  * zwlr_virtual_pointer_v1 for tests), one wlr_cursor on the output layout, pointer focus on the
  * surface under it, keyboard focus on the top window.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
+#include <linux/input-event-codes.h>
+
 #include <wlr/backend.h>
+#include <wlr/backend/session.h>
 #include <wlr/types/wlr_cursor.h>
 #include <wlr/types/wlr_input_device.h>
 #include <wlr/types/wlr_keyboard.h>
@@ -16,13 +20,21 @@
 #include <wlr/types/wlr_virtual_keyboard_v1.h>
 #include <wlr/types/wlr_virtual_pointer_v1.h>
 #include <wlr/types/wlr_xcursor_manager.h>
-#include <wlr/types/wlr_xdg_shell.h>
+#include <wlr/util/edges.h>
 #include <wlr/util/log.h>
 #include <xkbcommon/xkbcommon.h>
 
 #include "desktop_protocols.h"
 #include "seat_keyboard.h"
+#include "keybinding.h"
 #include "server.h"
+#include "view.h"
+
+_Static_assert((int)SB_MOD_SHIFT == (int)WLR_MODIFIER_SHIFT &&
+		       (int)SB_MOD_CTRL == (int)WLR_MODIFIER_CTRL &&
+		       (int)SB_MOD_ALT == (int)WLR_MODIFIER_ALT &&
+		       (int)SB_MOD_LOGO == (int)WLR_MODIFIER_LOGO,
+	       "keybinding.h's modifier bits are wlroots' own");
 
 struct sb_keyboard {
 	struct sb_server *server;
@@ -31,6 +43,7 @@ struct sb_keyboard {
 	struct wl_listener key;
 	struct wl_listener modifiers;
 	struct wl_listener destroy;
+	uint32_t bound_key; /* the keycode of the last bound key pressed, until its release */
 };
 
 static void keyboard_handle_modifiers(struct wl_listener *listener, void *data)
@@ -42,12 +55,92 @@ static void keyboard_handle_modifiers(struct wl_listener *listener, void *data)
 					   &keyboard->device->keyboard->modifiers);
 }
 
+static struct sb_view *top_view(struct sb_server *server)
+{
+	struct sb_view *view;
+
+	if (wl_list_empty(&server->views))
+		return NULL;
+	return wl_container_of(server->views.next, view, link);
+}
+
+/* Does what a bound key asks; false if the key is not bound (it goes to the client). */
+static bool keyboard_handle_binding(struct sb_keyboard *keyboard, uint32_t keycode)
+{
+	struct sb_server *server = keyboard->server;
+	struct wlr_keyboard *wlr_keyboard = keyboard->device->keyboard;
+	/* libinput keycodes are evdev codes; XKB's are 8 more. */
+	xkb_keycode_t xkb_keycode = keycode + 8;
+	const xkb_keysym_t *syms, *raw_syms;
+	int n_syms, n_raw;
+	xkb_layout_index_t layout;
+	struct wlr_session *session;
+	struct sb_view *view;
+	unsigned int vt = 0;
+	enum sb_key_action action;
+
+	if (!wlr_keyboard->xkb_state)
+		return false;
+	n_syms = xkb_state_key_get_syms(wlr_keyboard->xkb_state, xkb_keycode, &syms);
+	layout = xkb_state_key_get_layout(wlr_keyboard->xkb_state, xkb_keycode);
+	n_raw = xkb_keymap_key_get_syms_by_level(wlr_keyboard->keymap, xkb_keycode, layout, 0,
+						 &raw_syms);
+	action = sb_keybindings_match(
+		&server->config.keybindings, wlr_keyboard_get_modifiers(wlr_keyboard), syms,
+		n_syms > 0 ? (size_t)n_syms : 0, raw_syms, n_raw > 0 ? (size_t)n_raw : 0, &vt);
+	view = top_view(server);
+	switch (action) {
+	case SB_KEY_ACTION_NONE:
+	case SB_KEY_ACTION_COUNT:
+		return false;
+	case SB_KEY_ACTION_VT:
+		/* Only a session (the DRM backend through libseat) has VTs to switch. */
+		session = wlr_backend_get_session(server->backend);
+		wlr_log(WLR_INFO, "keybinding: switch to VT %u%s", vt,
+			session ? "" : " (no session on this backend: ignored)");
+		if (session && !wlr_session_change_vt(session, vt))
+			wlr_log(WLR_ERROR, "keybinding: cannot switch to VT %u", vt);
+		return true;
+	case SB_KEY_ACTION_QUIT:
+		wlr_log(WLR_INFO, "keybinding: quit");
+		wl_display_terminate(server->display);
+		return true;
+	case SB_KEY_ACTION_CYCLE_FOCUS:
+		view_cycle_focus(server);
+		return true;
+	case SB_KEY_ACTION_CLOSE:
+		if (view)
+			view_close(view);
+		return true;
+	case SB_KEY_ACTION_MAXIMIZE:
+		if (view)
+			view_set_maximized(view, !view->maximized);
+		return true;
+	case SB_KEY_ACTION_FULLSCREEN:
+		if (view)
+			view_set_fullscreen(view, !view->fullscreen, NULL);
+		return true;
+	}
+	return false;
+}
+
 static void keyboard_handle_key(struct wl_listener *listener, void *data)
 {
 	struct sb_keyboard *keyboard = wl_container_of(listener, keyboard, key);
 	struct wlr_event_keyboard_key *event = data;
 
 	sb_desktop_protocols_notify_activity(keyboard->server->desktop_protocols);
+	/* A bound key's press is the compositor's, and so is its release: the client saw neither. */
+	if (event->state == WL_KEYBOARD_KEY_STATE_PRESSED &&
+	    keyboard_handle_binding(keyboard, event->keycode)) {
+		keyboard->bound_key = event->keycode;
+		return;
+	}
+	if (event->state == WL_KEYBOARD_KEY_STATE_RELEASED && keyboard->bound_key &&
+	    event->keycode == keyboard->bound_key) {
+		keyboard->bound_key = 0;
+		return;
+	}
 	wlr_seat_set_keyboard(keyboard->server->seat, keyboard->device);
 	wlr_seat_keyboard_notify_key(keyboard->server->seat, event->time_msec, event->keycode,
 				     event->state);
@@ -135,7 +228,7 @@ static void cursor_update_focus(struct sb_server *server, uint32_t time_msec)
 	struct wlr_surface *surface;
 	double sx, sy;
 
-	server_view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
+	view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
 	if (!surface) {
 		/* Over the background no client draws the cursor: the compositor's own image. */
 		wlr_xcursor_manager_set_cursor_image(server->cursor_manager, "left_ptr",
@@ -148,6 +241,69 @@ static void cursor_update_focus(struct sb_server *server, uint32_t time_msec)
 	wlr_seat_pointer_notify_motion(server->seat, time_msec, sx, sy);
 }
 
+static void grab_end(struct sb_server *server)
+{
+	if (!server->grab.view)
+		return;
+	wl_list_remove(&server->grab.view_unmap.link);
+	server->grab.view = NULL;
+}
+
+static void grab_view_unmap(struct wl_listener *listener, void *data)
+{
+	struct sb_server *server = wl_container_of(listener, server, grab.view_unmap);
+
+	grab_end(server);
+}
+
+void seat_begin_grab(struct sb_server *server, struct sb_view *view, uint32_t edges)
+{
+	/* A maximized or fullscreen window keeps its place: sway and weston do the same. */
+	if (!view->mapped || view->fullscreen || view->maximized)
+		return;
+	grab_end(server);
+	server->grab.view = view;
+	server->grab.edges = edges;
+	server->grab.cursor_x = server->cursor->x;
+	server->grab.cursor_y = server->cursor->y;
+	view_get_box(view, &server->grab.box);
+	server->grab.view_unmap.notify = grab_view_unmap;
+	wl_signal_add(&view->events.unmap, &server->grab.view_unmap);
+	/* The client loses the pointer for the grab, as it would to a title bar's. */
+	wlr_seat_pointer_clear_focus(server->seat);
+	wlr_log(WLR_DEBUG, "seat: interactive %s of '%s'", edges ? "resize" : "move",
+		view_title(view));
+}
+
+/* The window follows the cursor: moved by its motion, or its grabbed edges with it. */
+static void grab_motion(struct sb_server *server)
+{
+	struct wlr_box box = server->grab.box;
+	int dx = (int)(server->cursor->x - server->grab.cursor_x);
+	int dy = (int)(server->cursor->y - server->grab.cursor_y);
+	uint32_t edges = server->grab.edges;
+
+	if (edges == 0) {
+		view_move(server->grab.view, box.x + dx, box.y + dy);
+		return;
+	}
+	if (edges & WLR_EDGE_LEFT) {
+		box.x += dx;
+		box.width -= dx;
+	} else if (edges & WLR_EDGE_RIGHT) {
+		box.width += dx;
+	}
+	if (edges & WLR_EDGE_TOP) {
+		box.y += dy;
+		box.height -= dy;
+	} else if (edges & WLR_EDGE_BOTTOM) {
+		box.height += dy;
+	}
+	if (box.width < 1 || box.height < 1)
+		return;
+	view_move_resize(server->grab.view, &box);
+}
+
 static void cursor_motion(struct wl_listener *listener, void *data)
 {
 	struct sb_server *server = wl_container_of(listener, server, cursor_motion);
@@ -157,7 +313,10 @@ static void cursor_motion(struct wl_listener *listener, void *data)
 	if (sb_desktop_protocols_pointer_motion(server->desktop_protocols, event))
 		return;
 	wlr_cursor_move(server->cursor, event->device, event->delta_x, event->delta_y);
-	cursor_update_focus(server, event->time_msec);
+	if (server->grab.view)
+		grab_motion(server);
+	else
+		cursor_update_focus(server, event->time_msec);
 }
 
 static void cursor_motion_absolute(struct wl_listener *listener, void *data)
@@ -167,7 +326,20 @@ static void cursor_motion_absolute(struct wl_listener *listener, void *data)
 
 	sb_desktop_protocols_notify_activity(server->desktop_protocols);
 	wlr_cursor_warp_absolute(server->cursor, event->device, event->x, event->y);
-	cursor_update_focus(server, event->time_msec);
+	if (server->grab.view)
+		grab_motion(server);
+	else
+		cursor_update_focus(server, event->time_msec);
+}
+
+/* Whether [shell] move-modifier is held on the seat's keyboard. */
+static bool drag_modifier_held(struct sb_server *server)
+{
+	struct wlr_keyboard *keyboard = wlr_seat_get_keyboard(server->seat);
+	uint32_t modifier = server->config.shell.move_modifier;
+
+	return modifier && keyboard &&
+	       (wlr_keyboard_get_modifiers(keyboard) & modifier) == modifier;
 }
 
 static void cursor_button(struct wl_listener *listener, void *data)
@@ -179,11 +351,26 @@ static void cursor_button(struct wl_listener *listener, void *data)
 	double sx, sy;
 
 	sb_desktop_protocols_notify_activity(server->desktop_protocols);
+	if (server->grab.view) {
+		/* The grab's button went up: the window stays where it is, the pointer goes back. */
+		if (event->state == WLR_BUTTON_RELEASED) {
+			grab_end(server);
+			cursor_update_focus(server, event->time_msec);
+		}
+		return;
+	}
+	view = view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
+	if (view && event->state == WLR_BUTTON_PRESSED && drag_modifier_held(server)) {
+		/* [shell] move-modifier + left drag moves, + right drag resizes from the corner. */
+		view_focus(view);
+		seat_begin_grab(server, view,
+				event->button == BTN_RIGHT ? WLR_EDGE_BOTTOM | WLR_EDGE_RIGHT : 0);
+		return;
+	}
 	wlr_seat_pointer_notify_button(server->seat, event->time_msec, event->button, event->state);
 	if (event->state != WLR_BUTTON_PRESSED)
 		return;
 	/* Click to focus: the window under the cursor goes to the top and takes the keyboard. */
-	view = server_view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
 	if (view)
 		view_focus(view);
 }
@@ -274,6 +461,7 @@ bool seat_init(struct sb_server *server)
 {
 	struct wlr_virtual_keyboard_manager_v1 *virtual_keyboard;
 	struct wlr_virtual_pointer_manager_v1 *virtual_pointer;
+	char size[16];
 
 	server->seat = wlr_seat_create(server->display, "seat0");
 	virtual_keyboard = wlr_virtual_keyboard_manager_v1_create(server->display);
@@ -281,8 +469,16 @@ bool seat_init(struct sb_server *server)
 	if (!server->seat || !virtual_keyboard || !virtual_pointer)
 		return false;
 	server->cursor = wlr_cursor_create();
-	/* NULL theme: $XCURSOR_THEME, else the default theme or wlroots' built-in cursors. */
-	server->cursor_manager = wlr_xcursor_manager_create(NULL, 24);
+	/*
+	 * [shell] cursor-theme, else $XCURSOR_THEME, else the default theme or wlroots' built-in
+	 * cursors. Clients (Xwayland's too) read the same from the environment.
+	 */
+	if (server->config.shell.cursor_theme)
+		setenv("XCURSOR_THEME", server->config.shell.cursor_theme, 1);
+	snprintf(size, sizeof(size), "%d", server->config.shell.cursor_size);
+	setenv("XCURSOR_SIZE", size, 1);
+	server->cursor_manager = wlr_xcursor_manager_create(
+		server->config.shell.cursor_theme, (uint32_t)server->config.shell.cursor_size);
 	if (!server->cursor || !server->cursor_manager) {
 		if (server->cursor)
 			wlr_cursor_destroy(server->cursor);
@@ -311,6 +507,7 @@ void seat_finish(struct sb_server *server)
 {
 	sb_seat_keyboard_destroy(server->seat_keyboard);
 	server->seat_keyboard = NULL;
+	grab_end(server);
 	if (!server->cursor)
 		return;
 	wl_list_remove(&server->cursor_motion.link);
@@ -332,14 +529,10 @@ void seat_focus_surface(struct sb_server *server, struct wlr_surface *surface)
 
 	if (prev == surface)
 		return;
-	if (prev && wlr_surface_is_xdg_surface(prev)) {
-		struct wlr_xdg_surface *prev_xdg = wlr_xdg_surface_from_wlr_surface(prev);
-
-		if (prev_xdg->role == WLR_XDG_SURFACE_ROLE_TOPLEVEL)
-			wlr_xdg_toplevel_set_activated(prev_xdg, false);
+	if (!surface) {
+		wlr_seat_keyboard_clear_focus(server->seat);
+		return;
 	}
-	if (wlr_surface_is_xdg_surface(surface))
-		wlr_xdg_toplevel_set_activated(wlr_xdg_surface_from_wlr_surface(surface), true);
 	/*
 	 * Entered even without a keyboard: the seat's focused surface is what the next
 	 * activation deactivates, and a keyboard that appears later types into it.

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <wayland-server-core.h>
+#include <wlr/util/box.h>
 
 #include "config.h"
 
@@ -21,6 +22,7 @@ struct sb_explicit_sync_v1;
 struct sb_syncobj_v1;
 struct sb_render_fence;
 struct sb_trace;
+struct sb_xwayland;
 struct wlr_output;
 struct wlr_surface;
 
@@ -63,7 +65,7 @@ struct sb_server {
 	/* capture_window.c, capture_trigger.c */
 	struct wl_list capture_windows;	 /* sb_capture_window.link */
 	struct wl_list capture_triggers; /* sb_capture_trigger.link */
-	struct wl_listener capture_new_xdg_surface;
+	struct wl_listener capture_new_view;
 	struct sb_capture_trigger *capture; /* --screenshot's, until it fired or the run ends */
 	bool capture_fired;		    /* it fired and ended the run */
 	/* Under every window (--background; screenshots are cleared to it too). */
@@ -71,8 +73,20 @@ struct sb_server {
 	struct wlr_scene_rect *background_rect;
 
 	struct wl_list outputs; /* sb_output.link */
-	struct wl_list views;	/* sb_view.link, top first */
+	struct wl_list views;	/* sb_view.link, mapped ones, top first (view.c) */
 	int next_view_x, next_view_y;
+	struct {
+		struct wl_signal new_view; /* struct sb_view *, from view_init */
+	} events;
+	struct sb_xwayland *xwayland; /* [xwayland] enabled, else NULL */
+	/* An interactive move or resize (seat.c): the view, and where the grab started. */
+	struct {
+		struct sb_view *view;
+		uint32_t edges; /* enum wlr_edges; 0: a move */
+		double cursor_x, cursor_y;
+		struct wlr_box box;
+		struct wl_listener view_unmap;
+	} grab;
 
 	struct wl_listener new_output;
 	struct wl_listener new_xdg_surface;
@@ -89,7 +103,11 @@ struct sb_server {
 	const char *screenshot_path;
 	bool screenshot_taken;
 	pid_t exec_pid;
-	pid_t exec_group;	   /* the --exec command's process group, ended at exit */
+	pid_t exec_group; /* the --exec command's process group, ended at exit */
+	/* [autostart] commands' process groups, ended at exit */
+	pid_t autostart_groups[SB_CONFIG_AUTOSTART_MAX];
+	size_t n_autostart_groups;
+	enum sb_backend_kind backend_kind; /* the backend made, never auto */
 	unsigned long nofile_soft; /* RLIMIT_NOFILE's soft limit before raise_fd_limit(), or 0 */
 	int exit_status;
 };
@@ -130,22 +148,18 @@ uint64_t server_next_present_ns(void *server);
 /* xdg_shell.c */
 struct sb_view;
 void server_new_xdg_surface(struct wl_listener *listener, void *data);
-/*
- * The view under layout point (lx, ly), or NULL; *surface and (*sx, *sy) are the surface there
- * (a subsurface or popup of the view's) and the point in its coordinates.
- */
-struct sb_view *server_view_at(struct sb_server *server, double lx, double ly,
-			       struct wlr_surface **surface, double *sx, double *sy);
-/* Raises view to the top of the stack and gives it keyboard focus. */
-void view_focus(struct sb_view *view);
-/* The top window (if any) takes the keyboard: after a layer surface that had it goes. */
-void server_focus_top_view(struct sb_server *server);
 
 /* seat.c */
 bool seat_init(struct sb_server *server);
 /* Before the display goes: the cursor listens to the output layout and the input devices. */
 void seat_finish(struct sb_server *server);
+/* Keyboard focus to surface (NULL: none); activation is view.c's. */
 void seat_focus_surface(struct sb_server *server, struct wlr_surface *surface);
+/*
+ * Starts moving (edges 0) or resizing (enum wlr_edges) view with the pointer until its buttons
+ * are released.
+ */
+void seat_begin_grab(struct sb_server *server, struct sb_view *view, uint32_t edges);
 
 /* screenshot.c: renders the scene on the primary output into a PNG file. */
 bool screenshot_write_png(struct sb_server *server, const char *path);

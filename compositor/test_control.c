@@ -24,6 +24,7 @@
 
 #include "bounded_sync.h"
 #include "server.h"
+#include "view.h"
 #include "test_control.h"
 
 #define MAX_TOUCH_POINTS 16
@@ -131,12 +132,15 @@ static int position_surface(struct sb_test_control *control,
 	    !xdg_surface->data)
 		return -EINVAL;
 	/*
-	 * xdg_shell.c keeps a toplevel's scene node in data. xdg_surface.set_window_geometry: the
-	 * window's top-left is the geometry's, and wlr_scene_xdg_surface already offsets the surface
-	 * inside that node by -geometry, so the node goes exactly where the window should.
+	 * xdg_shell.c keeps a toplevel's scene node in data, a child of its view's tree.
+	 * xdg_surface.set_window_geometry: the window's top-left is the geometry's, and
+	 * wlr_scene_xdg_surface already offsets the surface inside that node by -geometry, so the
+	 * view goes exactly where the window should.
 	 */
 	node = xdg_surface->data;
-	wlr_scene_node_set_position(node, req->x, req->y);
+	if (!node->parent || !node->parent->data)
+		return -EINVAL;
+	view_move(node->parent->data, req->x, req->y);
 	return 0;
 }
 
@@ -221,7 +225,7 @@ static int touch_down(struct sb_test_control *control, uint32_t id, double lx, d
 	}
 	if (!point)
 		return -ENOSPC;
-	server_view_at(control->server, lx, ly, &surface, &sx, &sy);
+	view_at(control->server, lx, ly, &surface, &sx, &sy);
 	/* wl_touch.down goes to the surface under the point; over the background, to no one. */
 	if (!surface)
 		return 0;

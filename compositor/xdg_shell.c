@@ -1,229 +1,251 @@
 // SPDX-License-Identifier: MIT
 /*
- * xdg-shell windows: a simple stacking policy. New toplevels cascade; the newest is on top; a
- * click raises and focuses the window under the pointer. A fullscreen toplevel covers its output
- * exactly, which is what lets the scene scan its buffer out directly.
+ * xdg-shell toplevels as views (view.c has the policy), and their popups, which wlroots' scene
+ * places relative to their parent's node.
  */
-#include <string.h>
 #include <stdlib.h>
 
-#include <wlr/types/wlr_output_layout.h>
 #include <wlr/types/wlr_scene.h>
+#include <wlr/types/wlr_seat.h>
 #include <wlr/types/wlr_surface.h>
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
 
-#include "layer_shell.h"
 #include "server.h"
+#include "view.h"
 
-#define CASCADE_STEP 32
-
-struct sb_view {
-	struct wl_list link; /* sb_server.views */
-	struct sb_server *server;
+struct sb_xdg_view {
+	struct sb_view view;
 	struct wlr_xdg_surface *xdg_surface;
-	struct wlr_scene_node *scene_node;
 	struct wl_listener map;
 	struct wl_listener unmap;
 	struct wl_listener destroy;
 	struct wl_listener commit;
 	struct wl_listener request_fullscreen;
-	bool fullscreen;
-	int saved_x, saved_y; /* where it was before it went fullscreen */
+	struct wl_listener request_maximize;
+	struct wl_listener request_move;
+	struct wl_listener request_resize;
 };
 
-/* The output a fullscreen request names, else the one under the view, else the first. */
-static struct wlr_output *fullscreen_output(struct sb_view *view, struct wlr_output *asked)
+static struct sb_xdg_view *xdg_view(struct sb_view *view)
 {
-	struct sb_server *server = view->server;
-	struct wlr_output *output = asked;
-
-	if (!output)
-		output = wlr_output_layout_output_at(server->output_layout,
-						     view->scene_node->state.x,
-						     view->scene_node->state.y);
-	return output ? output : server_primary_output(server);
+	return wl_container_of(view, (struct sb_xdg_view *)NULL, view);
 }
 
-static void view_set_fullscreen(struct sb_view *view, bool fullscreen, struct wlr_output *asked)
+static void xdg_get_size(struct sb_view *view, int *width, int *height)
 {
-	struct wlr_xdg_surface *xdg_surface = view->xdg_surface;
-	struct wlr_output *output = fullscreen ? fullscreen_output(view, asked) : NULL;
-	struct wlr_box *box =
-		output ? wlr_output_layout_get_box(view->server->output_layout, output) : NULL;
+	struct wlr_box geometry;
 
-	if (fullscreen && !box) {
-		/* No output to fill: the request is answered with the state unchanged. */
-		wlr_xdg_surface_schedule_configure(xdg_surface);
-		return;
-	}
-	if (fullscreen) {
-		if (!view->fullscreen) {
-			view->saved_x = view->scene_node->state.x;
-			view->saved_y = view->scene_node->state.y;
-		}
-		wlr_scene_node_set_position(view->scene_node, box->x, box->y);
-		wlr_scene_node_raise_to_top(view->scene_node);
-		wlr_xdg_toplevel_set_size(xdg_surface, (uint32_t)box->width, (uint32_t)box->height);
-	} else if (view->fullscreen) {
-		wlr_scene_node_set_position(view->scene_node, view->saved_x, view->saved_y);
-		wlr_xdg_toplevel_set_size(xdg_surface, 0, 0);
-	}
-	view->fullscreen = fullscreen;
-	wlr_xdg_toplevel_set_fullscreen(xdg_surface, fullscreen);
+	wlr_xdg_surface_get_geometry(xdg_view(view)->xdg_surface, &geometry);
+	*width = geometry.width;
+	*height = geometry.height;
 }
 
-static void view_request_fullscreen(struct wl_listener *listener, void *data)
+static void xdg_configure(struct sb_view *view, int x, int y, int width, int height)
 {
-	struct sb_view *view = wl_container_of(listener, view, request_fullscreen);
+	wlr_xdg_toplevel_set_size(xdg_view(view)->xdg_surface, (uint32_t)(width > 0 ? width : 0),
+				  (uint32_t)(height > 0 ? height : 0));
+}
+
+static void xdg_set_activated(struct sb_view *view, bool activated)
+{
+	wlr_xdg_toplevel_set_activated(xdg_view(view)->xdg_surface, activated);
+}
+
+static void xdg_set_maximized(struct sb_view *view, bool maximized)
+{
+	wlr_xdg_toplevel_set_maximized(xdg_view(view)->xdg_surface, maximized);
+}
+
+static void xdg_set_fullscreen(struct sb_view *view, bool fullscreen)
+{
+	wlr_xdg_toplevel_set_fullscreen(xdg_view(view)->xdg_surface, fullscreen);
+}
+
+static void xdg_close(struct sb_view *view)
+{
+	wlr_xdg_toplevel_send_close(xdg_view(view)->xdg_surface);
+}
+
+static const char *xdg_title(struct sb_view *view)
+{
+	return xdg_view(view)->xdg_surface->toplevel->title;
+}
+
+static const char *xdg_app_id(struct sb_view *view)
+{
+	return xdg_view(view)->xdg_surface->toplevel->app_id;
+}
+
+static struct wl_client *xdg_client(struct sb_view *view)
+{
+	return wl_resource_get_client(xdg_view(view)->xdg_surface->resource);
+}
+
+static const struct sb_view_impl xdg_view_impl = {
+	.kind = "xdg",
+	.get_size = xdg_get_size,
+	.configure = xdg_configure,
+	.set_activated = xdg_set_activated,
+	.set_maximized = xdg_set_maximized,
+	.set_fullscreen = xdg_set_fullscreen,
+	.close = xdg_close,
+	.title = xdg_title,
+	.app_id = xdg_app_id,
+	.client = xdg_client,
+};
+
+static void handle_request_fullscreen(struct wl_listener *listener, void *data)
+{
+	struct sb_xdg_view *xview = wl_container_of(listener, xview, request_fullscreen);
 	struct wlr_xdg_toplevel_set_fullscreen_event *event = data;
 
-	/* Before the initial commit no configure may go out: view_commit applies it then. */
-	if (view->xdg_surface->added)
-		view_set_fullscreen(view, event->fullscreen, event->output);
+	/* Before the initial commit no configure may go out: handle_commit applies it then. */
+	if (xview->xdg_surface->added)
+		view_set_fullscreen(&xview->view, event->fullscreen, event->output);
+}
+
+static void handle_request_maximize(struct wl_listener *listener, void *data)
+{
+	struct sb_xdg_view *xview = wl_container_of(listener, xview, request_maximize);
+
+	if (xview->xdg_surface->added)
+		view_set_maximized(&xview->view, xview->xdg_surface->toplevel->requested.maximized);
+}
+
+static void handle_request_move(struct wl_listener *listener, void *data)
+{
+	struct sb_xdg_view *xview = wl_container_of(listener, xview, request_move);
+	struct wlr_xdg_toplevel_move_event *event = data;
+
+	/* xdg_toplevel.move: only with the serial of a button press the client was sent. */
+	if (wlr_seat_validate_pointer_grab_serial(xview->view.server->seat,
+						  xview->xdg_surface->surface, event->serial))
+		seat_begin_grab(xview->view.server, &xview->view, 0);
+}
+
+static void handle_request_resize(struct wl_listener *listener, void *data)
+{
+	struct sb_xdg_view *xview = wl_container_of(listener, xview, request_resize);
+	struct wlr_xdg_toplevel_resize_event *event = data;
+
+	if (event->edges != 0 &&
+	    wlr_seat_validate_pointer_grab_serial(xview->view.server->seat,
+						  xview->xdg_surface->surface, event->serial))
+		seat_begin_grab(xview->view.server, &xview->view, event->edges);
 }
 
 /*
  * The initial commit: wlroots has scheduled the first configure (an idle source), and a
- * fullscreen state requested before it goes out in that same configure.
+ * fullscreen or maximized state requested before it goes out in that same configure.
  */
-static void view_commit(struct wl_listener *listener, void *data)
+static void handle_commit(struct wl_listener *listener, void *data)
 {
-	struct sb_view *view = wl_container_of(listener, view, commit);
-	struct wlr_xdg_toplevel *toplevel = view->xdg_surface->toplevel;
+	struct sb_xdg_view *xview = wl_container_of(listener, xview, commit);
+	struct wlr_xdg_toplevel *toplevel = xview->xdg_surface->toplevel;
 
-	if (!view->xdg_surface->added || view->xdg_surface->configured)
+	if (!xview->xdg_surface->added || xview->xdg_surface->configured)
 		return;
-	if (toplevel->requested.fullscreen && !view->fullscreen)
-		view_set_fullscreen(view, true, toplevel->requested.fullscreen_output);
+	if (toplevel->requested.fullscreen && !xview->view.fullscreen)
+		view_set_fullscreen(&xview->view, true, toplevel->requested.fullscreen_output);
+	else if (toplevel->requested.maximized && !xview->view.maximized)
+		view_set_maximized(&xview->view, true);
 }
 
-void view_focus(struct sb_view *view)
+static void handle_map(struct wl_listener *listener, void *data)
 {
-	/* An unmapped view is in no list (its link points at itself) and cannot be focused. */
-	if (wl_list_empty(&view->link))
+	struct sb_xdg_view *xview = wl_container_of(listener, xview, map);
+
+	view_map(&xview->view, xview->xdg_surface->surface, false);
+}
+
+static void handle_unmap(struct wl_listener *listener, void *data)
+{
+	struct sb_xdg_view *xview = wl_container_of(listener, xview, unmap);
+
+	view_unmap(&xview->view);
+}
+
+static void handle_destroy(struct wl_listener *listener, void *data)
+{
+	struct sb_xdg_view *xview = wl_container_of(listener, xview, destroy);
+
+	wl_list_remove(&xview->map.link);
+	wl_list_remove(&xview->unmap.link);
+	wl_list_remove(&xview->destroy.link);
+	wl_list_remove(&xview->commit.link);
+	wl_list_remove(&xview->request_fullscreen.link);
+	wl_list_remove(&xview->request_maximize.link);
+	wl_list_remove(&xview->request_move.link);
+	wl_list_remove(&xview->request_resize.link);
+	view_finish(&xview->view);
+	free(xview);
+}
+
+static void new_popup(struct wlr_xdg_surface *xdg_surface)
+{
+	struct wlr_xdg_surface *parent;
+	struct wlr_scene_node *parent_node;
+
+	/* A layer surface's popup: layer_shell.c placed it (its new_popup). */
+	if (!wlr_surface_is_xdg_surface(xdg_surface->popup->parent))
 		return;
-	wl_list_remove(&view->link);
-	wl_list_insert(&view->server->views, &view->link);
-	wlr_scene_node_raise_to_top(view->scene_node);
-	seat_focus_surface(view->server, view->xdg_surface->surface);
-}
-
-void server_focus_top_view(struct sb_server *server)
-{
-	struct sb_view *view;
-
-	if (wl_list_empty(&server->views))
+	parent = wlr_xdg_surface_from_wlr_surface(xdg_surface->popup->parent);
+	parent_node = parent ? parent->data : NULL;
+	/* A popup of a surface we do not show is not ours. */
+	if (!parent_node)
 		return;
-	view = wl_container_of(server->views.next, view, link);
-	seat_focus_surface(server, view->xdg_surface->surface);
-}
-
-struct sb_view *server_view_at(struct sb_server *server, double lx, double ly,
-			       struct wlr_surface **surface, double *sx, double *sy)
-{
-	struct wlr_scene_node *node = wlr_scene_node_at(&server->scene->node, lx, ly, sx, sy);
-
-	*surface = NULL;
-	if (!node || node->type != WLR_SCENE_NODE_SURFACE)
-		return NULL;
-	*surface = wlr_scene_surface_from_node(node)->surface;
-	/* Only a view's own tree node carries data: walk up from a subsurface or popup to it. */
-	while (node && !node->data)
-		node = node->parent;
-	return node ? node->data : NULL;
-}
-
-static void view_map(struct wl_listener *listener, void *data)
-{
-	struct sb_view *view = wl_container_of(listener, view, map);
-
-	wl_list_insert(&view->server->views, &view->link);
-	wlr_scene_node_raise_to_top(view->scene_node);
-	seat_focus_surface(view->server, view->xdg_surface->surface);
-}
-
-static void view_unmap(struct wl_listener *listener, void *data)
-{
-	struct sb_view *view = wl_container_of(listener, view, unmap);
-	struct sb_view *next;
-
-	wl_list_remove(&view->link);
-	wl_list_init(&view->link);
-	/* Focus goes to the window that is now on top. */
-	if (!wl_list_empty(&view->server->views)) {
-		next = wl_container_of(view->server->views.next, next, link);
-		seat_focus_surface(view->server, next->xdg_surface->surface);
-	}
-}
-
-static void view_destroy(struct wl_listener *listener, void *data)
-{
-	struct sb_view *view = wl_container_of(listener, view, destroy);
-
-	wl_list_remove(&view->map.link);
-	wl_list_remove(&view->unmap.link);
-	wl_list_remove(&view->destroy.link);
-	wl_list_remove(&view->commit.link);
-	wl_list_remove(&view->request_fullscreen.link);
-	wl_list_remove(&view->link);
-	free(view);
+	/* The popup's node is the parent of its own popups, found through data. */
+	xdg_surface->data = wlr_scene_xdg_surface_create(parent_node, xdg_surface);
 }
 
 void server_new_xdg_surface(struct wl_listener *listener, void *data)
 {
 	struct sb_server *server = wl_container_of(listener, server, new_xdg_surface);
 	struct wlr_xdg_surface *xdg_surface = data;
-	struct sb_view *view;
-	struct wlr_box area;
+	struct wlr_xdg_toplevel *toplevel;
+	struct sb_xdg_view *xview;
 
 	if (xdg_surface->role == WLR_XDG_SURFACE_ROLE_POPUP) {
-		struct wlr_xdg_surface *parent;
-		struct wlr_scene_node *parent_node;
-
-		/* A layer surface's popup: layer_shell.c placed it (its new_popup). */
-		if (!wlr_surface_is_xdg_surface(xdg_surface->popup->parent))
-			return;
-		parent = wlr_xdg_surface_from_wlr_surface(xdg_surface->popup->parent);
-		parent_node = parent->data;
-
-		/* The popup's node is the parent of its own popups, found through data. */
-		xdg_surface->data = wlr_scene_xdg_surface_create(parent_node, xdg_surface);
+		new_popup(xdg_surface);
 		return;
 	}
 	if (xdg_surface->role != WLR_XDG_SURFACE_ROLE_TOPLEVEL)
 		return;
-	view = calloc(1, sizeof(*view));
-	if (!view) {
+	xview = calloc(1, sizeof(*xview));
+	if (!xview) {
 		wl_resource_post_no_memory(xdg_surface->resource);
 		return;
 	}
-	view->server = server;
-	view->xdg_surface = xdg_surface;
-	view->scene_node = wlr_scene_xdg_surface_create(&server->view_tree->node, xdg_surface);
-	if (!view->scene_node) {
-		free(view);
+	xview->xdg_surface = xdg_surface;
+	if (!view_init(&xview->view, server, &xdg_view_impl)) {
+		free(xview);
 		wl_resource_post_no_memory(xdg_surface->resource);
 		return;
 	}
-	view->scene_node->data = view;
-	xdg_surface->data = view->scene_node;
-	/* Cascaded inside what panels leave of the output (their exclusive zones). */
-	sb_layer_shell_output_usable_area(server->layer_shell, server_primary_output(server),
-					  &area);
-	wlr_scene_node_set_position(view->scene_node, area.x + server->next_view_x,
-				    area.y + server->next_view_y);
-	server->next_view_x = (server->next_view_x + CASCADE_STEP) % (8 * CASCADE_STEP);
-	server->next_view_y = (server->next_view_y + CASCADE_STEP) % (8 * CASCADE_STEP);
-	wl_list_init(&view->link);
-	view->map.notify = view_map;
-	wl_signal_add(&xdg_surface->events.map, &view->map);
-	view->unmap.notify = view_unmap;
-	wl_signal_add(&xdg_surface->events.unmap, &view->unmap);
-	view->destroy.notify = view_destroy;
-	wl_signal_add(&xdg_surface->events.destroy, &view->destroy);
-	view->commit.notify = view_commit;
-	wl_signal_add(&xdg_surface->surface->events.commit, &view->commit);
-	view->request_fullscreen.notify = view_request_fullscreen;
-	wl_signal_add(&xdg_surface->toplevel->events.request_fullscreen, &view->request_fullscreen);
+	/* The xdg surface's node, offset inside the view's tree by -geometry, parents its popups. */
+	xdg_surface->data = wlr_scene_xdg_surface_create(&xview->view.tree->node, xdg_surface);
+	if (!xdg_surface->data) {
+		view_finish(&xview->view);
+		free(xview);
+		wl_resource_post_no_memory(xdg_surface->resource);
+		return;
+	}
+	toplevel = xdg_surface->toplevel;
+	xview->map.notify = handle_map;
+	wl_signal_add(&xdg_surface->events.map, &xview->map);
+	xview->unmap.notify = handle_unmap;
+	wl_signal_add(&xdg_surface->events.unmap, &xview->unmap);
+	xview->destroy.notify = handle_destroy;
+	wl_signal_add(&xdg_surface->events.destroy, &xview->destroy);
+	xview->commit.notify = handle_commit;
+	wl_signal_add(&xdg_surface->surface->events.commit, &xview->commit);
+	xview->request_fullscreen.notify = handle_request_fullscreen;
+	wl_signal_add(&toplevel->events.request_fullscreen, &xview->request_fullscreen);
+	xview->request_maximize.notify = handle_request_maximize;
+	wl_signal_add(&toplevel->events.request_maximize, &xview->request_maximize);
+	xview->request_move.notify = handle_request_move;
+	wl_signal_add(&toplevel->events.request_move, &xview->request_move);
+	xview->request_resize.notify = handle_request_resize;
+	wl_signal_add(&toplevel->events.request_resize, &xview->request_resize);
 }

@@ -14,6 +14,8 @@ packages=(
 	scdoc debhelper dpkg-dev lintian man-db
 	# The desktop programs of tests/host/desktop_test.py (#20).
 	swaybg waybar wtype wl-clipboard wlr-randr swayidle
+	# Xwayland and X11 clients of tests/host/desktop_wm_test.py (#20).
+	xwayland x11-apps libxcb1-dev
 )
 vm_packages=(
 	linux-source-6.12 linux-config-6.12 xz-utils make flex bison bc libelf-dev libssl-dev cpio

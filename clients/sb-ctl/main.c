@@ -24,7 +24,10 @@ static const char usage[] =
 	"              until WHEN (mapped, settled[:N], frame:N, after:MS), with a picture of\n"
 	"              that very frame if shot= is given\n"
 	"  move X Y [window=ID]   puts the window's top-left at layout (X, Y)\n"
-	"  windows     the mapped windows: app_id, title, box, frames presented\n"
+	"  close [window=ID]   asks the window to close\n"
+	"  maximize|fullscreen [window=ID] [off]   (un)maximizes it, or fills its output\n"
+	"  windows     the mapped windows: app_id, title, box, frames presented, kind (xdg,\n"
+	"              x11), focused / maximized / fullscreen\n"
 	"  quit        ends the compositor\n";
 
 /* Appends word to line, quoted if it holds a space; FILE arguments made absolute. */

@@ -16,14 +16,15 @@ cc=${CLANG:-clang}
 
 # target name -> its sources (the target file first)
 declare -A sources=(
-	[config]="tests/fuzz/config_fuzz.c compositor/config.c"
+	[config]="tests/fuzz/config_fuzz.c compositor/config.c compositor/keybinding.c"
 	[protocol]="tests/fuzz/protocol_fuzz.c $(grep -v '^#' "$root/tests/fuzz/protocol-server.sources")
 		bridge/dmabuf.c bridge/log.c bridge/sync_file.c bridge/syncobj.c bridge/util.c bridge/waiter.c
 		tests/common/kdev.c build-fuzz/protocols/*.c"
 )
-# Targets that link wlroots: their flags, and the wayland-scanner output (gen_protocols) they use.
+# Each target's flags; those that link wlroots use the wayland-scanner output (gen_protocols).
 wl_pkgs="wlroots wayland-server pixman-1 libdrm xkbcommon"
 declare -A flags=(
+	[config]="$(pkg-config --cflags --libs xkbcommon 2>/dev/null)"
 	[protocol]="-DWLR_USE_UNSTABLE -Ibridge/include -Itests/common -Ibuild-fuzz/protocols
 		$(pkg-config --cflags --libs $wl_pkgs 2>/dev/null) -lrt"
 )
@@ -61,7 +62,7 @@ for t in "${targets[@]}"; do
 		continue
 	fi
 	echo "fuzz: building $t with $cc -fsanitize=fuzzer,address,undefined" >&2
-	[ -z "${flags[$t]:-}" ] || gen_protocols
+	[ "$t" != protocol ] || gen_protocols
 	(cd "$root" && $cc -std=c11 -D_GNU_SOURCE -g -O1 -Icompositor -Itests/fuzz \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		$src ${flags[$t]:-} -o "$out/${t}_fuzz")

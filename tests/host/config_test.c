@@ -32,7 +32,12 @@ static bool config_is_default(const struct sb_config *config)
 	       !config->keyboard.variant && !config->keyboard.options && !config->keyboard.model &&
 	       !config->keyboard.rules && config->keyboard.repeat_rate == d.keyboard.repeat_rate &&
 	       config->keyboard.repeat_delay == d.keyboard.repeat_delay &&
-	       config->sync.implicit == d.sync.implicit && config->sync.acquire == d.sync.acquire;
+	       config->sync.implicit == d.sync.implicit && config->sync.acquire == d.sync.acquire &&
+	       config->xwayland.enabled == d.xwayland.enabled && !config->shell.cursor_theme &&
+	       config->shell.cursor_size == d.shell.cursor_size &&
+	       config->shell.move_modifier == d.shell.move_modifier &&
+	       memcmp(&config->keybindings, &d.keybindings, sizeof(d.keybindings)) == 0 &&
+	       config->n_autostart == 0 && !config->autostart;
 }
 
 static bool contains(struct sb_test_ctx *t, const char *haystack, const char *needle)
@@ -477,8 +482,10 @@ static void key_without_name_is_reported(struct sb_test_ctx *t)
 
 static void unknown_section_lists_known_sections(struct sb_test_ctx *t)
 {
-	expect_error(t, "[core]\n[shell]\n", 2, "unknown section [shell]",
-		     "expected [core], [output], [keyboard] or [sync]", NULL);
+	expect_error(t, "[core]\n[desktop]\n", 2, "unknown section [desktop]",
+		     "expected [core], [output], [keyboard], [sync], [xwayland], [shell], "
+		     "[keybinding] or [autostart]",
+		     NULL);
 	expect_error(t, "[]\n", 1, "unknown section []", NULL);
 }
 
@@ -816,8 +823,11 @@ static void override_of_unknown_or_file_only_key_is_reported(struct sb_test_ctx 
 	sb_config_init_defaults(&config);
 	expect_errno(t, sb_config_set(&config, "output", "name", "A", err, sizeof(err)), EINVAL);
 	contains(t, err, "expected mode, scale, transform, size or refresh");
-	expect_errno(t, sb_config_set(&config, "shell", "x", "1", err, sizeof(err)), EINVAL);
-	contains(t, err, "unknown section [shell]");
+	expect_errno(t, sb_config_set(&config, "desktop", "x", "1", err, sizeof(err)), EINVAL);
+	contains(t, err, "unknown section [desktop]");
+	expect_errno(t, sb_config_set(&config, "autostart", "command", "foot", err, sizeof(err)),
+		     EINVAL);
+	contains(t, err, "unknown key 'command' in [autostart]");
 	expect_errno(t, sb_config_set(&config, "core", NULL, "1", err, sizeof(err)), EINVAL);
 	expect(t, config_is_default(&config));
 	sb_config_finish(&config);
@@ -904,6 +914,128 @@ static void random_bytes_parse_or_fail_cleanly(struct sb_test_ctx *t)
 	}
 }
 
+static void window_management_sections_are_read(struct sb_test_ctx *t)
+{
+	struct sb_config config;
+	const struct sb_keybinding *keys = config.keybindings.keys;
+
+	if (!parse_ok(t, &config,
+		      "[xwayland]\nenabled=true\n"
+		      "[shell]\ncursor-theme=Adwaita\ncursor-size=48\nmove-modifier=alt\n"
+		      "[keybinding]\nquit=Super+Shift+e\ncycle-focus=Super+Tab\nclose=none\n"
+		      "maximize=ctrl+alt+m\nfullscreen=F11\n"
+		      "[autostart]\ncommand=swaybg -c '#336699'\n"
+		      "[autostart]\ncommand=foot\n"))
+		goto out;
+	expect(t, config.xwayland.enabled == SB_XWAYLAND_ON);
+	expect(t, config.shell.cursor_theme && strcmp(config.shell.cursor_theme, "Adwaita") == 0);
+	expect(t, config.shell.cursor_size == 48);
+	expect(t, config.shell.move_modifier == SB_MOD_ALT);
+	/* Letters are kept lower case: Shift is a modifier of the binding, not of its key. */
+	expect(t, keys[SB_KEY_ACTION_QUIT].modifiers == (SB_MOD_LOGO | SB_MOD_SHIFT) &&
+			  keys[SB_KEY_ACTION_QUIT].keysym == 'e');
+	expect(t, keys[SB_KEY_ACTION_CYCLE_FOCUS].modifiers == SB_MOD_LOGO &&
+			  keys[SB_KEY_ACTION_CYCLE_FOCUS].keysym == 0xff09 /* Tab */);
+	expect(t, keys[SB_KEY_ACTION_CLOSE].keysym == 0);
+	expect(t, keys[SB_KEY_ACTION_MAXIMIZE].modifiers == (SB_MOD_CTRL | SB_MOD_ALT) &&
+			  keys[SB_KEY_ACTION_MAXIMIZE].keysym == 'm');
+	expect(t, keys[SB_KEY_ACTION_FULLSCREEN].modifiers == 0 &&
+			  keys[SB_KEY_ACTION_FULLSCREEN].keysym == 0xffc8 /* F11 */);
+	if (expect(t, config.n_autostart == 2)) {
+		expect(t, strcmp(config.autostart[0], "swaybg -c '#336699'") == 0);
+		expect(t, strcmp(config.autostart[1], "foot") == 0);
+	}
+out:
+	sb_config_finish(&config);
+}
+
+static void xwayland_auto_is_off_on_headless_only(struct sb_test_ctx *t)
+{
+	struct sb_config config;
+
+	sb_config_init_defaults(&config);
+	expect(t, config.xwayland.enabled == SB_XWAYLAND_AUTO);
+	expect(t, !sb_config_xwayland_enabled(&config, SB_BACKEND_HEADLESS));
+	expect(t, sb_config_xwayland_enabled(&config, SB_BACKEND_DRM));
+	expect(t, sb_config_xwayland_enabled(&config, SB_BACKEND_WAYLAND));
+	expect(t, sb_config_xwayland_enabled(&config, SB_BACKEND_X11));
+	config.xwayland.enabled = SB_XWAYLAND_ON;
+	expect(t, sb_config_xwayland_enabled(&config, SB_BACKEND_HEADLESS));
+	config.xwayland.enabled = SB_XWAYLAND_OFF;
+	expect(t, !sb_config_xwayland_enabled(&config, SB_BACKEND_DRM));
+}
+
+static void broken_keybinding_lines_are_reported(struct sb_test_ctx *t)
+{
+	expect_error(t, "[keybinding]\nquit=Hyper+q\n", 2, "[keybinding] quit",
+		     "unknown modifier 'Hyper' in 'Hyper+q'", "expected Ctrl, Alt, Shift or Super",
+		     NULL);
+	expect_error(t, "[keybinding]\nclose=Alt+Nokey\n", 2, "unknown key 'Nokey' in 'Alt+Nokey'",
+		     "expected an XKB keysym name", NULL);
+	expect_error(t, "[keybinding]\n\nclose=Alt+\n", 3, "no key in 'Alt+'", NULL);
+	expect_error(t, "[keybinding]\nclose=\n", 2, "[keybinding] close", NULL);
+	expect_error(t, "[keybinding]\nlock=Super+l\n", 2, "unknown key 'lock' in [keybinding]",
+		     "expected quit, cycle-focus, close, maximize or fullscreen", NULL);
+	expect_error(t, "[shell]\nmove-modifier=meta\n", 2, "invalid move-modifier 'meta'",
+		     "expected super, alt, ctrl, shift or none", NULL);
+	expect_error(t, "[shell]\ncursor-size=0\n", 2, "invalid cursor-size '0'",
+		     "expected 1 to 256 pixels", NULL);
+	expect_error(t, "[xwayland]\nenabled=yes\n", 2, "invalid enabled 'yes'",
+		     "expected auto, true or false", NULL);
+	expect_error(t, "[autostart]\ncommand=\n", 2, "empty command", NULL);
+}
+
+static void ctrl_alt_function_keys_switch_vts_whatever_the_config(struct sb_test_ctx *t)
+{
+	struct sb_keybindings bindings;
+	const uint32_t f2 = 0xffbf, vt3 = 0x1008fe03 /* XF86Switch_VT_3 */, f12 = 0xffc9;
+	unsigned int vt = 0;
+
+	sb_keybindings_init_defaults(&bindings);
+	/* Even bound to something else, Ctrl+Alt+F2 is VT 2. */
+	bindings.keys[SB_KEY_ACTION_CLOSE] = (struct sb_keybinding){SB_MOD_CTRL | SB_MOD_ALT, f2};
+	expect(t, sb_keybindings_match(&bindings, SB_MOD_CTRL | SB_MOD_ALT, &f2, 1, NULL, 0, &vt) ==
+				  SB_KEY_ACTION_VT &&
+			  vt == 2);
+	/* xkeyboard-config's srvr_ctrl(fkey2vt) gives the keysym itself. */
+	expect(t, sb_keybindings_match(&bindings, SB_MOD_CTRL | SB_MOD_ALT, &vt3, 1, &f2, 1, &vt) ==
+				  SB_KEY_ACTION_VT &&
+			  vt == 3);
+	expect(t, sb_keybindings_match(&bindings, SB_MOD_CTRL | SB_MOD_ALT, &f12, 1, NULL, 0,
+				       &vt) == SB_KEY_ACTION_VT &&
+			  vt == 12);
+	/* F2 alone, or with Ctrl only, goes to the client. */
+	expect(t, sb_keybindings_match(&bindings, 0, &f2, 1, NULL, 0, &vt) == SB_KEY_ACTION_NONE);
+	expect(t, sb_keybindings_match(&bindings, SB_MOD_CTRL, &f2, 1, NULL, 0, &vt) ==
+			  SB_KEY_ACTION_NONE);
+}
+
+static void bindings_match_exact_modifiers_ignoring_locks(struct sb_test_ctx *t)
+{
+	struct sb_keybindings bindings;
+	const uint32_t backspace = 0xff08, tab = 0xff09, left_tab = 0xfe20 /* ISO_Left_Tab */;
+	const uint32_t caps_lock = 1 << 1, num_lock = 1 << 4;
+	unsigned int vt = 0;
+
+	sb_keybindings_init_defaults(&bindings);
+	expect(t, sb_keybindings_match(&bindings, SB_MOD_CTRL | SB_MOD_ALT, &backspace, 1, NULL, 0,
+				       &vt) == SB_KEY_ACTION_QUIT);
+	expect(t, sb_keybindings_match(&bindings, SB_MOD_CTRL | SB_MOD_ALT | caps_lock | num_lock,
+				       &backspace, 1, NULL, 0, &vt) == SB_KEY_ACTION_QUIT);
+	/* One modifier more is another binding. */
+	expect(t, sb_keybindings_match(&bindings, SB_MOD_CTRL | SB_MOD_ALT | SB_MOD_SHIFT,
+				       &backspace, 1, NULL, 0, &vt) == SB_KEY_ACTION_NONE);
+	expect(t, sb_keybindings_match(&bindings, SB_MOD_ALT, &tab, 1, NULL, 0, &vt) ==
+			  SB_KEY_ACTION_CYCLE_FOCUS);
+	/* Shift+Tab's translated keysym is ISO_Left_Tab; its first level still says Tab. */
+	bindings.keys[SB_KEY_ACTION_CYCLE_FOCUS].modifiers = SB_MOD_ALT | SB_MOD_SHIFT;
+	expect(t, sb_keybindings_match(&bindings, SB_MOD_ALT | SB_MOD_SHIFT, &left_tab, 1, &tab, 1,
+				       &vt) == SB_KEY_ACTION_CYCLE_FOCUS);
+	bindings.keys[SB_KEY_ACTION_QUIT].keysym = 0;
+	expect(t, sb_keybindings_match(&bindings, SB_MOD_CTRL | SB_MOD_ALT, &backspace, 1, NULL, 0,
+				       &vt) == SB_KEY_ACTION_NONE);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct sb_test tests[] = {
@@ -960,6 +1092,11 @@ int main(int argc, char **argv)
 		SB_TEST(default_path_is_xdg_config_home_then_home),
 		SB_TEST(every_prefix_of_a_file_parses_or_fails_cleanly),
 		SB_TEST(random_bytes_parse_or_fail_cleanly),
+		SB_TEST(window_management_sections_are_read),
+		SB_TEST(xwayland_auto_is_off_on_headless_only),
+		SB_TEST(broken_keybinding_lines_are_reported),
+		SB_TEST(ctrl_alt_function_keys_switch_vts_whatever_the_config),
+		SB_TEST(bindings_match_exact_modifiers_ignoring_locks),
 	};
 
 	source_root = argc > 1 ? argv[1] : getenv("SB_SOURCE_ROOT");

@@ -44,6 +44,9 @@ struct window {
 	struct wl_buffer *buffer;
 	bool configured;
 	bool activated;
+	/* The last xdg_toplevel.configure's size and states. */
+	int32_t width, height;
+	bool maximized, fullscreen;
 };
 
 /* What the window client's wl_pointer received, in order of arrival. */
@@ -52,7 +55,7 @@ struct pointer_log {
 	double enter_x, enter_y;
 	double motion_x, motion_y;
 	int enters, leaves, motions, frames;
-	uint32_t button, button_state;
+	uint32_t button, button_state, button_serial;
 	int buttons;
 	uint32_t axis;
 	double axis_value;
@@ -174,6 +177,7 @@ static void pointer_button(void *data, struct wl_pointer *pointer, uint32_t seri
 
 	log->button = button;
 	log->button_state = state;
+	log->button_serial = serial;
 	log->buttons++;
 }
 
@@ -328,10 +332,16 @@ static void toplevel_configure(void *data, struct xdg_toplevel *toplevel, int32_
 	struct window *w = data;
 	const uint32_t *state = states->data;
 
-	w->activated = false;
+	w->activated = w->maximized = w->fullscreen = false;
+	w->width = width;
+	w->height = height;
 	for (size_t i = 0; i < states->size / sizeof(*state); i++) {
 		if (state[i] == XDG_TOPLEVEL_STATE_ACTIVATED)
 			w->activated = true;
+		if (state[i] == XDG_TOPLEVEL_STATE_MAXIMIZED)
+			w->maximized = true;
+		if (state[i] == XDG_TOPLEVEL_STATE_FULLSCREEN)
+			w->fullscreen = true;
 	}
 }
 
@@ -735,6 +745,119 @@ out:
 	teardown(t, &f);
 }
 
+static void press(struct zwlr_virtual_pointer_v1 *vptr, uint32_t button, bool down)
+{
+	zwlr_virtual_pointer_v1_button(vptr, 0, button,
+				       down ? WL_POINTER_BUTTON_STATE_PRESSED
+					    : WL_POINTER_BUTTON_STATE_RELEASED);
+	zwlr_virtual_pointer_v1_frame(vptr);
+}
+
+static void window_asking_to_move_follows_the_pointer_until_release(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct pointer_log *log;
+	struct window *w;
+
+	if (!setup(t, &f, 1))
+		goto out;
+	log = &f.app->log;
+	w = &f.windows[0];
+	/* A press on the window (at the origin), then xdg_toplevel.move with its serial. */
+	move_to(f.vptr, 20, 20);
+	press(f.vptr, BTN_LEFT, true);
+	if (!expect(t, settle(f.input, f.app)) || !expect(t, log->buttons == 1))
+		goto out;
+	xdg_toplevel_move(w->toplevel, f.app->seat, log->button_serial);
+	if (!expect(t, settle(f.app, f.input)))
+		goto out;
+	/* The drag: the window goes with the pointer, 500 right and 300 down. */
+	move_to(f.vptr, 300, 200);
+	move_to(f.vptr, 520, 320);
+	press(f.vptr, BTN_LEFT, false);
+	if (!expect(t, settle(f.input, f.app)))
+		goto out;
+	/* The grab ate the release; the pointer is back on the window, at the same spot of it. */
+	expect(t, log->buttons == 1);
+	expect(t, log->focus == w->surface);
+	expect(t, log->enter_x == 20.0 && log->enter_y == 20.0);
+	/* Where the window was is now the background... */
+	move_to(f.vptr, 100, 100);
+	if (!expect(t, settle(f.input, f.app)))
+		goto out;
+	expect(t, log->focus == NULL);
+	/* ...and the pointer no longer moves it. */
+	move_to(f.vptr, 510, 310);
+	if (!expect(t, settle(f.input, f.app)))
+		goto out;
+	expect(t, log->focus == w->surface);
+	expect(t, log->enter_x == 10.0 && log->enter_y == 10.0);
+out:
+	teardown(t, &f);
+}
+
+static void move_request_with_a_stale_serial_is_ignored(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct pointer_log *log;
+	struct window *w;
+
+	if (!setup(t, &f, 1))
+		goto out;
+	log = &f.app->log;
+	w = &f.windows[0];
+	move_to(f.vptr, 20, 20);
+	if (!expect(t, settle(f.input, f.app)))
+		goto out;
+	/* No button is down: no grab starts, the pointer stays the client's. */
+	xdg_toplevel_move(w->toplevel, f.app->seat, 12345);
+	if (!expect(t, settle(f.app, f.input)))
+		goto out;
+	move_to(f.vptr, 520, 320);
+	if (!expect(t, settle(f.input, f.app)))
+		goto out;
+	expect(t, log->focus == NULL);
+	move_to(f.vptr, 30, 30);
+	if (!expect(t, settle(f.input, f.app)))
+		goto out;
+	expect(t, log->focus == w->surface && log->enter_x == 30.0);
+out:
+	teardown(t, &f);
+}
+
+static void maximized_and_fullscreen_windows_fill_the_output(struct sb_test_ctx *t)
+{
+	struct fixture f;
+	struct window *w;
+
+	if (!setup(t, &f, 1))
+		goto out;
+	w = &f.windows[0];
+	expect(t, w->width == 0 && w->height == 0 && !w->maximized);
+	/* view_work_area: the whole output today (no exclusive zones on this branch). */
+	xdg_toplevel_set_maximized(w->toplevel);
+	if (!expect(t, wl_display_roundtrip(f.app->display) >= 0))
+		goto out;
+	expect(t, w->maximized && w->width == OUTPUT_W && w->height == OUTPUT_H);
+	/* Unmaximized: back to the size it had before. */
+	xdg_toplevel_unset_maximized(w->toplevel);
+	if (!expect(t, wl_display_roundtrip(f.app->display) >= 0))
+		goto out;
+	expect(t, !w->maximized && w->width == WIN_SIZE && w->height == WIN_SIZE);
+	xdg_toplevel_set_fullscreen(w->toplevel, NULL);
+	if (!expect(t, wl_display_roundtrip(f.app->display) >= 0))
+		goto out;
+	expect(t, w->fullscreen && w->width == OUTPUT_W && w->height == OUTPUT_H);
+	/* Maximized while fullscreen: remembered, the size stays the output's. */
+	xdg_toplevel_set_maximized(w->toplevel);
+	xdg_toplevel_unset_fullscreen(w->toplevel);
+	if (!expect(t, wl_display_roundtrip(f.app->display) >= 0))
+		goto out;
+	expect(t, !w->fullscreen && w->maximized && w->width == OUTPUT_W && w->height == OUTPUT_H);
+out:
+	teardown(t, &f);
+}
+
 int main(int argc, char *argv[])
 {
 	static const struct sb_test tests[] = {
@@ -746,6 +869,9 @@ int main(int argc, char *argv[])
 		SB_TEST(virtual_pointer_client_may_leave_at_any_time),
 		SB_TEST(surface_destroyed_before_its_toplevel_is_refused),
 		SB_TEST(subsurface_restacked_after_its_parent_is_gone_is_ignored),
+		SB_TEST(window_asking_to_move_follows_the_pointer_until_release),
+		SB_TEST(move_request_with_a_stale_serial_is_ignored),
+		SB_TEST(maximized_and_fullscreen_windows_fill_the_output),
 	};
 
 	if (argc != 2) {

@@ -103,6 +103,13 @@ def write_png(path, width, height, rgb):
         f.write(png)
 
 
+def send_key(qmp_path, qcodes):
+    """Presses the QEMU qcodes (["ctrl", "alt", "f2"]) together and releases them, on the
+    guest's keyboard (the virtio-keyboard device)."""
+    with QMP(qmp_path) as qmp:
+        qmp.execute("send-key", keys=[{"type": "qcode", "data": k} for k in qcodes])
+
+
 def screendump(qmp_path, png_path):
     """Save the guest's primary display (virtio-gpu with -vga none) as png_path.
 
