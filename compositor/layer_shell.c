@@ -207,7 +207,7 @@ static void layer_output_focus(struct sb_layer_output *output)
 
 static void layer_output_arrange(struct sb_layer_output *output)
 {
-	struct wlr_box full = {0};
+	struct wlr_box full = {0}, before = output->usable;
 
 	if (output->arranging)
 		return;
@@ -220,6 +220,10 @@ static void layer_output_arrange(struct sb_layer_output *output)
 		arrange_layer(output, &output->layers[layer], &full, false);
 	output->arranging = false;
 	layer_output_focus(output);
+	/* Maximized windows follow the area panels leave them, as sway's arrange_output does. */
+	if (before.x != output->usable.x || before.y != output->usable.y ||
+	    before.width != output->usable.width || before.height != output->usable.height)
+		view_fit_maximized(output->shell->server, output->wlr_output);
 }
 
 static void layer_output_handle_destroy(struct wl_listener *listener, void *data)

@@ -248,6 +248,19 @@ void view_set_maximized(struct sb_view *view, bool maximized)
 	view_move_resize(view, &view->saved);
 }
 
+void view_fit_maximized(struct sb_server *server, struct wlr_output *output)
+{
+	struct sb_view *view;
+	struct wlr_box area;
+
+	if (!view_work_area(server, output, &area))
+		return;
+	wl_list_for_each(view, &server->views, link) {
+		if (view->maximized && !view->fullscreen && view_output(view, NULL) == output)
+			view_move_resize(view, &area);
+	}
+}
+
 void view_close(struct sb_view *view)
 {
 	wlr_log(WLR_INFO, "view: closing %s window '%s'", view->impl->kind, view_title(view));

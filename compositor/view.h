@@ -88,6 +88,8 @@ struct sb_view *view_at(struct sb_server *server, double lx, double ly,
 			struct wlr_surface **surface, double *sx, double *sy);
 /* The mapped view whose main surface is surface, or NULL. */
 struct sb_view *view_from_surface(struct sb_server *server, struct wlr_surface *surface);
+/* Maximized windows on output take its work area again (it changed: a panel came or went). */
+void view_fit_maximized(struct sb_server *server, struct wlr_output *output);
 /* The top window (menus passed over) takes the keyboard: after a layer surface that had it goes. */
 void view_focus_top(struct sb_server *server);
 /* Focus to the next mapped view below the top one (the top one goes to the bottom). */
