@@ -112,6 +112,10 @@ void view_map(struct sb_view *view, struct wlr_surface *surface, bool placed)
 	if (!placed && !view->fullscreen && !view->maximized) {
 		struct wlr_box area;
 
+		/* On an empty desktop the cascade starts again at the work area's top-left. */
+		if (wl_list_empty(&server->views))
+			server->next_view_x = server->next_view_y = 0;
+
 		/* Cascaded inside what panels leave of the output (their exclusive zones). */
 		sb_layer_shell_output_usable_area(server->layer_shell,
 						  server_primary_output(server), &area);
