@@ -26,6 +26,17 @@ static void view_surface_commit(struct wl_listener *listener, void *data)
 	wl_signal_emit(&view->events.commit, view);
 }
 
+void view_take_cascade_slot(struct sb_view *view)
+{
+	struct sb_server *server = view->server;
+
+	view->slot_x = server->next_view_x;
+	view->slot_y = server->next_view_y;
+	view->has_slot = true;
+	server->next_view_x = (server->next_view_x + CASCADE_STEP) % (8 * CASCADE_STEP);
+	server->next_view_y = (server->next_view_y + CASCADE_STEP) % (8 * CASCADE_STEP);
+}
+
 bool view_init(struct sb_view *view, struct sb_server *server, const struct sb_view_impl *impl)
 {
 	view->server = server;
@@ -112,17 +123,13 @@ void view_map(struct sb_view *view, struct wlr_surface *surface, bool placed)
 	if (!placed && !view->fullscreen && !view->maximized) {
 		struct wlr_box area;
 
-		/* On an empty desktop the cascade starts again at the work area's top-left. */
-		if (wl_list_empty(&server->views))
-			server->next_view_x = server->next_view_y = 0;
-
+		if (!view->has_slot)
+			view_take_cascade_slot(view);
 		/* Cascaded inside what panels leave of the output (their exclusive zones). */
 		sb_layer_shell_output_usable_area(server->layer_shell,
 						  server_primary_output(server), &area);
-		wlr_scene_node_set_position(&view->tree->node, area.x + server->next_view_x,
-					    area.y + server->next_view_y);
-		server->next_view_x = (server->next_view_x + CASCADE_STEP) % (8 * CASCADE_STEP);
-		server->next_view_y = (server->next_view_y + CASCADE_STEP) % (8 * CASCADE_STEP);
+		wlr_scene_node_set_position(&view->tree->node, area.x + view->slot_x,
+					    area.y + view->slot_y);
 	}
 	wlr_scene_node_set_enabled(&view->tree->node, true);
 	view->surface_commit.notify = view_surface_commit;

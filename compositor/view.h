@@ -40,6 +40,9 @@ struct sb_view {
 	/* Placed by its client, never focused (X11 override-redirect: menus, tooltips). */
 	bool unmanaged;
 	struct wlr_box saved; /* the floating box before maximize or fullscreen */
+	/* Its place in the cascade (inside the work area), taken once: view_take_cascade_slot(). */
+	bool has_slot;
+	int slot_x, slot_y;
 	struct {
 		struct wl_signal map;	  /* after it was placed and focused */
 		struct wl_signal unmap;	  /* before it is hidden */
@@ -54,6 +57,12 @@ bool view_init(struct sb_view *view, struct sb_server *server, const struct sb_v
 /* Emits destroy and tears down what view_init made (the shell frees the view). */
 void view_finish(struct sb_view *view);
 
+/*
+ * Takes the next place in the cascade for view. xdg toplevels take it when they are made (the
+ * order clients create windows in, as before views), X11 windows when they first map (an X11
+ * client makes many windows it never shows).
+ */
+void view_take_cascade_slot(struct sb_view *view);
 /* The shell's surface mapped: placed (cascade unless placed), stacked on top, focused. */
 void view_map(struct sb_view *view, struct wlr_surface *surface, bool placed);
 void view_unmap(struct sb_view *view);

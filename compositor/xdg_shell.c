@@ -223,6 +223,7 @@ void server_new_xdg_surface(struct wl_listener *listener, void *data)
 		wl_resource_post_no_memory(xdg_surface->resource);
 		return;
 	}
+	view_take_cascade_slot(&xview->view);
 	/* The xdg surface's node, offset inside the view's tree by -geometry, parents its popups. */
 	xdg_surface->data = wlr_scene_xdg_surface_create(&xview->view.tree->node, xdg_surface);
 	if (!xdg_surface->data) {
